@@ -1,0 +1,40 @@
+using DoraOperator.Sandbox.Controllers;
+
+namespace DoraOperator.Sandbox;
+
+/// <summary>How to start a Sandbox API server.</summary>
+public sealed record SandboxOptions
+{
+    /// <summary>TCP port on 127.0.0.1; 0 picks a free one.</summary>
+    public int Port { get; init; }
+
+    /// <summary>Serve HTTPS with a generated CA (what real clusters do). False serves plain HTTP.</summary>
+    public bool Https { get; init; } = true;
+
+    /// <summary>The clock for object timestamps, watch timeouts, bookmarks and simulated rollouts.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Events kept per resource; a watch from an older resourceVersion gets 410 Gone.</summary>
+    public int WatchHistory { get; init; } = 10_000;
+
+    /// <summary>How often a watch that asked for bookmarks gets one (a real server sends about one a minute).</summary>
+    public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long a watch without <c>timeoutSeconds</c> stays open.</summary>
+    public TimeSpan DefaultWatchTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Run the simulated Deployment controller.</summary>
+    public bool DeploymentController { get; init; } = true;
+
+    /// <summary>Default pace of simulated rollouts.</summary>
+    public RolloutPace RolloutPace { get; init; } = RolloutPace.Immediate;
+
+    /// <summary>Accept requests without credentials (as user system:anonymous). Off, like a real server.</summary>
+    public bool AllowAnonymous { get; init; }
+
+    /// <summary>The admin bearer token written into the kubeconfig; generated when null.</summary>
+    public string? AdminToken { get; init; }
+
+    /// <summary>Where to write a kubeconfig for kubectl and clients; none when null.</summary>
+    public string? KubeconfigPath { get; init; }
+}

@@ -1,0 +1,402 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using DoraOperator.Sandbox.Http;
+using DoraOperator.Sandbox.Resources;
+using DoraOperator.Sandbox.Selectors;
+
+namespace DoraOperator.Sandbox.Storage;
+
+internal sealed record ListResult(IReadOnlyList<StoredObject> Items, long ResourceVersion, string? ContinueKey, long? Remaining);
+
+internal sealed record DeleteOptions(string? PreconditionUid, string? PreconditionResourceVersion, string PropagationPolicy, bool DryRun);
+
+/// <summary>
+/// The Sandbox's memory-only storage: one resourceVersion sequence for every resource (as etcd's
+/// revision), a bounded event history per resource so old resourceVersions expire with 410, and
+/// watch fan-out in resourceVersion order. All writes take one lock; reads of a single object do not.
+/// </summary>
+internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_000, int watcherBacklog = 100_000)
+{
+    private sealed class Bucket(ResourceType type)
+    {
+        public ResourceType Type { get; set; } = type;
+        public SortedDictionary<string, StoredObject> Objects { get; } = new(StringComparer.Ordinal);
+        public Queue<StoreEvent> History { get; } = new();
+        public long CompactedRv { get; set; }
+        public List<Watcher> Watchers { get; } = [];
+    }
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Bucket> _buckets = [];
+    private readonly List<Action<StoreEvent>> _subscribers = [];
+    private long _rv = 1000;
+
+    public TimeProvider Time { get; } = time;
+
+    public long CurrentResourceVersion
+    {
+        get { lock (_gate) return _rv; }
+    }
+
+    /// <summary>Registers an in-process observer (the simulated controllers). Called under the store lock: keep it cheap.</summary>
+    public void Subscribe(Action<StoreEvent> subscriber)
+    {
+        lock (_gate) _subscribers.Add(subscriber);
+    }
+
+    public string Now() => FormatTime(Time.GetUtcNow());
+
+    public static string FormatTime(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    public StoredObject? Get(ResourceType type, string? ns, string name)
+    {
+        lock (_gate)
+        {
+            return BucketFor(type).Objects.GetValueOrDefault(StoredObject.KeyOf(ns, name));
+        }
+    }
+
+    public IReadOnlyList<StoredObject> Snapshot(ResourceType type, string? ns = null)
+    {
+        lock (_gate)
+        {
+            return BucketFor(type).Objects.Values.Where(o => string.IsNullOrEmpty(ns) || o.Namespace == ns).ToList();
+        }
+    }
+
+    public ListResult List(ResourceType type, string? ns, LabelSelector labels, FieldSelector fields, int limit, string? continueKey, long? continueRv)
+    {
+        lock (_gate)
+        {
+            var bucket = BucketFor(type);
+            if (continueRv is { } crv && crv < bucket.CompactedRv)
+            {
+                throw ApiException.Gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.");
+            }
+            var listRv = continueRv ?? _rv;
+            var items = new List<StoredObject>();
+            string? next = null;
+            long remaining = 0;
+            IEnumerable<StoredObject> source = bucket.Objects.Values;
+            if (!string.IsNullOrEmpty(ns))
+            {
+                var prefix = ns + "/";
+                source = bucket.Objects.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(kv => kv.Value);
+            }
+            foreach (var obj in source)
+            {
+                if (continueKey is not null && string.CompareOrdinal(obj.Key, continueKey) <= 0) continue;
+                if (!labels.Matches(obj.Labels) || (!fields.IsEmpty && !fields.Matches(f => ReadField(obj, f)))) continue;
+                if (limit > 0 && items.Count >= limit)
+                {
+                    remaining++;
+                    continue;
+                }
+                items.Add(obj);
+                if (limit > 0 && items.Count == limit) next = obj.Key;
+            }
+            if (remaining == 0) next = null;
+            return new ListResult(items, listRv, next, limit > 0 && next is not null ? remaining : null);
+        }
+    }
+
+    public StoredObject Create(ResourceType type, JsonObject obj, bool dryRun = false)
+    {
+        lock (_gate)
+        {
+            var bucket = BucketFor(type);
+            var meta = obj["metadata"]!.AsObject();
+            var name = (string)meta["name"]!;
+            var ns = (string?)meta["namespace"];
+            var key = StoredObject.KeyOf(ns, name);
+            if (bucket.Objects.ContainsKey(key)) throw ApiException.AlreadyExists(type, name);
+            meta["uid"] = Guid.NewGuid().ToString();
+            meta["creationTimestamp"] = Now();
+            var rv = dryRun ? _rv : ++_rv;
+            meta["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture);
+            var stored = StoredObject.From(obj);
+            if (dryRun) return stored;
+            bucket.Objects[key] = stored;
+            Publish(bucket, new StoreEvent(bucket.Type, WatchEventTypes.Added, stored, null));
+            return stored;
+        }
+    }
+
+    /// <summary>
+    /// Read-modify-write under the lock. <paramref name="mutate"/> receives a fresh copy of the current
+    /// object and returns the desired one; a resourceVersion in the result is a precondition. A result
+    /// identical to the current object is a no-op: no new resourceVersion, no event (as in a real server).
+    /// </summary>
+    public StoredObject Update(ResourceType type, string? ns, string name, Func<JsonObject, JsonObject> mutate, bool dryRun = false)
+    {
+        lock (_gate)
+        {
+            var bucket = BucketFor(type);
+            var key = StoredObject.KeyOf(ns, name);
+            if (!bucket.Objects.TryGetValue(key, out var current)) throw ApiException.NotFound(type, name);
+            var desired = mutate(current.ToNode());
+            var meta = desired["metadata"]!.AsObject();
+            var requestedRv = (string?)meta["resourceVersion"];
+            if (!string.IsNullOrEmpty(requestedRv) && requestedRv != current.ResourceVersion.ToString(CultureInfo.InvariantCulture))
+            {
+                throw ApiException.Conflict(type, name);
+            }
+            meta["resourceVersion"] = current.ResourceVersion.ToString(CultureInfo.InvariantCulture);
+            // System fields are the server's.
+            meta["uid"] = current.Uid;
+            meta["name"] = name;
+            if (!string.IsNullOrEmpty(ns)) meta["namespace"] = ns;
+            var oldNode = current.ToNode();
+            meta["creationTimestamp"] = oldNode["metadata"]!["creationTimestamp"]?.DeepClone();
+            if (oldNode["metadata"]!["deletionTimestamp"] is { } dt) meta["deletionTimestamp"] = dt.DeepClone();
+            if (JsonNode.DeepEquals(desired, oldNode)) return current;
+            if (dryRun)
+            {
+                return StoredObject.From(desired);
+            }
+            meta["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
+            var stored = StoredObject.From(desired);
+            if (stored.Deleting && stored.Finalizers.Count == 0)
+            {
+                RemoveLocked(bucket, current, stored);
+                return stored;
+            }
+            bucket.Objects[key] = stored;
+            Publish(bucket, new StoreEvent(bucket.Type, WatchEventTypes.Modified, stored, current));
+            return stored;
+        }
+    }
+
+    /// <summary>Deletes an object, honouring preconditions, finalizers and the propagation policy. Returns the final state and whether it is gone.</summary>
+    public (StoredObject Object, bool Removed) Delete(ResourceType type, string? ns, string name, DeleteOptions options)
+    {
+        lock (_gate)
+        {
+            var bucket = BucketFor(type);
+            var key = StoredObject.KeyOf(ns, name);
+            if (!bucket.Objects.TryGetValue(key, out var current)) throw ApiException.NotFound(type, name);
+            if (options.PreconditionUid is { Length: > 0 } uid && uid != current.Uid)
+            {
+                throw ApiException.Conflict(type, name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {current.Uid}");
+            }
+            if (options.PreconditionResourceVersion is { Length: > 0 } prv && prv != current.ResourceVersion.ToString(CultureInfo.InvariantCulture))
+            {
+                throw ApiException.Conflict(type, name, $"Precondition failed: ResourceVersion in precondition: {prv}, ResourceVersion in object meta: {current.ResourceVersion}");
+            }
+            if (options.DryRun) return (current, true);
+            if (current.Finalizers.Count > 0 || options.PropagationPolicy == "Foreground")
+            {
+                if (options.PropagationPolicy == "Foreground") DeleteDependentsLocked(current.Uid, "Background");
+                if (current.Finalizers.Count > 0)
+                {
+                    if (current.Deleting) return (current, false);
+                    var node = current.ToNode();
+                    var meta = node["metadata"]!.AsObject();
+                    meta["deletionTimestamp"] = Now();
+                    meta["deletionGracePeriodSeconds"] = 0;
+                    if (meta["generation"] is JsonValue g) meta["generation"] = J.Long(g)!.Value + 1;
+                    meta["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
+                    var stored = StoredObject.From(node);
+                    bucket.Objects[key] = stored;
+                    Publish(bucket, new StoreEvent(bucket.Type, WatchEventTypes.Modified, stored, current));
+                    return (stored, false);
+                }
+            }
+            var final = current.ToNode();
+            final["metadata"]!["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
+            var last = StoredObject.From(final);
+            RemoveLocked(bucket, current, last, options.PropagationPolicy);
+            return (last, true);
+        }
+    }
+
+    /// <summary>Opens a watch. No resourceVersion (or "0"): synthetic ADDED events for what exists now, then changes.
+    /// A resourceVersion older than the retained history: 410 Expired.</summary>
+    public Watcher Watch(ResourceType type, string? ns, LabelSelector labels, FieldSelector fields, string? resourceVersion)
+    {
+        lock (_gate)
+        {
+            var bucket = BucketFor(type);
+            var watcher = new Watcher(bucket.Type, ns, labels, fields, ReadField, watcherBacklog);
+            if (string.IsNullOrEmpty(resourceVersion) || resourceVersion == "0")
+            {
+                foreach (var obj in bucket.Objects.Values)
+                {
+                    watcher.Offer(new StoreEvent(bucket.Type, WatchEventTypes.Added, obj, null));
+                }
+            }
+            else
+            {
+                if (!long.TryParse(resourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var from))
+                {
+                    throw ApiException.BadRequest($"invalid resource version \"{resourceVersion}\": must be a non-negative integer");
+                }
+                if (from < bucket.CompactedRv)
+                {
+                    throw ApiException.Gone($"too old resource version: {from} ({bucket.CompactedRv})");
+                }
+                foreach (var e in bucket.History)
+                {
+                    if (e.ResourceVersion > from) watcher.Offer(e);
+                }
+            }
+            bucket.Watchers.Add(watcher);
+            return watcher;
+        }
+    }
+
+    public void StopWatching(Watcher watcher)
+    {
+        lock (_gate)
+        {
+            foreach (var b in _buckets.Values) b.Watchers.Remove(watcher);
+        }
+        watcher.Close();
+    }
+
+    public IReadOnlyList<Watcher> OpenWatchers()
+    {
+        lock (_gate) return _buckets.Values.SelectMany(b => b.Watchers).ToList();
+    }
+
+    /// <summary>Drops all retained history, so any watch from an older resourceVersion gets 410.</summary>
+    public void CompactHistory()
+    {
+        lock (_gate)
+        {
+            foreach (var b in _buckets.Values)
+            {
+                b.History.Clear();
+                b.CompactedRv = _rv;
+            }
+        }
+    }
+
+    /// <summary>Ends every open watch (as when the API server restarts or a load balancer drops connections).</summary>
+    public int CloseAllWatchers()
+    {
+        List<Watcher> all;
+        lock (_gate)
+        {
+            all = _buckets.Values.SelectMany(b => b.Watchers).ToList();
+            foreach (var b in _buckets.Values) b.Watchers.Clear();
+        }
+        foreach (var w in all) w.Close();
+        return all.Count;
+    }
+
+    /// <summary>Updates the served type of a bucket (a CRD changed), keeping its objects.</summary>
+    public void Retype(ResourceType type)
+    {
+        lock (_gate) BucketFor(type).Type = type;
+    }
+
+    /// <summary>Removes every object of a type (a CRD was deleted): DELETED to watchers, then the watchers end.</summary>
+    public void DropType(ResourceType type)
+    {
+        List<Watcher> watchers;
+        lock (_gate)
+        {
+            var bucket = BucketFor(type);
+            foreach (var obj in bucket.Objects.Values.ToList())
+            {
+                var node = obj.ToNode();
+                node["metadata"]!["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
+                RemoveLocked(bucket, obj, StoredObject.From(node));
+            }
+            watchers = [.. bucket.Watchers];
+            bucket.Watchers.Clear();
+        }
+        foreach (var w in watchers) w.Close();
+    }
+
+    private void RemoveLocked(Bucket bucket, StoredObject current, StoredObject last, string propagation = "Background")
+    {
+        bucket.Objects.Remove(current.Key);
+        Publish(bucket, new StoreEvent(bucket.Type, WatchEventTypes.Deleted, last, current));
+        if (bucket.Type is { Group: "", Plural: "namespaces" })
+        {
+            foreach (var b in _buckets.Values.Where(b => b.Type.Namespaced).ToList())
+            {
+                foreach (var obj in b.Objects.Values.Where(o => o.Namespace == current.Name).ToList())
+                {
+                    var node = obj.ToNode();
+                    node["metadata"]!["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
+                    RemoveLocked(b, obj, StoredObject.From(node));
+                }
+            }
+        }
+        DeleteDependentsLocked(current.Uid, propagation);
+    }
+
+    /// <summary>Garbage collection: dependents (by ownerReference uid) are deleted, or orphaned.</summary>
+    private void DeleteDependentsLocked(string ownerUid, string propagation)
+    {
+        if (ownerUid.Length == 0) return;
+        foreach (var bucket in _buckets.Values.ToList())
+        {
+            foreach (var dependent in bucket.Objects.Values.Where(o => o.OwnerUids.Contains(ownerUid)).ToList())
+            {
+                var node = dependent.ToNode();
+                var meta = node["metadata"]!.AsObject();
+                if (propagation == "Orphan")
+                {
+                    var owners = meta["ownerReferences"]!.AsArray();
+                    foreach (var o in owners.Where(o => (string?)o?["uid"] == ownerUid).ToList()) owners.Remove(o);
+                    if (owners.Count == 0) meta.Remove("ownerReferences");
+                    meta["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
+                    var orphan = StoredObject.From(node);
+                    bucket.Objects[dependent.Key] = orphan;
+                    Publish(bucket, new StoreEvent(bucket.Type, WatchEventTypes.Modified, orphan, dependent));
+                    continue;
+                }
+                if (dependent.Finalizers.Count > 0)
+                {
+                    if (dependent.Deleting) continue;
+                    meta["deletionTimestamp"] = Now();
+                    meta["deletionGracePeriodSeconds"] = 0;
+                    meta["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
+                    var marked = StoredObject.From(node);
+                    bucket.Objects[dependent.Key] = marked;
+                    Publish(bucket, new StoreEvent(bucket.Type, WatchEventTypes.Modified, marked, dependent));
+                    continue;
+                }
+                meta["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
+                RemoveLocked(bucket, dependent, StoredObject.From(node));
+            }
+        }
+    }
+
+    private void Publish(Bucket bucket, StoreEvent e)
+    {
+        bucket.History.Enqueue(e);
+        while (bucket.History.Count > historyCapacity)
+        {
+            bucket.CompactedRv = bucket.History.Dequeue().ResourceVersion;
+        }
+        for (var i = bucket.Watchers.Count - 1; i >= 0; i--)
+        {
+            var w = bucket.Watchers[i];
+            w.Offer(e);
+            if (w.IsClosed) bucket.Watchers.RemoveAt(i);
+        }
+        foreach (var s in _subscribers) s(e);
+    }
+
+    private Bucket BucketFor(ResourceType type)
+    {
+        if (!_buckets.TryGetValue(type.Key, out var bucket))
+        {
+            bucket = new Bucket(type);
+            _buckets[type.Key] = bucket;
+        }
+        return bucket;
+    }
+
+    private static string? ReadField(StoredObject obj, string field) => field switch
+    {
+        "metadata.name" => obj.Name,
+        "metadata.namespace" => obj.Namespace,
+        _ => FieldSelector.Read(obj.ToNode(), field),
+    };
+}

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace DoraOperator.Sandbox.Storage;
+
+/// <summary>
+/// An immutable stored object: its serialized bytes plus the few fields the store filters on.
+/// Stored bytes are never mutated; a write produces a new instance. Reads and watch fan-out share the bytes.
+/// </summary>
+internal sealed class StoredObject
+{
+    private static readonly IReadOnlyDictionary<string, string> NoLabels = new Dictionary<string, string>();
+
+    private StoredObject(byte[] json, JsonObject node)
+    {
+        Json = json;
+        var meta = node["metadata"] as JsonObject ?? [];
+        Name = (string?)meta["name"] ?? "";
+        Namespace = (string?)meta["namespace"] ?? "";
+        Uid = (string?)meta["uid"] ?? "";
+        ResourceVersion = long.TryParse((string?)meta["resourceVersion"], out var rv) ? rv : 0;
+        Labels = meta["labels"] is JsonObject labels
+            ? labels.ToDictionary(kv => kv.Key, kv => kv.Value?.ToString() ?? "")
+            : NoLabels;
+        Finalizers = meta["finalizers"] is JsonArray f ? f.Select(x => x?.ToString() ?? "").ToList() : [];
+        Deleting = meta["deletionTimestamp"] is not null;
+        OwnerUids = meta["ownerReferences"] is JsonArray owners
+            ? owners.Select(o => (string?)o?["uid"] ?? "").Where(u => u.Length > 0).ToList()
+            : [];
+    }
+
+    public byte[] Json { get; }
+    public string Name { get; }
+    public string Namespace { get; }
+    public string Uid { get; }
+    public long ResourceVersion { get; }
+    public IReadOnlyDictionary<string, string> Labels { get; }
+    public IReadOnlyList<string> Finalizers { get; }
+    public bool Deleting { get; }
+    public IReadOnlyList<string> OwnerUids { get; }
+    public string Key => KeyOf(Namespace, Name);
+
+    public static string KeyOf(string? ns, string name) => string.IsNullOrEmpty(ns) ? name : ns + "/" + name;
+
+    public static StoredObject From(JsonObject node) => new(JsonSerializer.SerializeToUtf8Bytes(node, SandboxJson.Options), node);
+
+    /// <summary>A fresh, mutable copy of the object.</summary>
+    public JsonObject ToNode() => JsonNode.Parse(Json)!.AsObject();
+}
+
+internal static class SandboxJson
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        TypeInfoResolver = JsonSerializerOptions.Default.TypeInfoResolver,
+    };
+
+    public static byte[] Serialize(JsonNode node) => JsonSerializer.SerializeToUtf8Bytes(node, Options);
+}

@@ -1,0 +1,88 @@
+using System.Text.Json.Nodes;
+using DoraOperator.Sandbox.Resources;
+
+namespace DoraOperator.Sandbox.Validation;
+
+/// <summary>The defaults a real API server fills for the built-in kinds we serve (apps/v1 and core/v1 rules).</summary>
+internal static class BuiltInDefaults
+{
+    public static void Apply(ResourceType type, JsonObject obj)
+    {
+        switch (type.Group, type.Plural)
+        {
+            case ("apps", "deployments"):
+                DefaultWorkload(obj, isDeployment: true);
+                break;
+            case ("apps", "replicasets"):
+                DefaultWorkload(obj, isDeployment: false);
+                break;
+            case ("", "namespaces"):
+                var status = obj["status"] as JsonObject ?? [];
+                status["phase"] ??= "Active";
+                obj["status"] = status;
+                var spec = obj["spec"] as JsonObject ?? [];
+                spec["finalizers"] ??= new JsonArray("kubernetes");
+                obj["spec"] = spec;
+                var labels = obj["metadata"]!["labels"] as JsonObject ?? [];
+                labels["kubernetes.io/metadata.name"] = (string?)obj["metadata"]!["name"];
+                obj["metadata"]!["labels"] = labels;
+                break;
+            case ("", "secrets"):
+                obj["type"] ??= "Opaque";
+                break;
+        }
+    }
+
+    private static void DefaultWorkload(JsonObject obj, bool isDeployment)
+    {
+        var spec = obj["spec"] as JsonObject ?? [];
+        obj["spec"] = spec;
+        spec["replicas"] ??= 1;
+        if (isDeployment)
+        {
+            spec["revisionHistoryLimit"] ??= 10;
+            spec["progressDeadlineSeconds"] ??= 600;
+            if (spec["strategy"] is not JsonObject strategy)
+            {
+                strategy = new JsonObject { ["type"] = "RollingUpdate" };
+                spec["strategy"] = strategy;
+            }
+            strategy["type"] ??= "RollingUpdate";
+            if ((string?)strategy["type"] == "RollingUpdate")
+            {
+                var ru = strategy["rollingUpdate"] as JsonObject ?? [];
+                ru["maxUnavailable"] ??= "25%";
+                ru["maxSurge"] ??= "25%";
+                strategy["rollingUpdate"] = ru;
+            }
+        }
+        if (spec["template"] is not JsonObject template) return;
+        if (template["spec"] is not JsonObject pod) return;
+        pod["restartPolicy"] ??= "Always";
+        pod["terminationGracePeriodSeconds"] ??= 30;
+        pod["dnsPolicy"] ??= "ClusterFirst";
+        pod["securityContext"] ??= new JsonObject();
+        pod["schedulerName"] ??= "default-scheduler";
+        foreach (var list in new[] { "containers", "initContainers" })
+        {
+            if (pod[list] is not JsonArray containers) continue;
+            foreach (var c in containers.OfType<JsonObject>())
+            {
+                c["terminationMessagePath"] ??= "/dev/termination-log";
+                c["terminationMessagePolicy"] ??= "File";
+                c["resources"] ??= new JsonObject();
+                if (c["imagePullPolicy"] is null)
+                {
+                    var image = (string?)c["image"] ?? "";
+                    var lastSegment = image[(image.LastIndexOf('/') + 1)..];
+                    var tagless = !lastSegment.Contains(':') && !image.Contains('@');
+                    c["imagePullPolicy"] = tagless || image.EndsWith(":latest", StringComparison.Ordinal) ? "Always" : "IfNotPresent";
+                }
+                if (c["ports"] is JsonArray ports)
+                {
+                    foreach (var p in ports.OfType<JsonObject>()) p["protocol"] ??= "TCP";
+                }
+            }
+        }
+    }
+}
