@@ -186,8 +186,8 @@ public sealed class DeploymentSimulator : IAsyncDisposable
         {
             lock (_gate)
             {
+                // A pace set before the Deployment exists is kept for it.
                 if (_rollouts.Remove(key, out var gone)) gone.Timer?.Dispose();
-                _paces.Remove(key);
             }
             return;
         }
@@ -316,9 +316,13 @@ public sealed class DeploymentSimulator : IAsyncDisposable
                 Enqueue(key);
             }
             if (finished) rollout.Completed = true;
+            var moved = targetNew != currentNew || targetOld != oldReplicas;
+            var existing = ExistingProgressing(deployment);
             progressing = finished
                 ? ("True", "NewReplicaSetAvailable", $"ReplicaSet \"{newName}\" has successfully progressed.")
-                : ("True", progressingReason, progressingMessage);
+                : !moved && progressingReason == "ReplicaSetUpdated" && existing is { Status: "True" } keep && keep.Reason != "NewReplicaSetAvailable"
+                    ? keep
+                    : ("True", progressingReason, progressingMessage);
         }
 
         if (!paused && !rollout.Failed)
@@ -338,6 +342,12 @@ public sealed class DeploymentSimulator : IAsyncDisposable
         var newRefreshed = refreshed.FirstOrDefault(rs => (string?)rs["metadata"]!["name"] == newName);
         WriteDeploymentStatus(deployment, refreshed, newRefreshed, desired, Revision(newRefreshed ?? newRs), progressing, nowText, now);
         if (progressing.Reason == "NewReplicaSetAvailable") CleanupHistory(ns, deployment, refreshed, newName);
+    }
+
+    private static (string Status, string Reason, string Message)? ExistingProgressing(JsonObject deployment)
+    {
+        var c = deployment["status"]?["conditions"]?.AsArray().OfType<JsonObject>().FirstOrDefault(x => (string?)x["type"] == "Progressing");
+        return c is null ? null : ((string?)c["status"] ?? "", (string?)c["reason"] ?? "", (string?)c["message"] ?? "");
     }
 
     private static bool IsFreshStart(string reason) => reason is "NewReplicaSetCreated" or "FoundNewReplicaSet";
@@ -367,7 +377,7 @@ public sealed class DeploymentSimulator : IAsyncDisposable
             {
                 lock (_gate) rollout.Timer = null;
                 Enqueue(key);
-            }, null, delay + TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+            }, null, delay, Timeout.InfiniteTimeSpan);
         }
     }
 

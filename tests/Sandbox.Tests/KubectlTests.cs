@@ -1,0 +1,162 @@
+using System.Text;
+using DoraOperator.Testing;
+
+namespace DoraOperator.Sandbox.Tests;
+
+/// <summary>The real kubectl (v1.32) against the Sandbox: what users and the docs will do.</summary>
+public sealed class KubectlTests(SandboxFixture fixture) : IClassFixture<SandboxFixture>
+{
+    private async Task<Kubectl> NewKubectl()
+    {
+        var ns = await fixture.Api.NewNamespaceAsync("kubectl");
+        return new Kubectl(fixture.KubeconfigPath, ns);
+    }
+
+    private static string WidgetCrdYaml(string group) => $$$"""
+        apiVersion: apiextensions.k8s.io/v1
+        kind: CustomResourceDefinition
+        metadata:
+          name: widgets.{{{group}}}
+        spec:
+          group: {{{group}}}
+          scope: Namespaced
+          names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
+          versions:
+          - name: v1
+            served: true
+            storage: true
+            subresources: {status: {}}
+            additionalPrinterColumns:
+            - {name: Size, type: integer, jsonPath: .spec.size}
+            - {name: Color, type: string, jsonPath: .spec.color}
+            - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
+            schema:
+              openAPIV3Schema:
+                type: object
+                properties:
+                  spec:
+                    type: object
+                    required: [size]
+                    properties:
+                      size: {type: integer, minimum: 1}
+                      color: {type: string, default: blue}
+        """;
+
+    [Fact]
+    public async Task ApplyCrd_ThenCustomObject_AndGetShowsPrinterColumns()
+    {
+        using var kubectl = await NewKubectl();
+        var group = $"k{Guid.NewGuid():N}"[..10] + ".example.io";
+        Assert.Contains("created", await kubectl.OkAsync("apply -f -", WidgetCrdYaml(group)));
+        Assert.Contains("created", await kubectl.OkAsync("apply -f -", $"apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n"));
+        var table = await kubectl.OkAsync($"get widgets.{group}");
+        var lines = table.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^NAME\s+SIZE\s+COLOR\s+AGE$", lines[0]);
+        Assert.Matches(@"^w1\s+3\s+blue\s+\d+s$", lines[1]);
+        Assert.Contains("unchanged", await kubectl.OkAsync("apply -f -", $"apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n"));
+        var invalid = await kubectl.RunAsync("apply -f -", $"apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: w2\nspec:\n  size: 0\n");
+        Assert.NotEqual(0, invalid.ExitCode);
+        Assert.Contains("spec.size: Invalid value: 0", invalid.Stderr);
+        var unknown = await kubectl.RunAsync("apply -f -", $"apiVersion: {group}/v1\nkind: Widget\nmetadata:\n  name: w3\nspec:\n  size: 1\n  shape: round\n");
+        Assert.NotEqual(0, unknown.ExitCode);
+        Assert.Contains("unknown field \"spec.shape\"", unknown.Stderr);
+    }
+
+    [Fact]
+    public async Task PatchMergeAndJson_ChangeTheObject()
+    {
+        using var kubectl = await NewKubectl();
+        await kubectl.OkAsync("create configmap settings --from-literal=a=1");
+        await kubectl.OkAsync("""patch configmap settings --type merge -p '{"data":{"b":"2"}}'""");
+        await kubectl.OkAsync("""patch configmap settings --type json -p '[{"op":"replace","path":"/data/a","value":"9"}]'""");
+        var data = await kubectl.OkAsync("get configmap settings -o 'jsonpath={.data.a},{.data.b}'");
+        Assert.Equal("9,2", data);
+    }
+
+    [Fact]
+    public async Task CreateDeployment_SetImage_RolloutStatus_AndUndo()
+    {
+        using var kubectl = await NewKubectl();
+        await kubectl.OkAsync("create deployment web --image=nginx:1.27 --replicas=2");
+        Assert.Contains("successfully rolled out", await kubectl.OkAsync("rollout status deployment/web --timeout=30s"));
+        await kubectl.OkAsync("set image deployment/web nginx=nginx:1.28");
+        Assert.Contains("successfully rolled out", await kubectl.OkAsync("rollout status deployment/web --timeout=30s"));
+        var history = await kubectl.OkAsync("rollout history deployment/web");
+        Assert.Matches(@"(?m)^1\s", history);
+        Assert.Matches(@"(?m)^2\s", history);
+
+        Assert.Contains("rolled back", await kubectl.OkAsync("rollout undo deployment/web"));
+        Assert.Contains("successfully rolled out", await kubectl.OkAsync("rollout status deployment/web --timeout=30s"));
+        Assert.Equal("nginx:1.27", await kubectl.OkAsync("get deployment web -o jsonpath={.spec.template.spec.containers[0].image}"));
+        var sets = await kubectl.OkAsync("get rs -o 'jsonpath={range .items[*]}{.metadata.annotations.deployment\\.kubernetes\\.io/revision}:{.spec.template.spec.containers[0].image}:{.metadata.annotations.deployment\\.kubernetes\\.io/revision-history}{\"\\n\"}{end}'");
+        var rows = sets.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order().ToList();
+        Assert.Equal(["2:nginx:1.28:", "3:nginx:1.27:1"], rows);
+
+        await kubectl.OkAsync("scale deployment web --replicas=3");
+        Assert.Contains("successfully rolled out", await kubectl.OkAsync("rollout status deployment/web --timeout=30s"));
+        Assert.Equal(2, (await kubectl.OkAsync("get rs -o name")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+        await kubectl.OkAsync("rollout restart deployment/web");
+        Assert.Contains("successfully rolled out", await kubectl.OkAsync("rollout status deployment/web --timeout=30s"));
+        Assert.Equal("4", await kubectl.OkAsync("get deployment web -o jsonpath={.metadata.annotations.deployment\\.kubernetes\\.io/revision}"));
+    }
+
+    [Fact]
+    public async Task GetWatch_StreamsAChange()
+    {
+        using var kubectl = await NewKubectl();
+        await kubectl.OkAsync("create deployment watched --image=nginx:1.27");
+        await kubectl.OkAsync("rollout status deployment/watched --timeout=30s");
+        using var watch = kubectl.Start("get deployments -w");
+        var output = new StringBuilder();
+        var lines = new List<string>();
+        var reading = Task.Run(async () =>
+        {
+            while (await watch.StandardOutput.ReadLineAsync() is { } line)
+            {
+                lock (lines) lines.Add(line);
+            }
+        });
+        await Eventually.True(() => { lock (lines) return lines.Any(l => l.StartsWith("watched", StringComparison.Ordinal)); }, "the initial listing");
+        await kubectl.OkAsync("scale deployment watched --replicas=2");
+        await Eventually.True(() => { lock (lines) return lines.Any(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^watched\s+2/2\s")); }, "the watch to show 2/2");
+        watch.Kill();
+        lock (lines)
+        {
+            Assert.Matches(@"^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$", lines[0]);
+            Assert.Single(lines, l => l.StartsWith("NAME", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task Delete_WithFinalizer_LeavesTheObjectUntilTheFinalizerIsRemoved()
+    {
+        using var kubectl = await NewKubectl();
+        await kubectl.OkAsync("apply -f -", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n  finalizers: [example.io/hold]\ndata: {a: b}\n");
+        await kubectl.OkAsync("delete configmap held --wait=false");
+        var deleting = await kubectl.OkAsync("get configmap held -o jsonpath={.metadata.deletionTimestamp}");
+        Assert.NotEmpty(deleting);
+        await kubectl.OkAsync("""patch configmap held --type merge -p '{"metadata":{"finalizers":null}}'""");
+        var gone = await kubectl.RunAsync("get configmap held");
+        Assert.NotEqual(0, gone.ExitCode);
+        Assert.Contains("NotFound", gone.Stderr);
+    }
+
+    [Fact]
+    public async Task ServerSideApply_Works()
+    {
+        using var kubectl = await NewKubectl();
+        var yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  a: \"1\"\n";
+        Assert.Contains("serverside-applied", await kubectl.OkAsync("apply --server-side -f -", yaml));
+        Assert.Equal("1", await kubectl.OkAsync("get configmap ssa -o jsonpath={.data.a}"));
+    }
+
+    [Fact]
+    public async Task ApiResources_ListsBuiltInsWithShortNames()
+    {
+        using var kubectl = await NewKubectl();
+        var output = await kubectl.OkAsync("api-resources");
+        Assert.Matches(@"(?m)^deployments\s+deploy\s+apps/v1\s+true\s+Deployment$", output);
+        Assert.Matches(@"(?m)^leases\s+coordination.k8s.io/v1\s+true\s+Lease$", output);
+    }
+}
