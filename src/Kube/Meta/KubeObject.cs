@@ -1,0 +1,145 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DoraOperator.Kube.Meta;
+
+/// <summary>Where a kind is served: what the client needs to build its URLs.</summary>
+public sealed record ResourceInfo(string Group, string Version, string Plural, string Kind, bool Namespaced)
+{
+    public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
+
+    /// <summary>The collection path, e.g. <c>/apis/apps/v1/namespaces/ns/deployments</c>; <paramref name="ns"/> null for all namespaces.</summary>
+    public string CollectionPath(string? ns)
+    {
+        var root = Group.Length == 0 ? $"/api/{Version}" : $"/apis/{Group}/{Version}";
+        return Namespaced && !string.IsNullOrEmpty(ns) ? $"{root}/namespaces/{Uri.EscapeDataString(ns)}/{Plural}" : $"{root}/{Plural}";
+    }
+
+    public string ItemPath(string? ns, string name, string? subresource = null) =>
+        CollectionPath(ns) + "/" + Uri.EscapeDataString(name) + (subresource is null ? "" : "/" + subresource);
+}
+
+/// <summary>Any Kubernetes object. Unknown fields are kept in <see cref="ExtensionData"/> so a read-modify-write loses nothing.</summary>
+public abstract class KubeObject
+{
+    [JsonPropertyName("apiVersion")]
+    public string? ApiVersion { get; set; }
+
+    [JsonPropertyName("kind")]
+    public string? Kind { get; set; }
+
+    [JsonPropertyName("metadata")]
+    public ObjectMeta Metadata { get; set; } = new();
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? ExtensionData { get; set; }
+}
+
+/// <summary>A kind the typed client can serve: where it lives and how it serializes (source-generated).</summary>
+public interface IKubeResource<TSelf>
+    where TSelf : KubeObject, IKubeResource<TSelf>
+{
+    static abstract ResourceInfo Resource { get; }
+
+    static abstract System.Text.Json.Serialization.Metadata.JsonTypeInfo<TSelf> JsonType { get; }
+}
+
+public sealed class ObjectMeta
+{
+    public string? Name { get; set; }
+    public string? GenerateName { get; set; }
+    public string? Namespace { get; set; }
+    public string? Uid { get; set; }
+    public string? ResourceVersion { get; set; }
+    public long? Generation { get; set; }
+    public DateTimeOffset? CreationTimestamp { get; set; }
+    public DateTimeOffset? DeletionTimestamp { get; set; }
+    public Dictionary<string, string>? Labels { get; set; }
+    public Dictionary<string, string>? Annotations { get; set; }
+    public List<OwnerReference>? OwnerReferences { get; set; }
+    public List<string>? Finalizers { get; set; }
+
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? ExtensionData { get; set; }
+}
+
+public sealed class OwnerReference
+{
+    public string ApiVersion { get; set; } = "";
+    public string Kind { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string Uid { get; set; } = "";
+    public bool? Controller { get; set; }
+    public bool? BlockOwnerDeletion { get; set; }
+}
+
+public sealed class ListMeta
+{
+    public string? ResourceVersion { get; set; }
+    public string? Continue { get; set; }
+    public long? RemainingItemCount { get; set; }
+}
+
+/// <summary>metav1.Status: the body of every API error.</summary>
+public sealed class Status
+{
+    public string? Kind { get; set; }
+    public string? ApiVersion { get; set; }
+    [JsonPropertyName("status")]
+    public string? Outcome { get; set; }
+    public string? Message { get; set; }
+    public string? Reason { get; set; }
+    public StatusDetails? Details { get; set; }
+    public int Code { get; set; }
+}
+
+public sealed class StatusDetails
+{
+    public string? Name { get; set; }
+    public string? Group { get; set; }
+    public string? Kind { get; set; }
+    public string? Uid { get; set; }
+    public List<StatusCause>? Causes { get; set; }
+    public int? RetryAfterSeconds { get; set; }
+}
+
+public sealed class StatusCause
+{
+    public string? Reason { get; set; }
+    public string? Message { get; set; }
+    public string? Field { get; set; }
+}
+
+/// <summary>metav1.Condition.</summary>
+public sealed class Condition
+{
+    public string Type { get; set; } = "";
+    public string Status { get; set; } = "Unknown";
+    public long? ObservedGeneration { get; set; }
+    public DateTimeOffset LastTransitionTime { get; set; }
+    public string Reason { get; set; } = "";
+    public string Message { get; set; } = "";
+}
+
+public sealed class LabelSelector
+{
+    public Dictionary<string, string>? MatchLabels { get; set; }
+    public List<LabelSelectorRequirement>? MatchExpressions { get; set; }
+}
+
+public sealed class LabelSelectorRequirement
+{
+    public string Key { get; set; } = "";
+    public string Operator { get; set; } = "";
+    public List<string>? Values { get; set; }
+}
+
+/// <summary>A list as the server returns it.</summary>
+public sealed class KubeList<T>(List<T> items, string resourceVersion)
+{
+    public List<T> Items { get; } = items;
+    public string ResourceVersion { get; } = resourceVersion;
+}
+
+/// <summary>Options for a delete: preconditions and propagation.</summary>
+public sealed record DeleteOptions(string? PreconditionUid = null, string? PreconditionResourceVersion = null, string? PropagationPolicy = null);

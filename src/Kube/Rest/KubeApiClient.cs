@@ -1,0 +1,439 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using DoraOperator.Kube.Config;
+using DoraOperator.Kube.Meta;
+
+namespace DoraOperator.Kube.Rest;
+
+/// <summary>
+/// A typed Kubernetes REST client: get, list (auto-paged), create, replace, merge/JSON/strategic
+/// patch, server-side apply, delete (preconditions, propagation), the status subresource, and watch
+/// as a stream. Errors are <see cref="KubeApiException"/> carrying the server's Status. Requests go
+/// through a client-side token bucket and are retried with jittered backoff on 429, 5xx and
+/// connection errors (honouring Retry-After), never on other 4xx.
+/// </summary>
+public sealed class KubeApiClient : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly Credentials _credentials;
+    private readonly TokenBucket _limiter;
+    private readonly TimeProvider _time;
+
+    public KubeApiClient(KubeConnection connection, KubeClientOptions? options = null, TimeProvider? time = null)
+    {
+        Connection = connection;
+        Options = options ?? new KubeClientOptions();
+        _time = time ?? TimeProvider.System;
+        _credentials = new Credentials(connection, _time);
+        _limiter = new TokenBucket(Options.Qps, Options.Burst, _time);
+        _http = new HttpClient(CreateHandler(connection), disposeHandler: true)
+        {
+            BaseAddress = connection.Server,
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        _http.DefaultRequestHeaders.UserAgent.ParseAdd(Options.UserAgent);
+    }
+
+    public KubeConnection Connection { get; }
+    public KubeClientOptions Options { get; }
+    public string DefaultNamespace => Connection.Namespace;
+
+    /// <summary>How many times an exec credential plugin ran.</summary>
+    public int CredentialRefreshes => _credentials.ExecRuns;
+
+    public async Task<T> GetAsync<T>(string name, string? ns = null, CancellationToken cancellationToken = default)
+        where T : KubeObject, IKubeResource<T>
+    {
+        var path = T.Resource.ItemPath(Ns<T>(ns), name);
+        return Decode<T>(await SendAsync("get", HttpMethod.Get, path, null, null, cancellationToken), "get", path);
+    }
+
+    /// <summary>The object, or null when it does not exist.</summary>
+    public async Task<T?> TryGetAsync<T>(string name, string? ns = null, CancellationToken cancellationToken = default)
+        where T : KubeObject, IKubeResource<T>
+    {
+        try
+        {
+            return await GetAsync<T>(name, ns, cancellationToken);
+        }
+        catch (KubeApiException e) when (e.IsNotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Lists every matching object, following <c>continue</c> tokens page by page.</summary>
+    public async Task<KubeList<T>> ListAsync<T>(string? ns = null, ListOptions? options = null, CancellationToken cancellationToken = default)
+        where T : KubeObject, IKubeResource<T>
+    {
+        options ??= new ListOptions();
+        var items = new List<T>();
+        string? token = null;
+        string? resourceVersion = null;
+        do
+        {
+            var query = Query(("labelSelector", options.LabelSelector), ("fieldSelector", options.FieldSelector),
+                ("limit", options.Limit > 0 ? options.Limit.ToString(CultureInfo.InvariantCulture) : null), ("continue", token));
+            var path = T.Resource.CollectionPath(ns is null && T.Resource.Namespaced ? null : Ns<T>(ns)) + query;
+            var body = await SendAsync("list", HttpMethod.Get, path, null, null, cancellationToken);
+            var meta = DecodeList(body, T.JsonType, items);
+            resourceVersion ??= meta.ResourceVersion;
+            token = meta.Continue;
+        }
+        while (!string.IsNullOrEmpty(token));
+        return new KubeList<T>(items, resourceVersion ?? "");
+    }
+
+    public async Task<T> CreateAsync<T>(T obj, CancellationToken cancellationToken = default)
+        where T : KubeObject, IKubeResource<T>
+    {
+        Stamp(obj);
+        var path = T.Resource.CollectionPath(Ns<T>(obj.Metadata.Namespace));
+        return Decode<T>(await SendAsync("create", HttpMethod.Post, path, JsonSerializer.SerializeToUtf8Bytes(obj, T.JsonType), "application/json", cancellationToken), "create", path);
+    }
+
+    /// <summary>PUT the whole object; its resourceVersion is the optimistic-concurrency precondition.</summary>
+    public Task<T> ReplaceAsync<T>(T obj, CancellationToken cancellationToken = default)
+        where T : KubeObject, IKubeResource<T> => PutAsync(obj, null, cancellationToken);
+
+    /// <summary>PUT to the status subresource.</summary>
+    public Task<T> ReplaceStatusAsync<T>(T obj, CancellationToken cancellationToken = default)
+        where T : KubeObject, IKubeResource<T> => PutAsync(obj, "status", cancellationToken);
+
+    public async Task<T> PatchAsync<T>(string name, string? ns, PatchType type, string patch, string? subresource = null, CancellationToken cancellationToken = default)
+        where T : KubeObject, IKubeResource<T>
+    {
+        var path = T.Resource.ItemPath(Ns<T>(ns), name, subresource);
+        var contentType = type switch
+        {
+            PatchType.Json => "application/json-patch+json",
+            PatchType.Strategic => "application/strategic-merge-patch+json",
+            _ => "application/merge-patch+json",
+        };
+        return Decode<T>(await SendAsync("patch", HttpMethod.Patch, path, Encoding.UTF8.GetBytes(patch), contentType, cancellationToken), "patch", path);
+    }
+
+    /// <summary>Server-side apply of <paramref name="obj"/> as <paramref name="fieldManager"/>.</summary>
+    public async Task<T> ApplyAsync<T>(T obj, string fieldManager, bool force = false, string? subresource = null, CancellationToken cancellationToken = default)
+        where T : KubeObject, IKubeResource<T>
+    {
+        Stamp(obj);
+        var path = T.Resource.ItemPath(Ns<T>(obj.Metadata.Namespace), obj.Metadata.Name ?? throw new ArgumentException("apply needs metadata.name", nameof(obj)), subresource)
+            + Query(("fieldManager", fieldManager), ("force", force ? "true" : null));
+        var body = JsonSerializer.SerializeToUtf8Bytes(obj, T.JsonType);
+        return Decode<T>(await SendAsync("apply", HttpMethod.Patch, path, body, "application/apply-patch+yaml", cancellationToken), "apply", path);
+    }
+
+    public async Task DeleteAsync<T>(string name, string? ns = null, DeleteOptions? options = null, CancellationToken cancellationToken = default)
+        where T : KubeObject, IKubeResource<T>
+    {
+        var path = T.Resource.ItemPath(Ns<T>(ns), name);
+        byte[]? body = null;
+        if (options is not null)
+        {
+            using var buffer = new MemoryStream();
+            using (var w = new Utf8JsonWriter(buffer))
+            {
+                w.WriteStartObject();
+                w.WriteString("kind", "DeleteOptions");
+                w.WriteString("apiVersion", "v1");
+                if (options.PropagationPolicy is not null) w.WriteString("propagationPolicy", options.PropagationPolicy);
+                if (options.PreconditionUid is not null || options.PreconditionResourceVersion is not null)
+                {
+                    w.WriteStartObject("preconditions");
+                    if (options.PreconditionUid is not null) w.WriteString("uid", options.PreconditionUid);
+                    if (options.PreconditionResourceVersion is not null) w.WriteString("resourceVersion", options.PreconditionResourceVersion);
+                    w.WriteEndObject();
+                }
+                w.WriteEndObject();
+            }
+            body = buffer.ToArray();
+        }
+        await SendAsync("delete", HttpMethod.Delete, path, body, body is null ? null : "application/json", cancellationToken);
+    }
+
+    /// <summary>
+    /// Read-modify-write with optimistic concurrency: fetches the object, lets <paramref name="mutate"/>
+    /// change it (return false to write nothing), replaces it, and on 409 Conflict starts over from a fresh read.
+    /// </summary>
+    public async Task<T> UpdateWithRetryAsync<T>(string name, string? ns, Func<T, bool> mutate, bool status = false, int attempts = 10, CancellationToken cancellationToken = default)
+        where T : KubeObject, IKubeResource<T>
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = await GetAsync<T>(name, ns, cancellationToken);
+            if (!mutate(current)) return current;
+            try
+            {
+                return status ? await ReplaceStatusAsync(current, cancellationToken) : await ReplaceAsync(current, cancellationToken);
+            }
+            catch (KubeApiException e) when (e.IsConflict && attempt < attempts)
+            {
+                // Someone else wrote first: read again and re-apply the change.
+            }
+        }
+    }
+
+    /// <summary>Opens one watch and yields its events as they arrive. Ends when the server ends the stream.</summary>
+    public async IAsyncEnumerable<WatchEvent<T>> WatchAsync<T>(string? ns, WatchOptions options, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        where T : KubeObject, IKubeResource<T>
+    {
+        var query = Query(("watch", "true"), ("resourceVersion", options.ResourceVersion), ("allowWatchBookmarks", options.AllowBookmarks ? "true" : null),
+            ("labelSelector", options.LabelSelector), ("fieldSelector", options.FieldSelector),
+            ("timeoutSeconds", options.Timeout is { } t ? ((int)t.TotalSeconds).ToString(CultureInfo.InvariantCulture) : null));
+        var path = T.Resource.CollectionPath(ns is null && T.Resource.Namespaced ? null : Ns<T>(ns)) + query;
+        await _limiter.WaitAsync(cancellationToken);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Authorization = await _credentials.GetAsync(cancellationToken);
+        HttpResponseMessage response;
+        try
+        {
+            idle.CancelAfter(Options.RequestTimeout);
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            Options.OnResponse?.Invoke("watch", 0);
+            throw new WatchStalledException(Options.RequestTimeout);
+        }
+        using (response)
+        {
+            Options.OnResponse?.Invoke("watch", (int)response.StatusCode);
+            if (!response.IsSuccessStatusCode)
+            {
+                if (response.StatusCode == HttpStatusCode.Unauthorized) _credentials.Invalidate();
+                throw Failure(response.StatusCode, await response.Content.ReadAsByteArrayAsync(cancellationToken), "watch", path);
+            }
+            using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            var reader = new WatchStreamReader(stream);
+            while (true)
+            {
+                byte[]? line;
+                idle.CancelAfter(Options.WatchIdleTimeout);
+                try
+                {
+                    line = await reader.ReadLineAsync(idle.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new WatchStalledException(Options.WatchIdleTimeout);
+                }
+                if (line is null) yield break;
+                if (line.Length == 0) continue;
+                yield return DecodeEvent(line, T.JsonType);
+            }
+        }
+    }
+
+    private async Task<T> PutAsync<T>(T obj, string? subresource, CancellationToken cancellationToken)
+        where T : KubeObject, IKubeResource<T>
+    {
+        Stamp(obj);
+        var path = T.Resource.ItemPath(Ns<T>(obj.Metadata.Namespace), obj.Metadata.Name ?? throw new ArgumentException("replace needs metadata.name", nameof(obj)), subresource);
+        return Decode<T>(await SendAsync("update", HttpMethod.Put, path, JsonSerializer.SerializeToUtf8Bytes(obj, T.JsonType), "application/json", cancellationToken), "update", path);
+    }
+
+    private static void Stamp<T>(T obj)
+        where T : KubeObject, IKubeResource<T>
+    {
+        obj.ApiVersion ??= T.Resource.ApiVersion;
+        obj.Kind ??= T.Resource.Kind;
+    }
+
+    private string? Ns<T>(string? ns)
+        where T : KubeObject, IKubeResource<T> => T.Resource.Namespaced ? (string.IsNullOrEmpty(ns) ? DefaultNamespace : ns) : null;
+
+    private async Task<byte[]> SendAsync(string verb, HttpMethod method, string path, byte[]? body, string? contentType, CancellationToken cancellationToken)
+    {
+        var refreshedCredentials = false;
+        for (var attempt = 0; ; attempt++)
+        {
+            await _limiter.WaitAsync(cancellationToken);
+            using var request = new HttpRequestMessage(method, path);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            request.Headers.Authorization = await _credentials.GetAsync(cancellationToken);
+            if (body is not null)
+            {
+                request.Content = new ByteArrayContent(body);
+                request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType!);
+            }
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Options.RequestTimeout);
+            TimeSpan? retryAfter = null;
+            Exception? transient;
+            try
+            {
+                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
+                var bytes = await response.Content.ReadAsByteArrayAsync(timeout.Token);
+                Options.OnResponse?.Invoke(verb, (int)response.StatusCode);
+                if (response.IsSuccessStatusCode) return bytes;
+                var failure = Failure(response.StatusCode, bytes, verb, path);
+                if (response.StatusCode == HttpStatusCode.Unauthorized && !refreshedCredentials && _credentials.Invalidate())
+                {
+                    refreshedCredentials = true;
+                    attempt--;
+                    continue;
+                }
+                var retryable = failure.Code == 429 || failure.Code >= 500;
+                if (!retryable || attempt >= Options.MaxRetries) throw failure;
+                retryAfter = response.Headers.RetryAfter?.Delta
+                    ?? (failure.Status.Details?.RetryAfterSeconds is { } s ? TimeSpan.FromSeconds(s) : null);
+                transient = failure;
+            }
+            catch (HttpRequestException e)
+            {
+                Options.OnResponse?.Invoke(verb, 0);
+                if (attempt >= Options.MaxRetries) throw;
+                transient = e;
+            }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                Options.OnResponse?.Invoke(verb, 0);
+                if (attempt >= Options.MaxRetries) throw new TimeoutException($"{verb} {path}: no answer within {Options.RequestTimeout.TotalSeconds:0.#} s", e);
+                transient = e;
+            }
+            _ = transient;
+            await Task.Delay(retryAfter ?? Backoff(attempt), _time, cancellationToken);
+        }
+    }
+
+    /// <summary>Exponential backoff with full jitter: a random delay up to base·2^attempt, capped.</summary>
+    private TimeSpan Backoff(int attempt)
+    {
+        var ceiling = Math.Min(Options.RetryMaxDelay.TotalMilliseconds, Options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt));
+        return TimeSpan.FromMilliseconds(ceiling / 2 + Random.Shared.NextDouble() * ceiling / 2);
+    }
+
+    private static KubeApiException Failure(HttpStatusCode code, byte[] body, string verb, string path)
+    {
+        Status? status = null;
+        try
+        {
+            status = body.Length > 0 ? JsonSerializer.Deserialize(body, KubeJsonContext.Default.Status) : null;
+        }
+        catch (JsonException)
+        {
+        }
+        if (status is null || status.Kind != "Status")
+        {
+            status = new Status
+            {
+                Code = (int)code,
+                Reason = code.ToString(),
+                Message = body.Length > 0 ? Encoding.UTF8.GetString(body, 0, Math.Min(body.Length, 512)) : code.ToString(),
+            };
+        }
+        if (status.Code == 0) status.Code = (int)code;
+        return new KubeApiException(status, verb, path);
+    }
+
+    private static T Decode<T>(byte[] body, string verb, string path)
+        where T : KubeObject, IKubeResource<T>
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(body, T.JsonType) ?? throw new JsonException("empty body");
+        }
+        catch (JsonException e)
+        {
+            throw new KubeApiException(new Status { Code = 200, Reason = "InvalidResponse", Message = $"the response is not a {T.Resource.Kind}: {e.Message}" }, verb, path);
+        }
+    }
+
+    /// <summary>Reads a list body, deserializing each item as it streams past (no intermediate DOM).</summary>
+    internal static ListMeta DecodeList<T>(byte[] body, JsonTypeInfo<T> itemType, List<T> into)
+    {
+        var reader = new Utf8JsonReader(body);
+        var meta = new ListMeta();
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var name = reader.GetString();
+            reader.Read();
+            switch (name)
+            {
+                case "metadata":
+                    meta = JsonSerializer.Deserialize(ref reader, KubeJsonContext.Default.ListMeta) ?? meta;
+                    break;
+                case "items" when reader.TokenType == JsonTokenType.StartArray:
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        into.Add(JsonSerializer.Deserialize(ref reader, itemType)!);
+                    }
+                    break;
+                default:
+                    reader.Skip();
+                    break;
+            }
+        }
+        return meta;
+    }
+
+    internal static WatchEvent<T> DecodeEvent<T>(byte[] line, JsonTypeInfo<T> type)
+    {
+        using var doc = JsonDocument.Parse(line);
+        var root = doc.RootElement;
+        var kind = root.GetProperty("type").GetString() switch
+        {
+            "ADDED" => WatchEventType.Added,
+            "MODIFIED" => WatchEventType.Modified,
+            "DELETED" => WatchEventType.Deleted,
+            "BOOKMARK" => WatchEventType.Bookmark,
+            "ERROR" => WatchEventType.Error,
+            var other => throw new JsonException($"unknown watch event type \"{other}\""),
+        };
+        var obj = root.GetProperty("object");
+        return kind == WatchEventType.Error
+            ? new WatchEvent<T>(kind, default, obj.Deserialize(KubeJsonContext.Default.Status))
+            : new WatchEvent<T>(kind, obj.Deserialize(type), null);
+    }
+
+    private static string Query(params (string Key, string? Value)[] pairs)
+    {
+        var parts = pairs.Where(p => !string.IsNullOrEmpty(p.Value)).Select(p => $"{p.Key}={Uri.EscapeDataString(p.Value!)}").ToList();
+        return parts.Count == 0 ? "" : "?" + string.Join("&", parts);
+    }
+
+    private static SocketsHttpHandler CreateHandler(KubeConnection connection)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
+            KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+            KeepAlivePingTimeout = TimeSpan.FromSeconds(15),
+            EnableMultipleHttp2Connections = true,
+        };
+        if (connection.Server.Scheme != "https") return handler;
+        var ssl = new SslClientAuthenticationOptions();
+        if (!string.IsNullOrEmpty(connection.TlsServerName)) ssl.TargetHost = connection.TlsServerName;
+        if (connection.ClientCertificate is not null) ssl.ClientCertificates = [connection.ClientCertificate];
+        if (connection.InsecureSkipTlsVerify)
+        {
+            // The user asked for it in the kubeconfig (insecure-skip-tls-verify: true), as kubectl allows.
+#pragma warning disable CA5359
+            ssl.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+#pragma warning restore CA5359
+        }
+        else if (connection.CertificateAuthorities is { Count: > 0 } cas)
+        {
+            ssl.CertificateChainPolicy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
+            ssl.CertificateChainPolicy.CustomTrustStore.AddRange(cas);
+        }
+        handler.SslOptions = ssl;
+        return handler;
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,48 @@
+namespace DoraOperator.Kube.Rest;
+
+/// <summary>Client behaviour: rate limit, retries, timeouts. Defaults suit an operator.</summary>
+public sealed record KubeClientOptions
+{
+    /// <summary>Requests per second allowed to the API server (client-side); 0 turns the limit off.</summary>
+    public double Qps { get; init; } = 50;
+    public int Burst { get; init; } = 100;
+    /// <summary>Retries of one request on 429, 5xx and connection errors (never on other 4xx).</summary>
+    public int MaxRetries { get; init; } = 5;
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Timeout of a non-watch request.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>A watch that delivers no bytes (not even a bookmark) for this long is treated as dead and reopened.</summary>
+    public TimeSpan WatchIdleTimeout { get; init; } = TimeSpan.FromSeconds(150);
+    public string UserAgent { get; init; } = "dora-operator/0.1";
+    /// <summary>Called after every response with (verb, HTTP code; 0 for a connection error), e.g. for metrics.</summary>
+    public Action<string, int>? OnResponse { get; init; }
+}
+
+public enum PatchType
+{
+    Merge,
+    Json,
+    Strategic,
+}
+
+/// <summary>List parameters; <see cref="Limit"/> is the page size of the automatic paging.</summary>
+public sealed record ListOptions(string? LabelSelector = null, string? FieldSelector = null, int Limit = 500);
+
+/// <summary>Watch parameters. The server ends the watch after <see cref="Timeout"/>.</summary>
+public sealed record WatchOptions(string? ResourceVersion = null, string? LabelSelector = null, string? FieldSelector = null, TimeSpan? Timeout = null, bool AllowBookmarks = true);
+
+public enum WatchEventType
+{
+    Added,
+    Modified,
+    Deleted,
+    Bookmark,
+    Error,
+}
+
+/// <summary>One watch event; <see cref="Error"/> is set for ERROR events (e.g. 410 Expired).</summary>
+public sealed record WatchEvent<T>(WatchEventType Type, T? Object, Meta.Status? Error);
+
+/// <summary>A watch delivered no bytes within the idle timeout: the connection is presumed dead.</summary>
+public sealed class WatchStalledException(TimeSpan idle) : Exception($"watch delivered nothing for {idle.TotalSeconds:0.#} s; treating the connection as dead");

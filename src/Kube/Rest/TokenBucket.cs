@@ -1,0 +1,34 @@
+namespace DoraOperator.Kube.Rest;
+
+/// <summary>
+/// A token bucket: <c>qps</c> tokens a second up to <c>burst</c>. <see cref="Reserve"/> returns how long
+/// the caller must wait for its token (zero when one is free), like client-go's flowcontrol limiter.
+/// A qps of 0 or less disables limiting.
+/// </summary>
+public sealed class TokenBucket(double qps, int burst, TimeProvider time)
+{
+    private readonly Lock _gate = new();
+    private double _tokens = burst;
+    private long _last = time.GetTimestamp();
+
+    public bool Enabled => qps > 0;
+
+    public TimeSpan Reserve()
+    {
+        if (!Enabled) return TimeSpan.Zero;
+        lock (_gate)
+        {
+            var now = time.GetTimestamp();
+            _tokens = Math.Min(burst, _tokens + time.GetElapsedTime(_last, now).TotalSeconds * qps);
+            _last = now;
+            _tokens -= 1;
+            return _tokens >= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(-_tokens / qps);
+        }
+    }
+
+    public async ValueTask WaitAsync(CancellationToken cancellationToken)
+    {
+        var wait = Reserve();
+        if (wait > TimeSpan.Zero) await Task.Delay(wait, time, cancellationToken);
+    }
+}
