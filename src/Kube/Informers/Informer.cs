@@ -1,0 +1,350 @@
+using DoraOperator.Kube.Meta;
+using DoraOperator.Kube.Rest;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DoraOperator.Kube.Informers;
+
+/// <summary>What an informer watches and how it caches.</summary>
+public sealed record InformerOptions<T>
+    where T : KubeObject
+{
+    /// <summary>Namespace to watch; null for all namespaces.</summary>
+    public string? Namespace { get; init; }
+    public string? LabelSelector { get; init; }
+    public string? FieldSelector { get; init; }
+    /// <summary>Applied to every object before it is cached or handed to handlers: strip what you never read.</summary>
+    public Func<T, T>? Transform { get; init; }
+    /// <summary>Periodically hand every cached object to OnUpdate(old == new); null for never.</summary>
+    public TimeSpan? ResyncPeriod { get; init; }
+    public int PageSize { get; init; } = 500;
+    /// <summary>Server-side watch timeouts are drawn at random from [min, 2·min), like client-go (5–10 min).</summary>
+    public TimeSpan MinWatchTimeout { get; init; } = TimeSpan.FromMinutes(5);
+    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(800);
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Extra indexes: name -> function returning the index values of an object.</summary>
+    public IReadOnlyDictionary<string, Func<T, IEnumerable<string>>> Indexers { get; init; } = new Dictionary<string, Func<T, IEnumerable<string>>>();
+}
+
+/// <summary>Callbacks for cache changes. Called on the informer's own loop, in order: keep them quick (enqueue work).</summary>
+public sealed record InformerHandler<T>(Action<T>? OnAdd = null, Action<T, T>? OnUpdate = null, Action<T>? OnDelete = null);
+
+/// <summary>
+/// A client-go style shared informer: list, then watch from the list's resourceVersion; follows
+/// bookmarks; re-watches when the server ends the stream; relists on 410 Gone; backs off (jittered,
+/// 800 ms doubling to 30 s) on errors. The cache is thread-safe and indexed by namespace and custom
+/// indexers. After a relist, handlers see exactly the differences.
+/// </summary>
+public sealed class Informer<T> : IAsyncDisposable
+    where T : KubeObject, IKubeResource<T>
+{
+    public const string NamespaceIndex = "namespace";
+
+    private readonly KubeApiClient _client;
+    private readonly InformerOptions<T> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, T> _items = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, HashSet<string>>> _indexes = [];
+    private readonly Dictionary<string, Func<T, IEnumerable<string>>> _indexers;
+    private readonly List<InformerHandler<T>> _handlers = [];
+    private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenSource? _stop;
+    private Task? _loop;
+    private ITimer? _resync;
+
+    public Informer(KubeApiClient client, InformerOptions<T>? options = null, TimeProvider? time = null, ILogger? logger = null)
+    {
+        _client = client;
+        _options = options ?? new InformerOptions<T>();
+        _time = time ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _indexers = new Dictionary<string, Func<T, IEnumerable<string>>>(_options.Indexers)
+        {
+            [NamespaceIndex] = o => [o.Metadata.Namespace ?? ""],
+        };
+        foreach (var name in _indexers.Keys) _indexes[name] = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+    }
+
+    public bool HasSynced => _synced.Task.IsCompleted;
+
+    /// <summary>The resourceVersion the cache reflects.</summary>
+    public string LastResourceVersion { get; private set; } = "";
+
+    /// <summary>How many times the watch was reopened, and why (for metrics and tests).</summary>
+    public int WatchRestarts { get; private set; }
+    public int Relists { get; private set; }
+    public Action<string>? OnWatchRestart { get; init; }
+
+    public int Count
+    {
+        get { lock (_gate) return _items.Count; }
+    }
+
+    public static string KeyOf(T obj) => KeyOf(obj.Metadata.Namespace, obj.Metadata.Name ?? "");
+
+    public static string KeyOf(string? ns, string name) => string.IsNullOrEmpty(ns) ? name : ns + "/" + name;
+
+    public void AddHandler(InformerHandler<T> handler)
+    {
+        List<T> existing;
+        lock (_gate)
+        {
+            _handlers.Add(handler);
+            existing = HasSynced ? [.. _items.Values] : [];
+        }
+        foreach (var item in existing) Safe(() => handler.OnAdd?.Invoke(item));
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_loop is not null) throw new InvalidOperationException("the informer is already running");
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _loop = Task.Run(() => RunAsync(_stop.Token), CancellationToken.None);
+        if (_options.ResyncPeriod is { } period) _resync = _time.CreateTimer(_ => Resync(), null, period, period);
+        return Task.CompletedTask;
+    }
+
+    public Task WaitForSyncAsync(CancellationToken cancellationToken = default) => _synced.Task.WaitAsync(cancellationToken);
+
+    public T? Get(string? ns, string name)
+    {
+        lock (_gate) return _items.GetValueOrDefault(KeyOf(ns, name));
+    }
+
+    public IReadOnlyList<T> List(string? ns = null)
+    {
+        lock (_gate)
+        {
+            return ns is null ? [.. _items.Values] : ByIndexLocked(NamespaceIndex, ns);
+        }
+    }
+
+    public IReadOnlyList<T> ByIndex(string index, string value)
+    {
+        lock (_gate) return ByIndexLocked(index, value);
+    }
+
+    private List<T> ByIndexLocked(string index, string value)
+    {
+        if (!_indexes.TryGetValue(index, out var map)) throw new ArgumentException($"no index named \"{index}\"", nameof(index));
+        return map.TryGetValue(value, out var keys) ? keys.Select(k => _items[k]).ToList() : [];
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var needList = true;
+        var backoff = _options.InitialBackoff;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (needList)
+                {
+                    var list = await _client.ListAsync<T>(_options.Namespace, new ListOptions(_options.LabelSelector, _options.FieldSelector, _options.PageSize), cancellationToken);
+                    Replace(list.Items, list.ResourceVersion);
+                    Relists++;
+                    needList = false;
+                    _synced.TrySetResult();
+                }
+                var timeout = _options.MinWatchTimeout + TimeSpan.FromTicks((long)(Random.Shared.NextDouble() * _options.MinWatchTimeout.Ticks));
+                var options = new WatchOptions(LastResourceVersion, _options.LabelSelector, _options.FieldSelector, timeout);
+                await foreach (var e in _client.WatchAsync<T>(_options.Namespace, options, cancellationToken))
+                {
+                    if (e.Type == WatchEventType.Error)
+                    {
+                        if (e.Error?.Code == 410)
+                        {
+                            _logger.LogInformation("{Kind} watch expired at resourceVersion {Rv} ({Message}); relisting", T.Resource.Kind, LastResourceVersion, e.Error.Message);
+                            needList = true;
+                            break;
+                        }
+                        throw new KubeApiException(e.Error ?? new Status { Code = 500, Message = "watch error without status" }, "watch", T.Resource.Plural);
+                    }
+                    Apply(e);
+                    backoff = _options.InitialBackoff;
+                }
+                Restarted(needList ? "expired" : "closed");
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (KubeApiException e) when (e.IsGone)
+            {
+                needList = true;
+                Restarted("expired");
+            }
+            catch (Exception e)
+            {
+                Restarted(e is WatchStalledException ? "stalled" : "error");
+                _logger.LogWarning("{Kind} {Phase} failed: {Error}; retrying in {Delay} ms", T.Resource.Kind, needList ? "list" : "watch", e.Message, (int)backoff.TotalMilliseconds);
+                var jittered = backoff * (1 + Random.Shared.NextDouble());
+                try
+                {
+                    await Task.Delay(jittered, _time, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                backoff = TimeSpan.FromTicks(Math.Min(_options.MaxBackoff.Ticks, backoff.Ticks * 2));
+            }
+        }
+    }
+
+    private void Restarted(string reason)
+    {
+        WatchRestarts++;
+        Safe(() => OnWatchRestart?.Invoke(reason));
+    }
+
+    private void Apply(WatchEvent<T> e)
+    {
+        var obj = e.Object!;
+        if (e.Type == WatchEventType.Bookmark)
+        {
+            LastResourceVersion = obj.Metadata.ResourceVersion ?? LastResourceVersion;
+            return;
+        }
+        if (_options.Transform is { } transform) obj = transform(obj);
+        var key = KeyOf(obj);
+        T? old;
+        List<InformerHandler<T>> handlers;
+        lock (_gate)
+        {
+            old = _items.GetValueOrDefault(key);
+            if (e.Type == WatchEventType.Deleted) RemoveLocked(key);
+            else PutLocked(key, obj);
+            handlers = [.. _handlers];
+            LastResourceVersion = obj.Metadata.ResourceVersion ?? LastResourceVersion;
+        }
+        foreach (var h in handlers)
+        {
+            if (e.Type == WatchEventType.Deleted) Safe(() => h.OnDelete?.Invoke(old ?? obj));
+            else if (old is null) Safe(() => h.OnAdd?.Invoke(obj));
+            else Safe(() => h.OnUpdate?.Invoke(old, obj));
+        }
+    }
+
+    /// <summary>Swaps in a fresh list and tells handlers exactly what changed: adds, updates (new resourceVersion), deletes.</summary>
+    private void Replace(List<T> items, string resourceVersion)
+    {
+        var adds = new List<T>();
+        var updates = new List<(T Old, T New)>();
+        var deletes = new List<T>();
+        List<InformerHandler<T>> handlers;
+        lock (_gate)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var raw in items)
+            {
+                var obj = _options.Transform is { } t ? t(raw) : raw;
+                var key = KeyOf(obj);
+                seen.Add(key);
+                if (_items.TryGetValue(key, out var old))
+                {
+                    if (old.Metadata.ResourceVersion != obj.Metadata.ResourceVersion) updates.Add((old, obj));
+                }
+                else
+                {
+                    adds.Add(obj);
+                }
+                PutLocked(key, obj);
+            }
+            foreach (var key in _items.Keys.Where(k => !seen.Contains(k)).ToList())
+            {
+                deletes.Add(_items[key]);
+                RemoveLocked(key);
+            }
+            LastResourceVersion = resourceVersion;
+            handlers = [.. _handlers];
+        }
+        foreach (var h in handlers)
+        {
+            foreach (var d in deletes) Safe(() => h.OnDelete?.Invoke(d));
+            foreach (var a in adds) Safe(() => h.OnAdd?.Invoke(a));
+            foreach (var (o, n) in updates) Safe(() => h.OnUpdate?.Invoke(o, n));
+        }
+    }
+
+    private void Resync()
+    {
+        List<T> all;
+        List<InformerHandler<T>> handlers;
+        lock (_gate)
+        {
+            if (!HasSynced) return;
+            all = [.. _items.Values];
+            handlers = [.. _handlers];
+        }
+        foreach (var h in handlers)
+        {
+            foreach (var o in all) Safe(() => h.OnUpdate?.Invoke(o, o));
+        }
+    }
+
+    private void PutLocked(string key, T obj)
+    {
+        if (_items.TryGetValue(key, out var existing)) RemoveFromIndexes(key, existing);
+        _items[key] = obj;
+        foreach (var (name, fn) in _indexers)
+        {
+            foreach (var value in fn(obj))
+            {
+                if (!_indexes[name].TryGetValue(value, out var keys)) _indexes[name][value] = keys = new HashSet<string>(StringComparer.Ordinal);
+                keys.Add(key);
+            }
+        }
+    }
+
+    private void RemoveLocked(string key)
+    {
+        if (_items.Remove(key, out var old)) RemoveFromIndexes(key, old);
+    }
+
+    private void RemoveFromIndexes(string key, T obj)
+    {
+        foreach (var (name, fn) in _indexers)
+        {
+            foreach (var value in fn(obj))
+            {
+                if (_indexes[name].TryGetValue(value, out var keys))
+                {
+                    keys.Remove(key);
+                    if (keys.Count == 0) _indexes[name].Remove(value);
+                }
+            }
+        }
+    }
+
+    private void Safe(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "{Kind} informer handler failed", T.Resource.Kind);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _resync?.Dispose();
+        if (_stop is not null) await _stop.CancelAsync();
+        if (_loop is not null)
+        {
+            try
+            {
+                await _loop;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        _stop?.Dispose();
+    }
+}
