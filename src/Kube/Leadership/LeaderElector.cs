@@ -49,7 +49,7 @@ public sealed class LeaderElector(KubeApiClient client, LeaderElectionOptions op
     /// </summary>
     public async Task RunAsync(Func<CancellationToken, Task> lead, Action? stoppedLeading = null, Action<string>? newLeader = null, CancellationToken cancellationToken = default)
     {
-        if (options.RenewDeadline >= options.LeaseDuration) throw new ArgumentException("RenewDeadline must be shorter than LeaseDuration", nameof(options));
+        if (options.RenewDeadline >= options.LeaseDuration) throw new InvalidOperationException($"leader election for {options.Namespace}/{options.LeaseName}: RenewDeadline ({options.RenewDeadline}) must be shorter than LeaseDuration ({options.LeaseDuration})");
         string? lastLeader = null;
         while (!cancellationToken.IsCancellationRequested)
         {
