@@ -67,6 +67,9 @@ public sealed class SandboxApiServer : IAsyncDisposable
     /// <summary>Every (user, verb, group, resource, subresource) served so far, with counts.</summary>
     public IReadOnlyDictionary<AuditKey, int> Audit => _handler.Audit;
 
+    /// <summary>How many watch connections are open now.</summary>
+    public int OpenWatches => _store.OpenWatchers().Count;
+
     /// <summary>The latest resourceVersion issued.</summary>
     public long ResourceVersion => _store.CurrentResourceVersion;
 
@@ -85,7 +88,7 @@ public sealed class SandboxApiServer : IAsyncDisposable
 
         ApiHandler? handler = null;
         Uri? url = null;
-        var faults = new FaultInjector(store.CloseAllWatchers, frozen => handler!.FreezeWatches(frozen), store.CompactHistory);
+        var faults = new FaultInjector(store.CloseAllWatchers, () => handler!.FreezeWatches(), store.CompactHistory);
         handler = new ApiHandler(store, registry, authenticator, faults, options, () => url!.Authority);
 
         var builder = WebApplication.CreateSlimBuilder();

@@ -32,10 +32,10 @@ public sealed class FaultInjector
     private readonly Lock _gate = new();
     private readonly List<ActiveRule> _rules = [];
     private readonly Func<int> _cutWatches;
-    private readonly Action<bool> _freezeWatches;
+    private readonly Action _freezeWatches;
     private readonly Action _compact;
 
-    internal FaultInjector(Func<int> cutWatches, Action<bool> freezeWatches, Action compact)
+    internal FaultInjector(Func<int> cutWatches, Action freezeWatches, Action compact)
     {
         _cutWatches = cutWatches;
         _freezeWatches = freezeWatches;
@@ -58,8 +58,8 @@ public sealed class FaultInjector
     /// <summary>Closes every open watch connection at once. Returns how many were open.</summary>
     public int CutWatches() => _cutWatches();
 
-    /// <summary>Keeps watch connections open but sends nothing on them (a silently dead connection) until unfrozen or cut.</summary>
-    public void FreezeWatches(bool frozen = true) => _freezeWatches(frozen);
+    /// <summary>The watch connections open now stay open but never send another byte (a silently dead connection); new watches work.</summary>
+    public void FreezeWatches() => _freezeWatches();
 
     /// <summary>Drops the event history, so watches from any earlier resourceVersion get 410 Gone.</summary>
     public void CompactHistory() => _compact();

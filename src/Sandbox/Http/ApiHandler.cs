@@ -37,14 +37,12 @@ internal sealed class ApiHandler(
 
     private readonly ConcurrentDictionary<AuditKey, int> _audit = new();
     private readonly ConcurrentDictionary<string, JsonObject> _applied = new();
-    private volatile bool _frozen;
-
     public IReadOnlyDictionary<AuditKey, int> Audit => _audit;
 
-    public void FreezeWatches(bool frozen)
+    /// <summary>Every watch open now goes silent for good (a dead connection); watches opened later work.</summary>
+    public void FreezeWatches()
     {
-        _frozen = frozen;
-        foreach (var w in store.OpenWatchers()) w.Frozen = frozen;
+        foreach (var w in store.OpenWatchers()) w.Frozen = true;
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -258,7 +256,6 @@ internal sealed class ApiHandler(
             await response.Body.WriteAsync(StoreEvent.Encode(WatchEventTypes.Error, SandboxJson.Serialize(e.ToStatus())), context.RequestAborted);
             return;
         }
-        watcher.Frozen = _frozen;
         response.StatusCode = 200;
         response.ContentType = "application/json";
         response.Headers.CacheControl = "no-cache, private";

@@ -1,0 +1,217 @@
+using System.Collections.Concurrent;
+using DoraOperator.Kube.Config;
+using DoraOperator.Kube.Informers;
+using DoraOperator.Kube.Meta;
+using DoraOperator.Kube.Rest;
+using DoraOperator.Sandbox;
+using DoraOperator.Sandbox.Faults;
+using DoraOperator.Testing;
+
+namespace DoraOperator.Kube.Tests;
+
+/// <summary>
+/// The informer against each failure a real watch meets. After each, the cache must equal the
+/// server's state exactly, and the handlers must have seen every change exactly once.
+/// </summary>
+public sealed class InformerTests : IAsyncLifetime
+{
+    private SandboxApiServer _server = null!;
+    private KubeApiClient _client = null!;
+    private readonly string _kubeconfig = Path.GetTempFileName();
+    private string _ns = "";
+
+    public async Task InitializeAsync()
+    {
+        _server = await SandboxApiServer.StartAsync(new SandboxOptions { BookmarkInterval = TimeSpan.FromMilliseconds(200) });
+        await _server.WriteKubeconfigAsync(_kubeconfig);
+        _client = new KubeApiClient(KubeConfigLoader.Load(_kubeconfig), new KubeClientOptions
+        {
+            RetryBaseDelay = TimeSpan.FromMilliseconds(5),
+            MaxRetries = 1,
+            WatchIdleTimeout = TimeSpan.FromMilliseconds(1500),
+        });
+        _ns = $"inf-{Guid.NewGuid():N}"[..12];
+        await _client.CreateAsync(new Namespace { Metadata = new ObjectMeta { Name = _ns } });
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _server.DisposeAsync();
+        File.Delete(_kubeconfig);
+    }
+
+    /// <summary>Records each handler call as "verb name value" so tests can assert "exactly once".</summary>
+    private sealed class Journal
+    {
+        public ConcurrentQueue<string> Calls { get; } = new();
+        public InformerHandler<ConfigMap> Handler => new(
+            a => Calls.Enqueue($"add {a.Metadata.Name} {a.Data?["k"]}"),
+            (o, n) => Calls.Enqueue($"update {n.Metadata.Name} {n.Data?["k"]}"),
+            d => Calls.Enqueue($"delete {d.Metadata.Name}"));
+        public int Count(string call) => Calls.Count(c => c == call);
+    }
+
+    private Informer<ConfigMap> NewInformer(Journal journal, TimeSpan? watchTimeout = null)
+    {
+        var informer = new Informer<ConfigMap>(_client, new InformerOptions<ConfigMap>
+        {
+            Namespace = _ns,
+            InitialBackoff = TimeSpan.FromMilliseconds(20),
+            MaxBackoff = TimeSpan.FromMilliseconds(200),
+            MinWatchTimeout = watchTimeout ?? TimeSpan.FromMinutes(5),
+            Indexers = new Dictionary<string, Func<ConfigMap, IEnumerable<string>>> { ["value"] = cm => [cm.Data?["k"] ?? ""] },
+            Transform = cm =>
+            {
+                cm.Metadata.ExtensionData = null;
+                return cm;
+            },
+        });
+        informer.AddHandler(journal.Handler);
+        return informer;
+    }
+
+    private async Task AssertCacheEqualsServer(Informer<ConfigMap> informer)
+    {
+        await Eventually.Until(async () =>
+        {
+            var server = await _client.ListAsync<ConfigMap>(_ns);
+            var expected = server.Items.Select(i => $"{i.Metadata.Name}@{i.Metadata.ResourceVersion}").Order().ToList();
+            var cached = informer.List().Select(i => $"{i.Metadata.Name}@{i.Metadata.ResourceVersion}").Order().ToList();
+            return (expected, cached);
+        }, x => x.expected.SequenceEqual(x.cached), "the informer cache to equal the server");
+    }
+
+    private Task Put(string name, string value) => _client.ApplyAsync(KubeFixture.ConfigMap(_ns, name, value), "test");
+
+    [Fact]
+    public async Task ListsThenWatches_AndIndexesTheCache()
+    {
+        await Put("pre", "1");
+        var journal = new Journal();
+        await using var informer = NewInformer(journal);
+        await informer.StartAsync();
+        await informer.WaitForSyncAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(informer.HasSynced);
+        await Put("live", "2");
+        await Put("pre", "3");
+        await _client.DeleteAsync<ConfigMap>("live", _ns);
+        await Eventually.True(() => journal.Count("delete live") == 1, "the delete");
+        Assert.Equal(["add pre 1", "add live 2", "update pre 3", "delete live"], journal.Calls);
+        Assert.Equal("pre", Assert.Single(informer.ByIndex("value", "3")).Metadata.Name);
+        Assert.Single(informer.ByIndex(Informer<ConfigMap>.NamespaceIndex, _ns));
+        await AssertCacheEqualsServer(informer);
+    }
+
+    [Fact]
+    public async Task ServerClosingTheStream_ReWatchesWithoutRelisting_AndLosesNothing()
+    {
+        var journal = new Journal();
+        await using var informer = NewInformer(journal, watchTimeout: TimeSpan.FromSeconds(1));
+        await informer.StartAsync();
+        await informer.WaitForSyncAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await Put($"c{i}", "1");
+            await Task.Delay(400);
+        }
+        await Eventually.True(() => journal.Calls.Count == 5, "five adds");
+        Assert.True(informer.WatchRestarts >= 1, "the 1-2 s server timeout must have ended at least one watch");
+        Assert.Equal(1, informer.Relists);
+        Assert.All(Enumerable.Range(0, 5), i => Assert.Equal(1, journal.Count($"add c{i} 1")));
+        await AssertCacheEqualsServer(informer);
+    }
+
+    [Fact]
+    public async Task CutConnection_IsResumedFromTheLastResourceVersion()
+    {
+        var journal = new Journal();
+        await using var informer = NewInformer(journal);
+        await informer.StartAsync();
+        await informer.WaitForSyncAsync();
+        await Put("a", "1");
+        await Eventually.True(() => journal.Count("add a 1") == 1, "the first add");
+        await Eventually.True(() => _server.OpenWatches > 0, "the informer's watch to open");
+        _server.Faults.CutWatches();
+        await Put("b", "1");
+        await Put("a", "2");
+        await Eventually.True(() => journal.Count("update a 2") == 1, "the update after the cut");
+        Assert.Equal(1, journal.Count("add b 1"));
+        Assert.Equal(1, journal.Count("add a 1"));
+        await AssertCacheEqualsServer(informer);
+    }
+
+    [Fact]
+    public async Task DeadConnection_WithNoBytes_IsDetectedByTheReadDeadline()
+    {
+        var journal = new Journal();
+        await using var informer = NewInformer(journal);
+        await informer.StartAsync();
+        await informer.WaitForSyncAsync();
+        await Eventually.True(() => _server.OpenWatches > 0, "the informer's watch to open");
+        _server.Faults.FreezeWatches();
+        await Put("during-freeze", "1");
+        await Task.Delay(300);
+        Assert.Equal(0, journal.Count("add during-freeze 1"));
+        await Eventually.True(() => journal.Count("add during-freeze 1") == 1, "the stalled watch to be replaced", TimeSpan.FromSeconds(10));
+        Assert.True(informer.WatchRestarts >= 1);
+        await AssertCacheEqualsServer(informer);
+    }
+
+    [Fact]
+    public async Task HistoryCompaction_410_Relists_AndHandlersSeeExactlyTheDifferences()
+    {
+        await Put("keep", "1");
+        await Put("change", "1");
+        await Put("remove", "1");
+        var journal = new Journal();
+        await using var informer = NewInformer(journal);
+        await informer.StartAsync();
+        await informer.WaitForSyncAsync();
+        await Eventually.True(() => _server.OpenWatches > 0, "the informer's watch to open");
+        _server.Faults.FreezeWatches();
+        await Put("change", "2");
+        await _client.DeleteAsync<ConfigMap>("remove", _ns);
+        await Put("new", "1");
+        _server.Faults.CompactHistory();
+        _server.Faults.CutWatches();
+        await Eventually.True(() => journal.Count("delete remove") == 1 && journal.Count("update change 2") == 1 && journal.Count("add new 1") == 1, "the relist differences");
+        Assert.True(informer.Relists >= 2);
+        Assert.Equal(1, journal.Count("add keep 1"));
+        Assert.DoesNotContain(journal.Calls, c => c.StartsWith("update keep", StringComparison.Ordinal));
+        await AssertCacheEqualsServer(informer);
+    }
+
+    [Fact]
+    public async Task ListFailures_500And429_AreRetriedWithBackoff()
+    {
+        _server.Faults.Add(new FaultRule { Verb = "list", Resource = "configmaps", Code = 500, Times = 3 });
+        _server.Faults.Add(new FaultRule { Verb = "list", Resource = "configmaps", Code = 429, RetryAfterSeconds = 0, Times = 2 });
+        await Put("x", "1");
+        var journal = new Journal();
+        await using var informer = NewInformer(journal);
+        await informer.StartAsync();
+        await informer.WaitForSyncAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(5, _server.Faults.Fired);
+        Assert.Equal(["add x 1"], journal.Calls);
+    }
+
+    [Fact]
+    public async Task WatchFailures_AreRetried_AndBookmarksAdvanceTheResourceVersion()
+    {
+        var journal = new Journal();
+        await using var informer = NewInformer(journal);
+        await informer.StartAsync();
+        await informer.WaitForSyncAsync();
+        var synced = long.Parse(informer.LastResourceVersion);
+        await _client.CreateAsync(KubeFixture.ConfigMap("default", $"elsewhere-{Guid.NewGuid():N}"[..20]));
+        await Eventually.True(() => long.Parse(informer.LastResourceVersion) > synced, "a bookmark to move the resourceVersion");
+        Assert.Empty(journal.Calls);
+
+        _server.Faults.Add(new FaultRule { Verb = "watch", Resource = "configmaps", Code = 500, Times = 2 });
+        _server.Faults.CutWatches();
+        await Put("after-errors", "1");
+        await Eventually.True(() => journal.Count("add after-errors 1") == 1, "the watch to recover");
+        await AssertCacheEqualsServer(informer);
+    }
+}

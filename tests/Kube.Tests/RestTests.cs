@@ -1,0 +1,166 @@
+using DoraOperator.Kube.Meta;
+using DoraOperator.Kube.Rest;
+using DoraOperator.Sandbox.Faults;
+
+namespace DoraOperator.Kube.Tests;
+
+public sealed class RestTests(KubeFixture fixture) : IClassFixture<KubeFixture>
+{
+    private KubeApiClient Client => fixture.Client;
+
+    [Fact]
+    public async Task TypedVerbs_CreateGetReplacePatchDelete()
+    {
+        var ns = await fixture.NewNamespaceAsync();
+        var created = await Client.CreateAsync(KubeFixture.ConfigMap(ns, "a"));
+        Assert.NotNull(created.Metadata.Uid);
+        Assert.NotNull(created.Metadata.CreationTimestamp);
+
+        created.Data!["k"] = "changed";
+        var replaced = await Client.ReplaceAsync(created);
+        Assert.Equal("changed", replaced.Data!["k"]);
+
+        var merged = await Client.PatchAsync<ConfigMap>("a", ns, PatchType.Merge, """{"data":{"m":"1"}}""");
+        Assert.Equal("1", merged.Data!["m"]);
+        var json = await Client.PatchAsync<ConfigMap>("a", ns, PatchType.Json, """[{"op":"remove","path":"/data/m"}]""");
+        Assert.False(json.Data!.ContainsKey("m"));
+        var strategic = await Client.PatchAsync<ConfigMap>("a", ns, PatchType.Strategic, """{"metadata":{"labels":{"s":"1"}}}""");
+        Assert.Equal("1", strategic.Metadata.Labels!["s"]);
+
+        await Client.DeleteAsync<ConfigMap>("a", ns);
+        Assert.Null(await Client.TryGetAsync<ConfigMap>("a", ns));
+    }
+
+    [Fact]
+    public async Task Errors_CarryTheServerStatus()
+    {
+        var ns = await fixture.NewNamespaceAsync();
+        var missing = await Assert.ThrowsAsync<KubeApiException>(() => Client.GetAsync<ConfigMap>("nope", ns));
+        Assert.True(missing.IsNotFound);
+        Assert.Equal("NotFound", missing.Reason);
+        Assert.Contains("configmaps \"nope\" not found", missing.Status.Message);
+
+        await Client.CreateAsync(KubeFixture.ConfigMap(ns, "dup"));
+        var exists = await Assert.ThrowsAsync<KubeApiException>(() => Client.CreateAsync(KubeFixture.ConfigMap(ns, "dup")));
+        Assert.True(exists.IsAlreadyExists);
+        Assert.False(exists.IsConflict);
+
+        var invalid = await Assert.ThrowsAsync<KubeApiException>(() => Client.CreateAsync(KubeFixture.ConfigMap(ns, "Not_Valid")));
+        Assert.True(invalid.IsInvalid);
+        Assert.Equal("metadata.name", invalid.Status.Details!.Causes![0].Field);
+    }
+
+    [Fact]
+    public async Task Conflict_IsSurfaced_AndUpdateWithRetryResolvesIt()
+    {
+        var ns = await fixture.NewNamespaceAsync();
+        var original = await Client.CreateAsync(KubeFixture.ConfigMap(ns, "c", "0"));
+        await Client.PatchAsync<ConfigMap>("c", ns, PatchType.Merge, """{"data":{"other":"x"}}""");
+        original.Data!["k"] = "stale";
+        var conflict = await Assert.ThrowsAsync<KubeApiException>(() => Client.ReplaceAsync(original));
+        Assert.True(conflict.IsConflict);
+
+        var writes = 0;
+        var result = await Client.UpdateWithRetryAsync<ConfigMap>("c", ns, cm =>
+        {
+            if (writes++ == 0)
+            {
+                // Another writer sneaks in between our read and our write, once.
+                Client.PatchAsync<ConfigMap>("c", ns, PatchType.Merge, """{"data":{"race":"1"}}""").GetAwaiter().GetResult();
+            }
+            cm.Data!["k"] = "fresh";
+            return true;
+        });
+        Assert.Equal(2, writes);
+        Assert.Equal("fresh", result.Data!["k"]);
+        Assert.Equal("1", result.Data!["race"]);
+        Assert.Equal("x", result.Data!["other"]);
+    }
+
+    [Fact]
+    public async Task List_PagesThrough2000ObjectsWithLimit100()
+    {
+        var ns = await fixture.NewNamespaceAsync();
+        await Parallel.ForEachAsync(Enumerable.Range(0, 2000), new ParallelOptions { MaxDegreeOfParallelism = 8 },
+            async (i, ct) => await Client.CreateAsync(KubeFixture.ConfigMap(ns, $"cm-{i:D4}"), ct));
+        var before = fixture.Server.Audit.Where(a => a.Key.Verb == "list" && a.Key.Resource == "configmaps").Sum(a => a.Value);
+        var list = await Client.ListAsync<ConfigMap>(ns, new ListOptions(Limit: 100));
+        var after = fixture.Server.Audit.Where(a => a.Key.Verb == "list" && a.Key.Resource == "configmaps").Sum(a => a.Value);
+        Assert.Equal(2000, list.Items.Count);
+        Assert.Equal(2000, list.Items.Select(i => i.Metadata.Name).Distinct().Count());
+        Assert.Equal(20, after - before);
+        Assert.False(string.IsNullOrEmpty(list.ResourceVersion));
+    }
+
+    [Fact]
+    public async Task ServerSideApply_And_DeletePreconditions()
+    {
+        var ns = await fixture.NewNamespaceAsync();
+        var applied = await Client.ApplyAsync(KubeFixture.ConfigMap(ns, "ssa", "1"), "kube-tests");
+        Assert.Equal("1", applied.Data!["k"]);
+        var stale = await Assert.ThrowsAsync<KubeApiException>(() => Client.DeleteAsync<ConfigMap>("ssa", ns, new DeleteOptions(PreconditionUid: "not-the-uid")));
+        Assert.True(stale.IsConflict);
+        await Client.DeleteAsync<ConfigMap>("ssa", ns, new DeleteOptions(PreconditionUid: applied.Metadata.Uid, PropagationPolicy: "Foreground"));
+        Assert.Null(await Client.TryGetAsync<ConfigMap>("ssa", ns));
+    }
+
+    [Fact]
+    public async Task StatusSubresource_ReplaceStatusWritesOnlyStatus()
+    {
+        var ns = await fixture.NewNamespaceAsync();
+        fixture.Server.Deployments!.SetPace(ns, "d", DoraOperator.Sandbox.Controllers.RolloutPace.Manual);
+        var template = System.Text.Json.Nodes.JsonNode.Parse("""{"metadata":{"labels":{"app":"d"}},"spec":{"containers":[{"name":"c","image":"i:1"}]}}""")!.AsObject();
+        var created = await Client.CreateAsync(new TestDeployment
+        {
+            Metadata = new ObjectMeta { Name = "d", Namespace = ns },
+            Spec = new TestDeploymentSpec { Replicas = 1, Selector = new LabelSelector { MatchLabels = new() { ["app"] = "d" } }, Template = template },
+        });
+        var updated = await Client.UpdateWithRetryAsync<TestDeployment>("d", ns, d =>
+        {
+            d.Status = new TestDeploymentStatus { ObservedGeneration = 42 };
+            d.Spec!.Replicas = 9;
+            return true;
+        }, status: true);
+        Assert.Equal(42, updated.Status!.ObservedGeneration);
+        Assert.Equal(1, updated.Spec!.Replicas);
+        Assert.Equal(created.Metadata.Generation, updated.Metadata.Generation);
+    }
+
+    [Fact]
+    public async Task Retries_On500And429_HonouringRetryAfter_ButNeverOn4xx()
+    {
+        await using var server = await DoraOperator.Sandbox.SandboxApiServer.StartAsync();
+        var path = Path.GetTempFileName();
+        await server.WriteKubeconfigAsync(path);
+        using var client = new KubeApiClient(Config.KubeConfigLoader.Load(path), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(5) });
+        server.Faults.Add(new FaultRule { Verb = "get", Resource = "namespaces", Code = 500, Times = 2 });
+        Assert.Equal("default", (await client.GetAsync<Namespace>("default")).Metadata.Name);
+        Assert.Equal(2, server.Faults.Fired);
+
+        server.Faults.Add(new FaultRule { Verb = "get", Resource = "namespaces", Code = 429, RetryAfterSeconds = 1, Times = 1 });
+        var started = DateTime.UtcNow;
+        await client.GetAsync<Namespace>("default");
+        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromMilliseconds(900), "Retry-After: 1 must be honoured");
+
+        server.Faults.Add(new FaultRule { Verb = "get", Resource = "namespaces", Code = 404, Times = 1 });
+        var notFound = await Assert.ThrowsAsync<KubeApiException>(() => client.GetAsync<Namespace>("default"));
+        Assert.True(notFound.IsNotFound);
+        Assert.Equal(4, server.Faults.Fired);
+
+        server.Faults.Add(new FaultRule { Verb = "get", Resource = "namespaces", Code = 503, Times = 100 });
+        var exhausted = await Assert.ThrowsAsync<KubeApiException>(() => client.GetAsync<Namespace>("default"));
+        Assert.Equal(503, exhausted.Code);
+        Assert.Equal(4 + 6, server.Faults.Fired);
+        File.Delete(path);
+    }
+
+    [Fact]
+    public async Task ClientSideRateLimit_SpacesRequests()
+    {
+        var options = new KubeClientOptions { Qps = 20, Burst = 1 };
+        using var client = new KubeApiClient(fixture.Client.Connection, options);
+        var started = DateTime.UtcNow;
+        for (var i = 0; i < 11; i++) await client.GetAsync<Namespace>("default");
+        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromMilliseconds(450), "11 requests at 20 qps with burst 1 take at least 0.5 s");
+    }
+}
