@@ -107,17 +107,21 @@ public sealed class ReplicaSetStatus
 public static class Workloads
 {
     /// <summary>
-    /// An informer transform for read-only caches: drops managedFields and every field the operator
-    /// never reads (the extension bags), keeping metadata, the pod template's annotations/labels,
-    /// container images and status.
+    /// An informer transform for read-only caches: drops managedFields, the last-applied annotation
+    /// and every field the operator never reads (the extension bags), keeping metadata, the pod
+    /// template's annotations/labels, container images and status.
     /// </summary>
+    /// <summary>kubectl's copy of the whole applied manifest: large, and never read by the operator.</summary>
+    public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+
     public static Deployment Lean(Deployment d)
     {
         d.ExtensionData = null;
-        d.Metadata.ExtensionData = null;
+        LeanMeta(d.Metadata);
         if (d.Spec is { } spec)
         {
             spec.ExtensionData = null;
+            if (spec.Selector is { } selector) selector.MatchLabels = StringPool.InternMap(selector.MatchLabels);
             LeanTemplate(spec.Template);
         }
         return d;
@@ -126,7 +130,7 @@ public static class Workloads
     public static ReplicaSet Lean(ReplicaSet rs)
     {
         rs.ExtensionData = null;
-        rs.Metadata.ExtensionData = null;
+        LeanMeta(rs.Metadata);
         if (rs.Spec is { } spec)
         {
             spec.ExtensionData = null;
@@ -135,12 +139,25 @@ public static class Workloads
         return rs;
     }
 
+    private static void LeanMeta(ObjectMeta meta)
+    {
+        meta.ExtensionData = null;
+        meta.Namespace = StringPool.Intern(meta.Namespace);
+        meta.Labels = StringPool.InternMap(meta.Labels);
+        meta.Annotations = StringPool.InternMap(meta.Annotations, k => k != LastAppliedAnnotation);
+    }
+
     private static void LeanTemplate(PodTemplateSpec? template)
     {
-        if (template?.Metadata is { } m) m.ExtensionData = null;
+        if (template?.Metadata is { } m) LeanMeta(m);
         if (template?.Spec is not { } pod) return;
         pod.ExtensionData = null;
-        foreach (var c in pod.Containers ?? []) c.ExtensionData = null;
+        foreach (var c in pod.Containers ?? [])
+        {
+            c.ExtensionData = null;
+            c.Name = StringPool.Intern(c.Name);
+        }
+        pod.Containers?.TrimExcess();
     }
 }
 

@@ -137,22 +137,23 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
             var desired = mutate(current.ToNode());
             var meta = desired["metadata"]!.AsObject();
             var requestedRv = (string?)meta["resourceVersion"];
-            if (!string.IsNullOrEmpty(requestedRv) && requestedRv != current.ResourceVersion.ToString(CultureInfo.InvariantCulture))
+            var currentRv = current.ResourceVersion.ToString(CultureInfo.InvariantCulture);
+            if (!string.IsNullOrEmpty(requestedRv) && requestedRv != currentRv)
             {
                 throw ApiException.Conflict(type, name);
             }
-            meta["resourceVersion"] = current.ResourceVersion.ToString(CultureInfo.InvariantCulture);
             // System fields are the server's.
+            meta["resourceVersion"] = currentRv;
             meta["uid"] = current.Uid;
             meta["name"] = name;
             if (!string.IsNullOrEmpty(ns)) meta["namespace"] = ns;
-            var oldNode = current.ToNode();
-            meta["creationTimestamp"] = oldNode["metadata"]!["creationTimestamp"]?.DeepClone();
-            if (oldNode["metadata"]!["deletionTimestamp"] is { } dt) meta["deletionTimestamp"] = dt.DeepClone();
-            if (JsonNode.DeepEquals(desired, oldNode)) return current;
+            meta["creationTimestamp"] = current.CreationTimestamp;
+            if (current.DeletionTimestamp is not null) meta["deletionTimestamp"] = current.DeletionTimestamp;
+            var unchanged = SandboxJson.Serialize(desired);
+            if (unchanged.AsSpan().SequenceEqual(current.Json)) return current;
             if (dryRun)
             {
-                return StoredObject.From(desired);
+                return StoredObject.From(desired, unchanged);
             }
             meta["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
             var stored = StoredObject.From(desired);

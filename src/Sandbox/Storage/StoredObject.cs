@@ -24,6 +24,8 @@ internal sealed class StoredObject
             : NoLabels;
         Finalizers = meta["finalizers"] is JsonArray f ? f.Select(x => x?.ToString() ?? "").ToList() : [];
         Deleting = meta["deletionTimestamp"] is not null;
+        CreationTimestamp = (string?)meta["creationTimestamp"];
+        DeletionTimestamp = (string?)meta["deletionTimestamp"];
         OwnerUids = meta["ownerReferences"] is JsonArray owners
             ? owners.Select(o => (string?)o?["uid"] ?? "").Where(u => u.Length > 0).ToList()
             : [];
@@ -37,12 +39,16 @@ internal sealed class StoredObject
     public IReadOnlyDictionary<string, string> Labels { get; }
     public IReadOnlyList<string> Finalizers { get; }
     public bool Deleting { get; }
+    public string? CreationTimestamp { get; }
+    public string? DeletionTimestamp { get; }
     public IReadOnlyList<string> OwnerUids { get; }
     public string Key => KeyOf(Namespace, Name);
 
     public static string KeyOf(string? ns, string name) => string.IsNullOrEmpty(ns) ? name : ns + "/" + name;
 
     public static StoredObject From(JsonObject node) => new(JsonSerializer.SerializeToUtf8Bytes(node, SandboxJson.Options), node);
+
+    public static StoredObject From(JsonObject node, byte[] json) => new(json, node);
 
     /// <summary>A fresh, mutable copy of the object.</summary>
     public JsonObject ToNode() => JsonNode.Parse(Json)!.AsObject();

@@ -1,0 +1,44 @@
+using DoraOperator.Bench;
+
+const string Help = """
+    Benchmarks for the performance goals (numbers are printed, not asserted).
+
+    Usage: dotnet run -c Release --project bench/Bench -- <scenario> [options]
+
+      sandbox   [--writes N] [--watchers N] [--writers N] [--http]
+                Sandbox writes/s with open watches, and watch delivery latency p50/p99.
+                Goal: >= 5,000 writes/s with p99 delivery < 10 ms (10 watches).
+      informer  [--objects N]
+                Initial list+watch of N Deployments into an informer: time, allocations,
+                managed memory per cached object with and without the lean transform.
+                Goal: < 3 s and < 2 KB per stripped Deployment (N = 10,000).
+    """;
+
+if (args.Length == 0 || args[0] is "-h" or "--help")
+{
+    Console.WriteLine(Help);
+    return args.Length == 0 ? 2 : 0;
+}
+
+int Option(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
+}
+
+if (args[0] != "informer-variant") Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
+switch (args[0])
+{
+    case "sandbox":
+        await SandboxThroughput.RunAsync(Option("--writes", 20_000), Option("--watchers", 10), Option("--writers", 16), !args.Contains("--http"));
+        return 0;
+    case "informer-variant":
+        await InformerSync.RunVariantAsync(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+        return 0;
+    case "informer":
+        await InformerSync.RunAsync(Option("--objects", 10_000));
+        return 0;
+    default:
+        Console.Error.WriteLine($"unknown scenario '{args[0]}'\n\n{Help}");
+        return 2;
+}

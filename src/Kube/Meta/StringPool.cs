@@ -1,0 +1,35 @@
+using System.Collections.Concurrent;
+
+namespace DoraOperator.Kube.Meta;
+
+/// <summary>
+/// Interns the strings that repeat across thousands of cached objects (label and annotation keys,
+/// namespaces, label values, project names), so a cache holds one copy of each. Bounded: past
+/// <see cref="Capacity"/> distinct strings it stops adding and returns its input.
+/// </summary>
+public static class StringPool
+{
+    public const int Capacity = 200_000;
+    private const int MaxLength = 128;
+    private static readonly ConcurrentDictionary<string, string> Pool = new(StringComparer.Ordinal);
+
+    public static string? Intern(string? value)
+    {
+        if (value is null || value.Length > MaxLength) return value;
+        if (Pool.TryGetValue(value, out var pooled)) return pooled;
+        return Pool.Count < Capacity ? Pool.GetOrAdd(value, value) : value;
+    }
+
+    /// <summary>A right-sized copy of a string map with pooled keys and (short) values.</summary>
+    public static Dictionary<string, string>? InternMap(Dictionary<string, string>? map, Func<string, bool>? keep = null)
+    {
+        if (map is null) return null;
+        var result = new Dictionary<string, string>(map.Count, StringComparer.Ordinal);
+        foreach (var (k, v) in map)
+        {
+            if (keep is null || keep(k)) result[Intern(k)!] = Intern(v)!;
+        }
+        result.TrimExcess();
+        return result;
+    }
+}
