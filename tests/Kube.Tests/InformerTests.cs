@@ -183,6 +183,24 @@ public sealed class InformerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Resync_HandsEveryCachedObjectToOnUpdate_OnTheClock()
+    {
+        await Put("r1", "1");
+        await Put("r2", "1");
+        var clock = new ManualTimeProvider();
+        var journal = new Journal();
+        await using var informer = new Informer<ConfigMap>(_client, new InformerOptions<ConfigMap> { Namespace = _ns, ResyncPeriod = TimeSpan.FromMinutes(10) }, clock);
+        informer.AddHandler(journal.Handler);
+        await informer.StartAsync();
+        await informer.WaitForSyncAsync();
+        clock.Advance(TimeSpan.FromMinutes(9));
+        Assert.Equal(2, journal.Calls.Count);
+        clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, journal.Count("update r1 1"));
+        Assert.Equal(1, journal.Count("update r2 1"));
+    }
+
+    [Fact]
     public async Task ListFailures_500And429_AreRetriedWithBackoff()
     {
         _server.Faults.Add(new FaultRule { Verb = "list", Resource = "configmaps", Code = 500, Times = 3 });

@@ -217,6 +217,12 @@ public sealed class ProtocolTests(SandboxFixture fixture) : IClassFixture<Sandbo
         Assert.Equal(1, (long)statusPatch.Object["spec"]!["replicas"]!);
         Assert.Equal(1, (long)statusPatch.Object["metadata"]!["generation"]!);
 
+        var revisionViaStatus = await Api.PatchAsync($"/apis/apps/v1/namespaces/{ns}/deployments/gen/status",
+            """{"metadata":{"annotations":{"deployment.kubernetes.io/revision":"5"},"labels":{"ignored":"yes"}}}""", "application/merge-patch+json");
+        Assert.Equal("5", (string?)revisionViaStatus.Object["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"]);
+        Assert.Null(revisionViaStatus.Object["metadata"]!["labels"]?["ignored"]);
+        Assert.Equal(1, (long)revisionViaStatus.Object["metadata"]!["generation"]!);
+
         var specPatch = await Api.PatchAsync($"/apis/apps/v1/namespaces/{ns}/deployments/gen",
             """{"spec":{"replicas":3},"status":{"observedGeneration":1}}""", "application/merge-patch+json");
         Assert.Equal(3, (long)specPatch.Object["spec"]!["replicas"]!);
@@ -229,6 +235,7 @@ public sealed class ProtocolTests(SandboxFixture fixture) : IClassFixture<Sandbo
         var annotationPatch = await Api.PatchAsync($"/apis/apps/v1/namespaces/{ns}/deployments/gen",
             """{"metadata":{"annotations":{"dora-operator.io/commit-sha":"abc"}}}""", "application/merge-patch+json");
         Assert.Equal(3, (long)annotationPatch.Object["metadata"]!["generation"]!);
+        Assert.Equal("5", (string?)annotationPatch.Object["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"]);
     }
 
     [Fact]

@@ -39,6 +39,13 @@ internal static class Admission
             else result.Remove("status");
             var requested = (string?)updated["metadata"]?["resourceVersion"];
             result["metadata"]!["resourceVersion"] = requested;
+            if (type.GenerationTracksAnnotations)
+            {
+                // apps/v1 Deployment status writes may change annotations (that is how the controller
+                // records the revision without bumping generation); labels and spec stay.
+                if (updated["metadata"]?["annotations"] is { } annotations) result["metadata"]!["annotations"] = annotations.DeepClone();
+                else result["metadata"]!.AsObject().Remove("annotations");
+            }
         }
         else
         {
