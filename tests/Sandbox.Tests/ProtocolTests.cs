@@ -203,36 +203,39 @@ public sealed class ProtocolTests(SandboxFixture fixture) : IClassFixture<Sandbo
     [Fact]
     public async Task StatusSubresource_SeparatesSpecAndStatusWrites_AndGenerationTracksSpecOnly()
     {
-        var ns = await Api.NewNamespaceAsync();
+        // The simulated controller would write status and the revision concurrently: this test is about the API server alone.
+        await using var server = await SandboxApiServer.StartAsync(new SandboxOptions { DeploymentController = false });
+        using var api = new ApiClient(server);
+        var ns = await api.NewNamespaceAsync();
         var body = ApiClient.Deployment("gen");
         body["status"] = new JsonObject { ["replicas"] = 99 };
-        var created = (await Api.PostAsync($"/apis/apps/v1/namespaces/{ns}/deployments", body)).Object;
+        var created = (await api.PostAsync($"/apis/apps/v1/namespaces/{ns}/deployments", body)).Object;
         Assert.Equal(1, (long)created["metadata"]!["generation"]!);
         Assert.Null(created["status"]?["replicas"]);
 
-        var statusPatch = await Api.PatchAsync($"/apis/apps/v1/namespaces/{ns}/deployments/gen/status",
+        var statusPatch = await api.PatchAsync($"/apis/apps/v1/namespaces/{ns}/deployments/gen/status",
             """{"status":{"observedGeneration":7},"spec":{"replicas":5}}""", "application/merge-patch+json");
         Assert.Equal(200, statusPatch.Code);
         Assert.Equal(7, (long)statusPatch.Object["status"]!["observedGeneration"]!);
         Assert.Equal(1, (long)statusPatch.Object["spec"]!["replicas"]!);
         Assert.Equal(1, (long)statusPatch.Object["metadata"]!["generation"]!);
 
-        var revisionViaStatus = await Api.PatchAsync($"/apis/apps/v1/namespaces/{ns}/deployments/gen/status",
+        var revisionViaStatus = await api.PatchAsync($"/apis/apps/v1/namespaces/{ns}/deployments/gen/status",
             """{"metadata":{"annotations":{"deployment.kubernetes.io/revision":"5"},"labels":{"ignored":"yes"}}}""", "application/merge-patch+json");
         Assert.Equal("5", (string?)revisionViaStatus.Object["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"]);
         Assert.Null(revisionViaStatus.Object["metadata"]!["labels"]?["ignored"]);
         Assert.Equal(1, (long)revisionViaStatus.Object["metadata"]!["generation"]!);
 
-        var specPatch = await Api.PatchAsync($"/apis/apps/v1/namespaces/{ns}/deployments/gen",
+        var specPatch = await api.PatchAsync($"/apis/apps/v1/namespaces/{ns}/deployments/gen",
             """{"spec":{"replicas":3},"status":{"observedGeneration":1}}""", "application/merge-patch+json");
         Assert.Equal(3, (long)specPatch.Object["spec"]!["replicas"]!);
         Assert.Equal(2, (long)specPatch.Object["metadata"]!["generation"]!);
 
-        var labelPatch = await Api.PatchAsync($"/apis/apps/v1/namespaces/{ns}/deployments/gen",
+        var labelPatch = await api.PatchAsync($"/apis/apps/v1/namespaces/{ns}/deployments/gen",
             """{"metadata":{"labels":{"x":"y"}}}""", "application/merge-patch+json");
         Assert.Equal(2, (long)labelPatch.Object["metadata"]!["generation"]!);
 
-        var annotationPatch = await Api.PatchAsync($"/apis/apps/v1/namespaces/{ns}/deployments/gen",
+        var annotationPatch = await api.PatchAsync($"/apis/apps/v1/namespaces/{ns}/deployments/gen",
             """{"metadata":{"annotations":{"dora-operator.io/commit-sha":"abc"}}}""", "application/merge-patch+json");
         Assert.Equal(3, (long)annotationPatch.Object["metadata"]!["generation"]!);
         Assert.Equal("5", (string?)annotationPatch.Object["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"]);
