@@ -1,0 +1,115 @@
+using System.Text.Json.Serialization.Metadata;
+using DoraOperator.Entities.Schema;
+using DoraOperator.Kube.Meta;
+
+namespace DoraOperator.Entities.Dora;
+
+/// <summary>
+/// DeploymentRecord is one rollout of one workload, written by the operator when it sees a new
+/// revision. Its status is the storage of the DORA metrics: when it started, when it was deployed or
+/// failed, its lead time and what happened to it.
+/// </summary>
+[CustomResource("deploymentrecord", ShortNames = ["dr"], Categories = ["dora"])]
+[PrinterColumn(1, "Project", "string", ".spec.project")]
+[PrinterColumn(2, "Workload", "string", ".spec.workload.name")]
+[PrinterColumn(3, "Revision", "integer", ".spec.revision")]
+[PrinterColumn(4, "Phase", "string", ".status.phase")]
+[PrinterColumn(5, "Lead Time", "string", ".status.display.leadTime")]
+[PrinterColumn(6, "Age", "date", ".metadata.creationTimestamp")]
+public sealed class DeploymentRecord : KubeObject, IKubeResource<DeploymentRecord>
+{
+    public static ResourceInfo Resource { get; } = new(DoraNames.Group, DoraNames.Version, "deploymentrecords", "DeploymentRecord", true);
+    public static JsonTypeInfo<DeploymentRecord> JsonType => DoraJsonContext.Default.DeploymentRecord;
+
+    public DeploymentRecordSpec Spec { get; set; } = new();
+    public DeploymentRecordStatus? Status { get; set; }
+}
+
+/// <summary>What was deployed.</summary>
+public sealed class DeploymentRecordSpec
+{
+    /// <summary>The DoraProject (same namespace) the deployment counts for.</summary>
+    [Required]
+    [MaxLength(253)]
+    public string Project { get; set; } = "";
+
+    /// <summary>The workload that rolled out.</summary>
+    [Required]
+    public WorkloadReference Workload { get; set; } = new();
+
+    /// <summary>The workload revision (deployment.kubernetes.io/revision).</summary>
+    [Required]
+    [Range(1, 9.2233720368547758E+18)]
+    public long Revision { get; set; }
+
+    /// <summary>The commit the revision ships (dora-operator.io/commit-sha).</summary>
+    [MaxLength(128)]
+    public string? CommitSha { get; set; }
+
+    /// <summary>When that commit was made (dora-operator.io/commit-time).</summary>
+    public DateTimeOffset? CommitTime { get; set; }
+
+    /// <summary>The oldest commit the release ships (dora-operator.io/first-commit-time).</summary>
+    public DateTimeOffset? FirstCommitTime { get; set; }
+
+    /// <summary>feature, fix, hotfix, config, ... (dora-operator.io/change-type; config when only configuration changed).</summary>
+    [MaxLength(63)]
+    public string? ChangeType { get; set; }
+
+    /// <summary>The environment deployed to.</summary>
+    [Default("production")]
+    [MaxLength(63)]
+    public string? Environment { get; set; }
+
+    /// <summary>Who recorded it: cluster (the rollout tracker), api or webhook.</summary>
+    [Default("cluster")]
+    [AllowedValues("cluster", "api", "webhook")]
+    public string? Source { get; set; }
+
+    /// <summary>The first container image, for humans.</summary>
+    [MaxLength(512)]
+    public string? Image { get; set; }
+}
+
+/// <summary>What happened to the rollout.</summary>
+public sealed class DeploymentRecordStatus
+{
+    /// <summary>Progressing, Succeeded, Failed, RolledBack, Superseded, or Restart (a restart only: counted in no metric).</summary>
+    [AllowedValues("Progressing", "Succeeded", "Failed", "RolledBack", "Superseded", "Restart")]
+    public string? Phase { get; set; }
+
+    /// <summary>Why the record is in its phase, for phases that need explaining.</summary>
+    public string? Reason { get; set; }
+
+    /// <summary>When the rollout started: the new ReplicaSet's creation time.</summary>
+    public DateTimeOffset? StartedAt { get; set; }
+
+    /// <summary>When it completed: the Progressing condition's lastUpdateTime with reason NewReplicaSetAvailable.</summary>
+    public DateTimeOffset? DeployedAt { get; set; }
+
+    /// <summary>When it failed (ProgressDeadlineExceeded) or was rolled back.</summary>
+    public DateTimeOffset? FailedAt { get; set; }
+
+    /// <summary>deployedAt - startedAt.</summary>
+    public double? DurationSeconds { get; set; }
+
+    /// <summary>deployedAt - commitTime (or firstCommitTime); absent when the commit time is missing or invalid.</summary>
+    public double? LeadTimeSeconds { get; set; }
+
+    /// <summary>For a rollback: the record it rolled back.</summary>
+    public string? RollbackOf { get; set; }
+
+    /// <summary>For a rolled-back record: the rollback's record.</summary>
+    public string? RolledBackBy { get; set; }
+
+    /// <summary>Incidents linked to this deployment.</summary>
+    [ListSet]
+    public List<string>? Incidents { get; set; }
+
+    /// <summary>Problems with the inputs, e.g. CommitTimeInvalid, CommitTimeInFuture.</summary>
+    [ListMap("type")]
+    public List<Condition>? Conditions { get; set; }
+
+    /// <summary>Preformatted values for kubectl columns.</summary>
+    public DisplayValues? Display { get; set; }
+}
