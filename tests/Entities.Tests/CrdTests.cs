@@ -89,16 +89,25 @@ public sealed class CrdTests : IAsyncLifetime
         Assert.Contains(expected, result.Stderr);
     }
 
-    [Fact]
-    public async Task RestoredBeforeStarted_CarriesACelRule_ThatTheSandboxDoesNotEvaluate()
+    [Theory]
+    [InlineData("restoredAt", "spec.restoredAt: Invalid value: \"object\": restoredAt must not be before startedAt")]
+    [InlineData("resolvedAt", "spec.resolvedAt: Invalid value: \"object\": resolvedAt must not be before startedAt")]
+    public async Task IncidentTimesBeforeTheStart_AreRejectedByTheCelRule(string field, string expected)
     {
-        // The CRD carries the rule for real API servers; the Sandbox does not run CEL (docs/sandbox.md),
-        // so on it the operator's own validation ([Projects]) has to catch this. Pin both facts.
-        var crd = File.ReadAllText(Repo.Path("config", "crds", "dora-operator.io_incidents.yaml"));
-        Assert.Contains("timestamp(self.restoredAt) >= timestamp(self.startedAt)", crd);
-        var yaml = "apiVersion: dora-operator.io/v1alpha1\nkind: Incident\nmetadata:\n  name: backwards\nspec:\n  project: checkout\n  startedAt: \"2026-11-02T10:00:00Z\"\n  restoredAt: \"2026-11-01T10:00:00Z\"\n";
+        var yaml = $"apiVersion: dora-operator.io/v1alpha1\nkind: Incident\nmetadata:\n  name: backwards\nspec:\n  project: checkout\n  startedAt: \"2026-11-02T10:00:00Z\"\n  {field}: \"2026-11-01T10:00:00Z\"\n";
         var result = await _kubectl.RunAsync("apply -f -", yaml);
-        Assert.Equal(0, result.ExitCode);
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains(expected, result.Stderr);
+        var fine = yaml.Replace("2026-11-01T10:00:00Z", "2026-11-02T11:00:00+01:00", StringComparison.Ordinal);
+        Assert.Equal(0, (await _kubectl.RunAsync("apply -f -", fine)).ExitCode);
+    }
+
+    [Fact]
+    public async Task CustomBenchmark_WithoutThresholds_IsRejected()
+    {
+        var result = await _kubectl.RunAsync("apply -f -", "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata:\n  name: custom\nspec:\n  benchmark: custom\n");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("benchmark 'custom' needs spec.thresholds", result.Stderr);
     }
 
     [Fact]

@@ -36,6 +36,33 @@ internal static class StructuralSchema
         }
         ApplyDefaults(obj, schema, "", causes, unknownFields);
         CheckRequired(obj, schema, "", causes);
+        CheckRules(obj, schema, "", causes);
+    }
+
+    /// <summary>x-kubernetes-validations, for the CEL subset <see cref="Cel"/> supports (others are skipped, as docs/sandbox.md says).</summary>
+    private static void CheckRules(JsonObject o, JsonObject schema, string path, List<FieldCause> causes)
+    {
+        if (schema["x-kubernetes-validations"] is not JsonArray rules || causes.Count > 0) return;
+        foreach (var rule in rules.OfType<JsonObject>())
+        {
+            var expression = (string?)rule["rule"];
+            if (expression is null || !Cel.IsSupported(expression)) continue;
+            bool ok;
+            try
+            {
+                ok = Cel.Evaluate(expression, o);
+            }
+            catch (CelException e)
+            {
+                causes.Add(new FieldCause("FieldValueInvalid", $"Invalid value: \"object\": rule could not be evaluated: {e.Message}", path));
+                continue;
+            }
+            if (ok) continue;
+            var fieldPath = ((string?)rule["fieldPath"])?.TrimStart('.');
+            var field = string.IsNullOrEmpty(fieldPath) ? path : path.Length == 0 ? fieldPath : $"{path}.{fieldPath}";
+            var message = (string?)rule["message"] ?? $"failed rule: {expression}";
+            causes.Add(new FieldCause("FieldValueInvalid", $"Invalid value: \"object\": {message}", field));
+        }
     }
 
     private static bool PreservesUnknown(JsonObject schema) => schema["x-kubernetes-preserve-unknown-fields"] is JsonValue v && (bool)v;
@@ -159,6 +186,7 @@ internal static class StructuralSchema
         }
         ApplyDefaults(o, schema, path, causes, unknown);
         CheckRequired(o, schema, path, causes);
+        CheckRules(o, schema, path, causes);
         if (schema["minProperties"] is JsonValue minP && o.Count < J.Long(minP)!.Value)
             causes.Add(new FieldCause("FieldValueInvalid", $"Invalid value: {o.Count}: {path} in body should have at least {J.Long(minP)!.Value} properties", path));
     }
