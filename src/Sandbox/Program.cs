@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using DoraOperator.Sandbox;
 using DoraOperator.Sandbox.Controllers;
 
@@ -65,12 +66,13 @@ Console.WriteLine($"Kubeconfig written to {Path.GetFullPath(kubeconfig)}");
 Console.WriteLine($"Try: kubectl --kubeconfig {kubeconfig} create deployment web --image=nginx:1.27 && kubectl --kubeconfig {kubeconfig} rollout status deployment/web");
 Console.WriteLine("Press Ctrl+C to stop.");
 var stop = new TaskCompletionSource();
-Console.CancelKeyPress += (_, e) =>
+void Stop(PosixSignalContext context)
 {
-    e.Cancel = true;
+    context.Cancel = true;
     stop.TrySetResult();
-};
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.TrySetResult();
+}
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 await stop.Task;
 Console.WriteLine("Stopping.");
 return 0;

@@ -10,8 +10,10 @@ public sealed class ProcessTests
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
 
-    [Fact]
-    public async Task SandboxProcess_WritesAKubeconfig_ServesKubectl_AndStopsCleanlyOnSigint()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(15)]
+    public async Task SandboxProcess_WritesAKubeconfig_ServesKubectl_AndStopsCleanlyOnSigintAndSigterm(int signal)
     {
         var dir = Directory.CreateTempSubdirectory("sandbox-process-").FullName;
         var kubeconfig = Path.Combine(dir, "sandbox.kubeconfig");
@@ -38,7 +40,7 @@ public sealed class ProcessTests
             Assert.Contains("successfully rolled out", await kubectl.OkAsync("rollout status deployment/hello --timeout=30s"));
 
             var stopping = Stopwatch.StartNew();
-            Assert.Equal(0, kill(process.Id, 2));
+            Assert.Equal(0, kill(process.Id, signal));
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
             Assert.Equal(0, process.ExitCode);
             Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(5), $"stopping took {stopping.Elapsed}");
