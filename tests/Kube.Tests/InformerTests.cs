@@ -71,6 +71,14 @@ public sealed class InformerTests : IAsyncLifetime
         return informer;
     }
 
+    private async Task<Informer<ConfigMap>> StartSyncedAsync(Journal journal, TimeSpan? watchTimeout = null)
+    {
+        var informer = NewInformer(journal, watchTimeout);
+        await informer.StartAsync();
+        await informer.WaitForSyncAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        return informer;
+    }
+
     private async Task AssertCacheEqualsServer(Informer<ConfigMap> informer)
     {
         await Eventually.Until(async () =>
@@ -107,9 +115,7 @@ public sealed class InformerTests : IAsyncLifetime
     public async Task ServerClosingTheStream_ReWatchesWithoutRelisting_AndLosesNothing()
     {
         var journal = new Journal();
-        await using var informer = NewInformer(journal, watchTimeout: TimeSpan.FromSeconds(1));
-        await informer.StartAsync();
-        await informer.WaitForSyncAsync();
+        await using var informer = await StartSyncedAsync(journal, watchTimeout: TimeSpan.FromSeconds(1));
         for (var i = 0; i < 5; i++)
         {
             await Put($"c{i}", "1");
@@ -126,9 +132,7 @@ public sealed class InformerTests : IAsyncLifetime
     public async Task CutConnection_IsResumedFromTheLastResourceVersion()
     {
         var journal = new Journal();
-        await using var informer = NewInformer(journal);
-        await informer.StartAsync();
-        await informer.WaitForSyncAsync();
+        await using var informer = await StartSyncedAsync(journal);
         await Put("a", "1");
         await Eventually.True(() => journal.Count("add a 1") == 1, "the first add");
         await Eventually.True(() => _server.OpenWatches > 0, "the informer's watch to open");
@@ -145,9 +149,7 @@ public sealed class InformerTests : IAsyncLifetime
     public async Task DeadConnection_WithNoBytes_IsDetectedByTheReadDeadline()
     {
         var journal = new Journal();
-        await using var informer = NewInformer(journal);
-        await informer.StartAsync();
-        await informer.WaitForSyncAsync();
+        await using var informer = await StartSyncedAsync(journal);
         await Eventually.True(() => _server.OpenWatches > 0, "the informer's watch to open");
         _server.Faults.FreezeWatches();
         await Put("during-freeze", "1");
@@ -165,9 +167,7 @@ public sealed class InformerTests : IAsyncLifetime
         await Put("change", "1");
         await Put("remove", "1");
         var journal = new Journal();
-        await using var informer = NewInformer(journal);
-        await informer.StartAsync();
-        await informer.WaitForSyncAsync();
+        await using var informer = await StartSyncedAsync(journal);
         await Eventually.True(() => _server.OpenWatches > 0, "the informer's watch to open");
         _server.Faults.FreezeWatches();
         await Put("change", "2");
@@ -218,9 +218,7 @@ public sealed class InformerTests : IAsyncLifetime
     public async Task WatchFailures_AreRetried_AndBookmarksAdvanceTheResourceVersion()
     {
         var journal = new Journal();
-        await using var informer = NewInformer(journal);
-        await informer.StartAsync();
-        await informer.WaitForSyncAsync();
+        await using var informer = await StartSyncedAsync(journal);
         var synced = long.Parse(informer.LastResourceVersion);
         await _client.CreateAsync(KubeFixture.ConfigMap("default", $"elsewhere-{Guid.NewGuid():N}"[..20]));
         await Eventually.True(() => long.Parse(informer.LastResourceVersion) > synced, "a bookmark to move the resourceVersion");
