@@ -40,4 +40,22 @@ public sealed class EventRecorderTests(KubeFixture fixture) : IClassFixture<Kube
         Assert.Equal(25, events.Items.Count);
         Assert.Equal(75, recorder.Dropped);
     }
+
+    [Fact]
+    public async Task WhenEventsK8sIoIsNotServed_FallsBackToCoreV1Events()
+    {
+        var ns = await fixture.NewNamespaceAsync();
+        fixture.Server.Faults.Add(new DoraOperator.Sandbox.Faults.FaultRule { Verb = "create", Resource = "events", Namespace = ns, Code = 404, Times = 1 });
+        await using var recorder = new EventRecorder(fixture.Client, "dora-operator", "test-3");
+        var regarding = new ObjectReference { ApiVersion = "apps/v1", Kind = "Deployment", Name = "web", Namespace = ns, Uid = "u3" };
+        recorder.Warning(regarding, "CommitTimeInFuture", "Validate", "commit-time is after the deployment");
+        recorder.Warning(regarding, "CommitTimeInFuture", "Validate", "commit-time is after the deployment");
+        await recorder.FlushAsync();
+        var core = await fixture.Client.ListAsync<CoreEvent>(ns);
+        var e = Assert.Single(core.Items);
+        Assert.Equal("CommitTimeInFuture", e.Reason);
+        Assert.Equal(2, e.Count);
+        Assert.Equal("web", e.InvolvedObject!.Name);
+        Assert.Empty((await fixture.Client.ListAsync<Event>(ns)).Items);
+    }
 }
