@@ -57,7 +57,53 @@ public sealed class WorkloadTests
         Assert.Null(written["metadata"]!["managedFields"]);
         Assert.Null(written["spec"]!["strategy"]);
         Assert.Null(written["spec"]!["template"]!["spec"]!["containers"]![0]!["ports"]);
-        Assert.Equal("abc123", d.Spec!.Template!.Metadata!.Annotations!["dora-operator.io/commit-sha"]);
+        Assert.Equal("abc123", Workloads.TemplateAnnotation(d.Spec!.Template, "dora-operator.io/commit-sha"));
+    }
+
+    [Fact]
+    public void Lean_KeepsWhatTheTrackerReads_AndNothingElse()
+    {
+        var d = Workloads.Lean(JsonSerializer.Deserialize(ServerDeployment, Deployment.JsonType)!);
+        Assert.Equal(["deployment.kubernetes.io/revision", "dora-operator.io/project"], d.Metadata.Annotations!.Keys.Order());
+        Assert.Equal("u1", d.Metadata.Uid);
+        Assert.Equal(3, d.Metadata.Generation);
+        Assert.Equal(2, d.Spec!.Replicas);
+        Assert.Null(d.Spec.Selector);
+        Assert.Null(d.Spec.Template!.Metadata);
+        Assert.Equal(["dora-operator.io/commit-sha", "dora-operator.io/commit-time"], d.Spec.Template.LeanAnnotations!.Select(kv => kv.Key).Order());
+        Assert.Equal("2026-11-01T09:00:00Z", Workloads.TemplateAnnotation(d.Spec.Template, "dora-operator.io/commit-time"));
+        Assert.Null(Workloads.TemplateAnnotation(d.Spec.Template, "dora-operator.io/change-type"));
+        Assert.Equal("shop/web:1.2.3", Assert.Single(d.Spec.Template.Spec!.Containers!).Image);
+        Assert.Null(d.Spec.Template.Fingerprint);
+        var progressing = d.Status!.Conditions!.Single();
+        Assert.Equal("NewReplicaSetAvailable", progressing.Reason);
+        Assert.Null(progressing.Message);
+        Assert.Equal(3, d.Status.ObservedGeneration);
+    }
+
+    private static PodTemplateSpec Template(string json) => JsonSerializer.Deserialize(json, EntitiesJsonContext.Default.PodTemplateSpec)!;
+
+    [Fact]
+    public void TemplateAnnotation_ReadsFullTemplatesToo()
+    {
+        var full = JsonSerializer.Deserialize(ServerDeployment, Deployment.JsonType)!;
+        Assert.Equal("abc123", Workloads.TemplateAnnotation(full.Spec!.Template, "dora-operator.io/commit-sha"));
+        Assert.Null(Workloads.TemplateAnnotation(null, "dora-operator.io/commit-sha"));
+    }
+
+    [Fact]
+    public void Fingerprint_IgnoresRestartedAtAndTheHashLabelAndKeyOrder_ButNotRealChanges()
+    {
+        var original = Template("""{"metadata":{"labels":{"app":"web"},"annotations":{"a":"1"}},"spec":{"containers":[{"name":"app","image":"web:1","env":[{"name":"X","value":"1"}]}]}}""");
+        var restarted = Template("""{"metadata":{"annotations":{"a":"1","kubectl.kubernetes.io/restartedAt":"2026-11-01T00:00:00Z"},"labels":{"app":"web"}},"spec":{"containers":[{"image":"web:1","name":"app","env":[{"value":"1","name":"X"}]}]}}""");
+        var replicaSetCopy = Template("""{"metadata":{"labels":{"app":"web","pod-template-hash":"5d8f6b7c9"},"annotations":{"a":"1"}},"spec":{"containers":[{"name":"app","image":"web:1","env":[{"name":"X","value":"1"}]}]}}""");
+        var newImage = Template("""{"metadata":{"labels":{"app":"web"},"annotations":{"a":"1"}},"spec":{"containers":[{"name":"app","image":"web:2","env":[{"name":"X","value":"1"}]}]}}""");
+        var newEnv = Template("""{"metadata":{"labels":{"app":"web"},"annotations":{"a":"1"}},"spec":{"containers":[{"name":"app","image":"web:1","env":[{"name":"X","value":"2"}]}]}}""");
+        var fingerprint = Workloads.Fingerprint(original);
+        Assert.Equal(fingerprint, Workloads.Fingerprint(restarted));
+        Assert.Equal(fingerprint, Workloads.Fingerprint(replicaSetCopy));
+        Assert.NotEqual(fingerprint, Workloads.Fingerprint(newImage));
+        Assert.NotEqual(fingerprint, Workloads.Fingerprint(newEnv));
     }
 
     [Fact]
@@ -89,6 +135,7 @@ public sealed class WorkloadTests
         var rs = Assert.Single(sets.Items);
         Assert.Equal("1", rs.Metadata.Annotations!["deployment.kubernetes.io/revision"]);
         Assert.Equal(created.Metadata.Uid, rs.Metadata.OwnerReferences![0].Uid);
+        Assert.Equal(Workloads.Fingerprint(done.Spec!.Template!), Workloads.Lean(rs).Spec!.Template!.Fingerprint);
         File.Delete(kubeconfig);
     }
 }

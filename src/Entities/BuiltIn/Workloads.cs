@@ -7,8 +7,8 @@ namespace DoraOperator.Entities.BuiltIn;
 
 /// <summary>
 /// apps/v1 Deployment with only the fields the operator reads. Everything else is kept in the
-/// <c>ExtensionData</c> bags, so nothing is lost on a write; an informer transform can drop the bags
-/// (see <see cref="Workloads.Lean(Deployment)"/>) when the object is only read.
+/// <c>ExtensionData</c> bags, so nothing is lost on a write; an informer transform drops what the
+/// operator never reads (see <see cref="Workloads.Lean(Deployment)"/>) when the object is only read.
 /// </summary>
 public sealed class Deployment : KubeObject, IKubeResource<Deployment>
 {
@@ -33,6 +33,18 @@ public sealed class DeploymentSpec
 
 public sealed class PodTemplateSpec
 {
+    /// <summary>Set by <see cref="Workloads.Lean(ReplicaSet)"/>: the template's <see cref="Workloads.Fingerprint"/>, computed before the template was stripped. Never serialized.</summary>
+    [JsonIgnore]
+    public string? Fingerprint { get; set; }
+
+    /// <summary>
+    /// Set by the lean transforms instead of <see cref="Metadata"/>: the template's
+    /// <c>dora-operator.io/*</c> and <c>kubectl.kubernetes.io/restartedAt</c> annotations, as
+    /// key/value pairs. Read them through <see cref="Workloads.TemplateAnnotation"/>. Never serialized.
+    /// </summary>
+    [JsonIgnore]
+    public KeyValuePair<string, string>[]? LeanAnnotations { get; set; }
+
     public ObjectMeta? Metadata { get; set; }
     public PodSpec? Spec { get; set; }
 }
@@ -104,64 +116,142 @@ public sealed class ReplicaSetStatus
     public long? ObservedGeneration { get; set; }
 }
 
+/// <summary>
+/// Informer transforms for read-only caches of Deployments and ReplicaSets. They keep exactly what
+/// the rollout tracker reads (DESIGN.md, "Rollout semantics" and "Workload annotations") and drop the
+/// rest, so 10,000 cached Deployments stay small:
+/// <list type="bullet">
+/// <item>metadata: name, namespace, uid, resourceVersion, generation, creation and deletion times,
+/// labels (DoraProject selectors match them), ownerReferences, and only the <c>dora-operator.io/</c>
+/// and <c>deployment.kubernetes.io/</c> annotations;</item>
+/// <item>spec: replicas, paused, progressDeadlineSeconds; the pod template reduced to its
+/// <c>dora-operator.io/</c> and <c>kubectl.kubernetes.io/restartedAt</c> annotations (lifted into
+/// <see cref="PodTemplateSpec.LeanAnnotations"/>; read them with <see cref="TemplateAnnotation"/>) and the first
+/// container's image; for ReplicaSets also <see cref="PodTemplateSpec.Fingerprint"/>, computed
+/// before stripping (restart detection compares consecutive ReplicaSets);</item>
+/// <item>status: counts, observedGeneration and conditions without their messages.</item>
+/// </list>
+/// Never write a leaned object back to the API server: it lost fields. Patch instead.
+/// </summary>
 public static class Workloads
 {
-    /// <summary>
-    /// An informer transform for read-only caches: drops managedFields, the last-applied annotation
-    /// and every field the operator never reads (the extension bags), keeping metadata, the pod
-    /// template's annotations/labels, container images and status.
-    /// </summary>
     /// <summary>kubectl's copy of the whole applied manifest: large, and never read by the operator.</summary>
     public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+    public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
+    public const string PodTemplateHashLabel = "pod-template-hash";
 
     public static Deployment Lean(Deployment d)
     {
         d.ExtensionData = null;
+        d.ApiVersion = StringPool.Intern(d.ApiVersion);
+        d.Kind = StringPool.Intern(d.Kind);
         LeanMeta(d.Metadata);
         if (d.Spec is { } spec)
         {
             spec.ExtensionData = null;
-            if (spec.Selector is { } selector) selector.MatchLabels = StringPool.InternMap(selector.MatchLabels);
-            LeanTemplate(spec.Template);
+            spec.Selector = null;
+            spec.Template = LeanTemplate(spec.Template, fingerprint: false);
         }
+        LeanConditions(d.Status?.Conditions);
         return d;
     }
 
     public static ReplicaSet Lean(ReplicaSet rs)
     {
         rs.ExtensionData = null;
+        rs.ApiVersion = StringPool.Intern(rs.ApiVersion);
+        rs.Kind = StringPool.Intern(rs.Kind);
         LeanMeta(rs.Metadata);
         if (rs.Spec is { } spec)
         {
             spec.ExtensionData = null;
-            LeanTemplate(spec.Template);
+            spec.Selector = null;
+            spec.Template = LeanTemplate(spec.Template, fingerprint: true);
         }
         return rs;
     }
 
+    /// <summary>A pod template annotation, from a full template or a leaned one.</summary>
+    public static string? TemplateAnnotation(PodTemplateSpec? template, string key)
+    {
+        if (template is null) return null;
+        if (template.Metadata?.Annotations is { } full && full.TryGetValue(key, out var value)) return value;
+        foreach (var (k, v) in template.LeanAnnotations ?? []) if (k == key) return v;
+        return null;
+    }
+
+    /// <summary>
+    /// A digest of a pod template that ignores the <c>kubectl.kubernetes.io/restartedAt</c> annotation
+    /// and the <c>pod-template-hash</c> label: two revisions with equal fingerprints differ only by a
+    /// restart. Object keys are sorted first, so field order does not matter.
+    /// </summary>
+    public static string Fingerprint(PodTemplateSpec template)
+    {
+        var node = JsonSerializer.SerializeToNode(template, EntitiesJsonContext.Default.PodTemplateSpec) as System.Text.Json.Nodes.JsonObject ?? [];
+        if (node["metadata"]?["annotations"] is System.Text.Json.Nodes.JsonObject annotations) annotations.Remove(RestartedAtAnnotation);
+        if (node["metadata"]?["labels"] is System.Text.Json.Nodes.JsonObject labels) labels.Remove(PodTemplateHashLabel);
+        var canonical = Canonical(node)!.ToJsonString();
+        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical)))[..20].ToLowerInvariant();
+    }
+
+    private static System.Text.Json.Nodes.JsonNode? Canonical(System.Text.Json.Nodes.JsonNode? node) => node switch
+    {
+        System.Text.Json.Nodes.JsonObject o when o.Count == 0 => null,
+        System.Text.Json.Nodes.JsonObject o => new System.Text.Json.Nodes.JsonObject(o
+            .Select(kv => KeyValuePair.Create(kv.Key, Canonical(kv.Value)))
+            .Where(kv => kv.Value is not null)
+            .OrderBy(kv => kv.Key, StringComparer.Ordinal)),
+        System.Text.Json.Nodes.JsonArray a => new System.Text.Json.Nodes.JsonArray(a.Select(Canonical).ToArray()),
+        _ => node?.DeepClone(),
+    };
+
     private static void LeanMeta(ObjectMeta meta)
     {
         meta.ExtensionData = null;
+        meta.Finalizers = null;
         meta.Namespace = StringPool.Intern(meta.Namespace);
-        meta.Labels = StringPool.InternMap(meta.Labels);
-        meta.Annotations = StringPool.InternMap(meta.Annotations, k => k != LastAppliedAnnotation);
+        meta.Labels = StringPool.InternMap(meta.Labels, poolValue: SharedValue);
+        meta.Annotations = StringPool.InternMap(meta.Annotations, k => k.StartsWith("dora-operator.io/", StringComparison.Ordinal) || k.StartsWith("deployment.kubernetes.io/", StringComparison.Ordinal), SharedValue);
+        if (meta.Annotations is { Count: 0 }) meta.Annotations = null;
+        if (meta.Labels is { Count: 0 }) meta.Labels = null;
     }
 
-    private static void LeanTemplate(PodTemplateSpec? template)
+    /// <summary>Values that repeat across workloads (team, tier, project, change type, small counters) are worth pooling; names and SHAs are not.</summary>
+    private static bool SharedValue(string key) => key is "dora-operator.io/project" or "dora-operator.io/change-type" or "deployment.kubernetes.io/desired-replicas"
+        or "deployment.kubernetes.io/max-replicas" or "team" or "tier" or "environment" or "app.kubernetes.io/part-of" or "app.kubernetes.io/managed-by" or "app.kubernetes.io/component";
+
+    private static PodTemplateSpec? LeanTemplate(PodTemplateSpec? template, bool fingerprint)
     {
-        if (template?.Metadata is { } m) LeanMeta(m);
-        if (template?.Spec is not { } pod) return;
-        pod.ExtensionData = null;
-        foreach (var c in pod.Containers ?? [])
+        if (template is null) return null;
+        var annotations = template.Metadata?.Annotations?
+            .Where(kv => kv.Key.StartsWith("dora-operator.io/", StringComparison.Ordinal) || kv.Key == RestartedAtAnnotation)
+            .Select(kv => KeyValuePair.Create(StringPool.Intern(kv.Key)!, SharedValue(kv.Key) ? StringPool.Intern(kv.Value)! : kv.Value))
+            .ToArray();
+        var image = template.Spec?.Containers is { Count: > 0 } containers ? containers[0].Image : null;
+        return new PodTemplateSpec
         {
-            c.ExtensionData = null;
-            c.Name = StringPool.Intern(c.Name);
+            Fingerprint = fingerprint ? Fingerprint(template) : null,
+            LeanAnnotations = annotations is { Length: > 0 } ? annotations : null,
+            Spec = image is null ? null : new PodSpec { Containers = [new Container { Image = image }] },
+        };
+    }
+
+    private static void LeanConditions(List<DeploymentCondition>? conditions)
+    {
+        if (conditions is null) return;
+        foreach (var c in conditions)
+        {
+            c.Message = null;
+            c.Type = StringPool.Intern(c.Type)!;
+            c.Status = StringPool.Intern(c.Status)!;
+            c.Reason = StringPool.Intern(c.Reason);
         }
-        pod.Containers?.TrimExcess();
+        conditions.TrimExcess();
     }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, Converters = [typeof(KubeTimeConverter)])]
 [JsonSerializable(typeof(Deployment))]
 [JsonSerializable(typeof(ReplicaSet))]
+[JsonSerializable(typeof(PodTemplateSpec))]
 public sealed partial class EntitiesJsonContext : JsonSerializerContext;

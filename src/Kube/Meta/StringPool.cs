@@ -20,14 +20,18 @@ public static class StringPool
         return Pool.Count < Capacity ? Pool.GetOrAdd(value, value) : value;
     }
 
-    /// <summary>A right-sized copy of a string map with pooled keys and (short) values.</summary>
-    public static Dictionary<string, string>? InternMap(Dictionary<string, string>? map, Func<string, bool>? keep = null)
+    /// <summary>
+    /// A right-sized copy of a string map with pooled keys. Values are pooled only when
+    /// <paramref name="poolValue"/> says they repeat across objects (a pool entry costs more than a
+    /// unique string saves).
+    /// </summary>
+    public static Dictionary<string, string>? InternMap(Dictionary<string, string>? map, Func<string, bool>? keep = null, Func<string, bool>? poolValue = null)
     {
         if (map is null) return null;
         var result = new Dictionary<string, string>(map.Count, StringComparer.Ordinal);
         foreach (var (k, v) in map)
         {
-            if (keep is null || keep(k)) result[Intern(k)!] = Intern(v)!;
+            if (keep is null || keep(k)) result[Intern(k)!] = poolValue?.Invoke(k) == true ? Intern(v)! : v;
         }
         result.TrimExcess();
         return result;
