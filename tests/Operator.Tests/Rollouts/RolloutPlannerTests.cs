@@ -1,0 +1,231 @@
+using System.Text.Json;
+using DoraOperator.Entities.BuiltIn;
+using DoraOperator.Entities.Dora;
+using DoraOperator.Kube.Meta;
+using DoraOperator.Operator.Rollouts;
+
+namespace DoraOperator.Operator.Tests.Rollouts;
+
+/// <summary>The rollout semantics of DESIGN.md, one scenario per test, on hand-built cluster states.</summary>
+public sealed class RolloutPlannerTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Now = T0.AddHours(6);
+
+    private static Deployment Dep(long revision, long generation = 1, long observed = 1, int replicas = 2, int updated = 2, int available = 2,
+        string progressing = "NewReplicaSetAvailable", DateTimeOffset? lastUpdate = null, string? image = "web:1") => new()
+    {
+        Metadata = new ObjectMeta
+        {
+            Name = "web", Namespace = "shop", Uid = "d-uid", Generation = generation,
+            Annotations = new() { [RolloutPlanner.RevisionAnnotation] = revision.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        },
+        Spec = new DeploymentSpec
+        {
+            Replicas = replicas,
+            Template = new PodTemplateSpec { Spec = new PodSpec { Containers = [new Container { Name = "app", Image = image }] } },
+        },
+        Status = new DeploymentStatus
+        {
+            ObservedGeneration = observed, Replicas = replicas, UpdatedReplicas = updated, AvailableReplicas = available,
+            Conditions = [new DeploymentCondition { Type = "Progressing", Status = progressing == "ProgressDeadlineExceeded" ? "False" : "True", Reason = progressing, LastUpdateTime = lastUpdate ?? T0.AddMinutes(3) }],
+        },
+    };
+
+    private static ReplicaSet Rs(string hash, long revision, DateTimeOffset created, string? sha = "abc", string? commitTime = "2026-11-01T10:00:00Z",
+        string? history = null, string fingerprint = "", string? changeType = null)
+    {
+        var annotations = new Dictionary<string, string> { [RolloutPlanner.RevisionAnnotation] = revision.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        if (history is not null) annotations[RolloutPlanner.RevisionHistoryAnnotation] = history;
+        var template = new List<KeyValuePair<string, string>>();
+        if (sha is not null) template.Add(KeyValuePair.Create(DoraNames.CommitShaAnnotation, sha));
+        if (commitTime is not null) template.Add(KeyValuePair.Create(DoraNames.CommitTimeAnnotation, commitTime));
+        if (changeType is not null) template.Add(KeyValuePair.Create(DoraNames.ChangeTypeAnnotation, changeType));
+        return new ReplicaSet
+        {
+            Metadata = new ObjectMeta { Name = $"web-{hash}", Namespace = "shop", CreationTimestamp = created, Annotations = annotations },
+            Spec = new ReplicaSetSpec
+            {
+                Template = new PodTemplateSpec
+                {
+                    Fingerprint = fingerprint.Length > 0 ? fingerprint : hash,
+                    LeanAnnotations = [.. template],
+                    Spec = new PodSpec { Containers = [new Container { Image = $"web:{hash}" }] },
+                },
+            },
+        };
+    }
+
+    private static RolloutPlan Plan(Deployment d, IReadOnlyList<ReplicaSet> sets, params DeploymentRecord[] records) =>
+        RolloutPlanner.Plan(new RolloutInput(d, sets, records, "shop", "production", Now));
+
+    private static DeploymentRecord Record(RolloutPlan plan, string name) => plan.Records.Single(r => r.Metadata.Name == name);
+
+    private static DeploymentRecord Stored(string name, long revision, string phase, string? sha = "abc", DateTimeOffset? deployedAt = null) => new()
+    {
+        Metadata = new ObjectMeta { Name = name, Namespace = "shop" },
+        Spec = new DeploymentRecordSpec { Project = "shop", Revision = revision, CommitSha = sha, Workload = new WorkloadReference { Name = "web" } },
+        Status = new DeploymentRecordStatus { Phase = phase, StartedAt = T0, DeployedAt = deployedAt },
+    };
+
+    [Fact]
+    public void NewRevision_InProgress_IsProgressing_WithTheReplicaSetsCreationAsStart()
+    {
+        var plan = Plan(Dep(1, updated: 1, progressing: "ReplicaSetUpdated"), [Rs("a", 1, T0)]);
+        var r = Record(plan, "web-1");
+        Assert.Equal("Progressing", r.Status!.Phase);
+        Assert.Equal(T0, r.Status.StartedAt);
+        Assert.Null(r.Status.DeployedAt);
+        Assert.Equal("abc", r.Spec.CommitSha);
+        Assert.Equal(T0.AddHours(-2), r.Spec.CommitTime);
+        Assert.Equal("web:a", r.Spec.Image);
+        Assert.Equal("shop", r.Metadata.Labels![DoraNames.ProjectLabel]);
+        Assert.Equal("d-uid", r.Spec.Workload.Uid);
+    }
+
+    [Fact]
+    public void CompletedRollout_Succeeds_WithTimesFromTheObjects()
+    {
+        var r = Record(Plan(Dep(1, lastUpdate: T0.AddMinutes(3)), [Rs("a", 1, T0)]), "web-1");
+        Assert.Equal("Succeeded", r.Status!.Phase);
+        Assert.Equal(T0.AddMinutes(3), r.Status.DeployedAt);
+        Assert.Equal(180, r.Status.DurationSeconds);
+        Assert.Equal(2 * 3600 + 180, r.Status.LeadTimeSeconds);
+    }
+
+    [Fact]
+    public void StaleStatus_FromBeforeTheNewGeneration_IsNotCompletion()
+    {
+        var r = Record(Plan(Dep(2, generation: 3, observed: 2), [Rs("a", 1, T0), Rs("b", 2, T0.AddHours(1))]), "web-2");
+        Assert.Equal("Progressing", r.Status!.Phase);
+    }
+
+    [Fact]
+    public void ProgressDeadlineExceeded_Fails()
+    {
+        var r = Record(Plan(Dep(1, updated: 1, available: 1, progressing: "ProgressDeadlineExceeded", lastUpdate: T0.AddMinutes(10)), [Rs("a", 1, T0)]), "web-1");
+        Assert.Equal("Failed", r.Status!.Phase);
+        Assert.Equal(T0.AddMinutes(10), r.Status.FailedAt);
+        Assert.Null(r.Status.LeadTimeSeconds);
+    }
+
+    [Fact]
+    public void Rollback_MarksTheRolledBackRecord_AndLinksBoth()
+    {
+        var sets = new[] { Rs("a", 3, T0, history: "1"), Rs("b", 2, T0.AddHours(1), sha: "def") };
+        var plan = Plan(Dep(3, updated: 1, progressing: "FoundNewReplicaSet"), sets, Stored("web-1", 1, "Succeeded"), Stored("web-2", 2, "Succeeded", "def"));
+        var rollback = Record(plan, "web-3");
+        var rolledBack = Record(plan, "web-2");
+        Assert.Equal("web-2", rollback.Status!.RollbackOf);
+        Assert.Equal(Now, rollback.Status.StartedAt);
+        Assert.Equal("RolledBack", rolledBack.Status!.Phase);
+        Assert.Equal("web-3", rolledBack.Status.RolledBackBy);
+        Assert.Equal(Now, rolledBack.Status.FailedAt);
+        Assert.DoesNotContain(plan.Records, r => r.Metadata.Name == "web-1");
+    }
+
+    [Fact]
+    public void RestartOnly_IsRecordedAsRestart_WithNoLeadTime()
+    {
+        var sets = new[] { Rs("a", 1, T0, fingerprint: "same"), Rs("b", 2, T0.AddHours(1), fingerprint: "same") };
+        var r = Record(Plan(Dep(2), sets, Stored("web-1", 1, "Succeeded")), "web-2");
+        Assert.Equal("Restart", r.Status!.Phase);
+        Assert.Null(r.Status.LeadTimeSeconds);
+        Assert.Null(r.Status.DeployedAt);
+    }
+
+    [Fact]
+    public void SameCommitAsThePreviousDeployment_IsAConfigChange_WithoutALeadTimeSample()
+    {
+        var sets = new[] { Rs("a", 1, T0), Rs("b", 2, T0.AddHours(1)) };
+        var r = Record(Plan(Dep(2), sets, Stored("web-1", 1, "Succeeded")), "web-2");
+        Assert.Equal("Succeeded", r.Status!.Phase);
+        Assert.Equal("config", r.Spec.ChangeType);
+        Assert.Null(r.Status.LeadTimeSeconds);
+    }
+
+    [Fact]
+    public void ANewRevisionBeforeThePreviousCompleted_SupersedesIt()
+    {
+        var sets = new[] { Rs("a", 1, T0), Rs("b", 2, T0.AddHours(1), sha: "def") };
+        var plan = Plan(Dep(2, updated: 1, progressing: "NewReplicaSetCreated"), sets, Stored("web-1", 1, "Progressing"));
+        var superseded = Record(plan, "web-1");
+        Assert.Equal("Superseded", superseded.Status!.Phase);
+        Assert.Contains("revision 2", superseded.Status.Reason);
+        Assert.Equal("Progressing", Record(plan, "web-2").Status!.Phase);
+    }
+
+    [Fact]
+    public void Scaling_ChangesNothing_AndASecondPlanOfTheSameStateIsIdentical()
+    {
+        var sets = new[] { Rs("a", 1, T0) };
+        var first = Record(Plan(Dep(1), sets), "web-1");
+        var scaled = Plan(Dep(1, generation: 2, observed: 2, replicas: 5, updated: 5, available: 5, lastUpdate: T0.AddHours(3)), sets, first);
+        var again = Record(scaled, "web-1");
+        Assert.Equal(Json(first), Json(again));
+        Assert.Single(scaled.Records);
+    }
+
+    [Theory]
+    [InlineData("yesterday", "CommitTimeInvalid")]
+    [InlineData("2026-11-01 10:00", "CommitTimeInvalid")]
+    [InlineData("2026-11-01T10:00:00", "CommitTimeInvalid")]
+    [InlineData("2026-11-01T13:00:00Z", "CommitTimeInFuture")]
+    public void BadCommitTimes_AreConditionsAndWarnings_AndNeverAZeroLeadTime(string commitTime, string reason)
+    {
+        var plan = Plan(Dep(1, lastUpdate: T0.AddMinutes(3)), [Rs("a", 1, T0, commitTime: commitTime)]);
+        var r = Record(plan, "web-1");
+        Assert.Equal("Succeeded", r.Status!.Phase);
+        Assert.Null(r.Status.LeadTimeSeconds);
+        var condition = Assert.Single(r.Status.Conditions!);
+        Assert.Equal(reason, condition.Type);
+        var problem = Assert.Single(plan.Problems);
+        Assert.Equal(reason, problem.Reason);
+        Assert.Contains(reason == "CommitTimeInvalid" ? commitTime : "after the deployment", problem.Message);
+
+        var replanned = Plan(Dep(1, lastUpdate: T0.AddMinutes(3)), [Rs("a", 1, T0, commitTime: commitTime)], r);
+        Assert.Empty(replanned.Problems);
+    }
+
+    [Theory]
+    [InlineData("1793520000", 2026, 11, 1, 8)]
+    [InlineData("2026-11-01T10:00:00+02:00", 2026, 11, 1, 8)]
+    public void CommitTimes_AcceptRfc3339WithOffsetAndUnixSeconds(string text, int y, int m, int d, int h)
+    {
+        Assert.True(CommitTime.TryParse(text, out var t));
+        Assert.Equal(new DateTimeOffset(y, m, d, h, 0, 0, TimeSpan.Zero), t);
+    }
+
+    [Fact]
+    public void NoRevisionYet_PlansNothing()
+    {
+        var d = Dep(1);
+        d.Metadata.Annotations!.Clear();
+        Assert.Empty(Plan(d, [Rs("a", 1, T0)]).Records);
+    }
+
+    [Fact]
+    public void DeletedMidRollout_IsSuperseded_WithAReason()
+    {
+        var records = RolloutPlanner.PlanDeleted([Stored("web-1", 1, "Succeeded"), Stored("web-2", 2, "Progressing")]);
+        var r = Assert.Single(records);
+        Assert.Equal("Superseded", r.Status!.Phase);
+        Assert.Contains("deleted", r.Status.Reason);
+    }
+
+    [Fact]
+    public void LongNames_StayWithinKubernetesLimits_AndDeterministic()
+    {
+        var longName = new string('a', 250);
+        var name = RolloutPlanner.RecordName(longName, 12345);
+        Assert.True(name.Length <= 253);
+        Assert.EndsWith("-12345", name);
+        Assert.Equal(name, RolloutPlanner.RecordName(longName, 12345));
+        Assert.NotEqual(name, RolloutPlanner.RecordName(longName + "b", 12345));
+        Assert.Equal("web-7", RolloutPlanner.RecordName("web", 7));
+        Assert.True(RolloutPlanner.LabelValue(longName).Length <= 63);
+        Assert.Equal("shop", RolloutPlanner.LabelValue("shop"));
+    }
+
+    private static string Json(DeploymentRecord r) => JsonSerializer.Serialize(r, DeploymentRecord.JsonType);
+}
