@@ -1,10 +1,63 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using DoraOperator.Operator.Crds;
+using DoraOperator.Operator.Hosting;
+using Microsoft.Extensions.Logging;
+
+var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Path to a kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster config inside a pod)." };
+var context = new Option<string?>("--context") { Description = "The kubeconfig context to use (default: its current context)." };
+var namespaces = new Option<string[]>("--namespaces")
+{
+    Description = "Namespaces to watch, comma-separated or repeated (default: all).",
+    AllowMultipleArgumentsPerToken = true,
+    CustomParser = r => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray(),
+};
+var leaderElect = new Option<bool?>("--leader-elect") { Description = "Elect a leader on a Lease so only one replica writes (default: on in a cluster, off outside)." };
+var httpPort = new Option<int>("--http-port") { Description = "Port for /healthz and /readyz.", DefaultValueFactory = _ => 8080 };
 
 var root = new RootCommand(
     "DoraOperator measures the DORA metrics of the workloads on a Kubernetes cluster.\n" +
-    "The controllers are not built yet; today this binary generates the CRD manifests.")
+    "Run without a command, it records every rollout of the Deployments that DoraProjects select (DeploymentRecords).\n" +
+    "The DORA calculations and metrics are not built yet.")
 {
+    kubeconfig, context, namespaces, leaderElect, httpPort,
     new Command("generate", "Generate files derived from the code.") { GenerateCrdsCommand.Create() },
 };
+root.SetAction(async (parse, cancellationToken) =>
+{
+    using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(LogLevel.Information));
+    var options = new OperatorOptions
+    {
+        Kubeconfig = parse.GetValue(kubeconfig),
+        Context = parse.GetValue(context),
+        Namespaces = parse.GetValue(namespaces) ?? [],
+        LeaderElect = parse.GetValue(leaderElect),
+        HttpPort = parse.GetValue(httpPort),
+    };
+    OperatorHost host;
+    try
+    {
+        host = await OperatorHost.StartAsync(options, loggers, cancellationToken: cancellationToken);
+    }
+    catch (OperatorStartupException e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
+    await using (host)
+    {
+        Console.WriteLine($"DoraOperator running; health on {host.HttpUrl}healthz, readiness on {host.HttpUrl}readyz. Ctrl+C stops it.");
+        var stop = new TaskCompletionSource();
+        void Stop(PosixSignalContext c)
+        {
+            c.Cancel = true;
+            stop.TrySetResult();
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        await stop.Task;
+        Console.WriteLine("stopping");
+    }
+    return 0;
+});
 return await root.Parse(args).InvokeAsync();

@@ -121,12 +121,22 @@ public sealed class CrdTests(SandboxFixture fixture) : IClassFixture<SandboxFixt
     }
 
     [Fact]
-    public async Task Schema_AcceptsValidTimestamps()
+    public async Task Schema_AcceptsRfc3339Timestamps_WithAnyFraction_AndRejectsOthers()
     {
         var group = await InstallAsync();
         var ns = await Api.NewNamespaceAsync();
-        var spec = new JsonObject { ["size"] = 1, ["at"] = "2026-11-01T10:00:00+02:00" };
-        Assert.Equal(201, (await Api.PostAsync($"/apis/{group}/v1/namespaces/{ns}/widgets", Widget(group, "t", spec))).Code);
+        var i = 0;
+        foreach (var at in new[] { "2026-11-01T10:00:00+02:00", "2026-11-01T10:00:00Z", "2026-11-01T10:00:00.5Z", "2026-11-01T10:00:00.123456789Z", "2026-11-01t10:00:00.123-05:30" })
+        {
+            var spec = new JsonObject { ["size"] = 1, ["at"] = at };
+            var reply = await Api.PostAsync($"/apis/{group}/v1/namespaces/{ns}/widgets", Widget(group, $"t{i++}", spec));
+            Assert.True(reply.Code == 201, $"{at}: {reply}");
+        }
+        foreach (var at in new[] { "2026-11-01T10:00Z", "2026-11-01 10:00:00Z", "2026-11-01T10:00:00", "2026-13-01T10:00:00Z", "2026-11-01T10:00:00.Z" })
+        {
+            var spec = new JsonObject { ["size"] = 1, ["at"] = at };
+            Assert.Equal(422, (await Api.PostAsync($"/apis/{group}/v1/namespaces/{ns}/widgets", Widget(group, $"t{i++}", spec))).Code);
+        }
     }
 
     [Fact]

@@ -48,6 +48,14 @@ public sealed class KubeApiClient : IDisposable
     /// <summary>How many times an exec credential plugin ran.</summary>
     public int CredentialRefreshes => _credentials.ExecRuns;
 
+    /// <summary>The server's version (<c>/version</c> gitVersion): a cheap reachability and credentials check.</summary>
+    public async Task<string> GetServerVersionAsync(CancellationToken cancellationToken = default)
+    {
+        var body = await SendAsync("get", HttpMethod.Get, "/version", null, null, cancellationToken);
+        using var doc = JsonDocument.Parse(body);
+        return doc.RootElement.TryGetProperty("gitVersion", out var v) ? v.GetString() ?? "" : "";
+    }
+
     public async Task<T> GetAsync<T>(string name, string? ns = null, CancellationToken cancellationToken = default)
         where T : KubeObject, IKubeResource<T>
     {

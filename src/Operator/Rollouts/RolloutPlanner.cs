@@ -57,8 +57,9 @@ internal static class RolloutPlanner
         var isRestart = previousRevision > 0 && byRevision[previousRevision].Spec?.Template?.Fingerprint is { } pf
             && pf == currentRs.Spec?.Template?.Fingerprint && !reused;
 
-        var record = existing.TryGetValue(name, out var found) ? Clone(found) : NewRecord(input, name, current, currentRs, problems);
+        var record = existing.TryGetValue(name, out var found) ? Clone(found) : NewRecord(input, name, current, currentRs);
         var status = record.Status ??= new DeploymentRecordStatus();
+        CheckCommitTimes(record, input, currentRs, problems, isNew: found is null);
         status.StartedAt ??= reused ? input.Now : currentRs.Metadata.CreationTimestamp ?? input.Now;
         if (isRollback && previous is not null) status.RollbackOf ??= previousName;
 
@@ -197,12 +198,11 @@ internal static class RolloutPlanner
         }
     }
 
-    private static DeploymentRecord NewRecord(RolloutInput input, string name, long revision, ReplicaSet rs, List<AnnotationProblem> problems)
+    private static DeploymentRecord NewRecord(RolloutInput input, string name, long revision, ReplicaSet rs)
     {
         var d = input.Deployment;
         var template = rs.Spec?.Template;
-        string? Read(string key) => Workloads.TemplateAnnotation(template, key) ?? Workloads.TemplateAnnotation(d.Spec?.Template, key)
-            ?? Annotation(rs.Metadata, key) ?? Annotation(d.Metadata, key);
+        string? Read(string key) => ReadAnnotation(d, rs, key);
         var record = new DeploymentRecord
         {
             Metadata = new ObjectMeta
@@ -228,24 +228,39 @@ internal static class RolloutPlanner
             },
             Status = new DeploymentRecordStatus(),
         };
+        return record;
+    }
+
+    /// <summary>
+    /// Reads the commit times from the annotations: valid ones fill an empty spec field (new records),
+    /// invalid ones set CommitTimeInvalid on any record, new or existing, so the condition survives a
+    /// lost status write.
+    /// </summary>
+    private static void CheckCommitTimes(DeploymentRecord record, RolloutInput input, ReplicaSet rs, List<AnnotationProblem> problems, bool isNew)
+    {
+        var d = input.Deployment;
         foreach (var (key, apply) in new (string, Action<DateTimeOffset>)[]
         {
-            (DoraNames.CommitTimeAnnotation, t => record.Spec.CommitTime = t),
-            (DoraNames.FirstCommitTimeAnnotation, t => record.Spec.FirstCommitTime = t),
+            (DoraNames.CommitTimeAnnotation, t => record.Spec.CommitTime ??= t),
+            (DoraNames.FirstCommitTimeAnnotation, t => record.Spec.FirstCommitTime ??= t),
         })
         {
-            var text = Read(key);
+            var text = ReadAnnotation(d, rs, key);
             if (text is null) continue;
             if (CommitTime.TryParse(text, out var parsed))
             {
-                apply(parsed);
+                if (isNew) apply(parsed);
                 continue;
             }
             var message = $"{key} \"{text}\" on Deployment {d.Metadata.Namespace}/{d.Metadata.Name} is not {CommitTime.AcceptedForms}; no lead time is recorded";
-            if (SetCondition(record.Status, "CommitTimeInvalid", message, input.Now)) problems.Add(new AnnotationProblem(name, "CommitTimeInvalid", message));
+            if (SetCondition(record.Status!, "CommitTimeInvalid", message, input.Now)) problems.Add(new AnnotationProblem(record.Metadata.Name!, "CommitTimeInvalid", message));
         }
-        return record;
     }
+
+    /// <summary>The pod template wins over metadata (the template changes with each revision).</summary>
+    private static string? ReadAnnotation(Deployment d, ReplicaSet rs, string key) =>
+        Workloads.TemplateAnnotation(rs.Spec?.Template, key) ?? Workloads.TemplateAnnotation(d.Spec?.Template, key)
+        ?? Annotation(rs.Metadata, key) ?? Annotation(d.Metadata, key);
 
     /// <summary>Sets a True condition; false when it was already set with this message (nothing new to report).</summary>
     private static bool SetCondition(DeploymentRecordStatus status, string type, string message, DateTimeOffset now)

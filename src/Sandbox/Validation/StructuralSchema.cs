@@ -13,7 +13,7 @@ namespace DoraOperator.Sandbox.Validation;
 /// <c>fieldValidation</c>), apply defaults, then validate types, required, enum, formats, bounds and
 /// patterns. <c>metadata</c> is left to the generic metadata checks.
 /// </summary>
-internal static class StructuralSchema
+internal static partial class StructuralSchema
 {
     public static void Apply(JsonObject obj, JsonObject schema, List<FieldCause> causes, List<string> unknownFields)
     {
@@ -276,9 +276,18 @@ internal static class StructuralSchema
         causes.Add(new FieldCause("FieldValueNotSupported", $"Unsupported value: {node.ToJsonString()}: supported values: {supported}", path));
     }
 
-    public static bool IsDateTime(string s) =>
-        s.Length >= 20 && s[10] is 'T' or 't'
-        && DateTimeOffset.TryParseExact(s, ["yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFFFK"], CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
+    /// <summary>RFC 3339 date-time: seconds required, any number of fraction digits, Z or a numeric offset.</summary>
+    public static bool IsDateTime(string s)
+    {
+        var m = Rfc3339().Match(s);
+        if (!m.Success) return false;
+        var fraction = m.Groups["fraction"].Value;
+        var trimmed = m.Groups["base"].Value + (fraction.Length > 0 ? "." + fraction[..Math.Min(7, fraction.Length)] : "") + m.Groups["zone"].Value.ToUpperInvariant();
+        return DateTimeOffset.TryParse(trimmed.Replace('t', 'T'), CultureInfo.InvariantCulture, DateTimeStyles.None, out _);
+    }
+
+    [GeneratedRegex(@"^(?<base>\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2})(?:\.(?<fraction>\d+))?(?<zone>[Zz]|[+-]\d{2}:\d{2})$")]
+    private static partial Regex Rfc3339();
 
     private static bool IsInteger(JsonValue v) =>
         J.Double(v) is { } d && Math.Abs(d % 1) < double.Epsilon;

@@ -185,6 +185,11 @@ public sealed class RolloutPlannerTests
 
         var replanned = Plan(Dep(1, lastUpdate: T0.AddMinutes(3)), [Rs("a", 1, T0, commitTime: commitTime)], r);
         Assert.Empty(replanned.Problems);
+
+        // A record whose status write was lost gets the condition back on the next plan.
+        r.Status = null;
+        var recovered = Record(Plan(Dep(1, lastUpdate: T0.AddMinutes(3)), [Rs("a", 1, T0, commitTime: commitTime)], r), "web-1");
+        Assert.Equal(reason, Assert.Single(recovered.Status!.Conditions!).Type);
     }
 
     [Theory]

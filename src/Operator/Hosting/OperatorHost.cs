@@ -1,0 +1,149 @@
+using DoraOperator.Kube.Config;
+using DoraOperator.Kube.Events;
+using DoraOperator.Kube.Leadership;
+using DoraOperator.Kube.Rest;
+using DoraOperator.Operator.Rollouts;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace DoraOperator.Operator.Hosting;
+
+/// <summary>How to run the operator (flags of the default command).</summary>
+internal sealed record OperatorOptions
+{
+    public string? Kubeconfig { get; init; }
+    public string? Context { get; init; }
+    /// <summary>Namespaces to watch; empty for all.</summary>
+    public IReadOnlyList<string> Namespaces { get; init; } = [];
+    /// <summary>Leader election on; null means "on when running in a cluster".</summary>
+    public bool? LeaderElect { get; init; }
+    public string LeaseName { get; init; } = "dora-operator";
+    public string? LeaseNamespace { get; init; }
+    public int HttpPort { get; init; } = 8080;
+    public string HttpAddress { get; init; } = "0.0.0.0";
+    public int Workers { get; init; } = 2;
+}
+
+/// <summary>A configuration or connection problem that stops the operator, with what to do about it.</summary>
+internal sealed class OperatorStartupException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The running operator: connects (kubeconfig or in-cluster), checks the API server answers, warms
+/// the caches, and runs the rollout tracker while it leads. Serves <c>/healthz</c> (the process is
+/// alive) and <c>/readyz</c> (caches synced) on the HTTP port.
+/// </summary>
+internal sealed class OperatorHost : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _running = [];
+    private WebApplication? _web;
+    private KubeApiClient? _client;
+    private EventRecorder? _events;
+
+    private OperatorHost()
+    {
+    }
+
+    public IReadOnlyList<RolloutTracker> Trackers { get; private set; } = [];
+    public Uri? HttpUrl { get; private set; }
+    public bool Ready => Trackers.Count > 0 && Trackers.All(t => t.HasSynced);
+    public LeaderElector? Elector { get; private set; }
+
+    public static async Task<OperatorHost> StartAsync(OperatorOptions options, ILoggerFactory loggers, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        time ??= TimeProvider.System;
+        var logger = loggers.CreateLogger("DoraOperator");
+        KubeConnection connection;
+        try
+        {
+            connection = KubeConfigLoader.LoadDefault(options.Kubeconfig, options.Context);
+        }
+        catch (KubeConfigException e)
+        {
+            throw new OperatorStartupException(e.Message, e);
+        }
+        var host = new OperatorHost();
+        host._client = new KubeApiClient(connection, new KubeClientOptions { MaxRetries = 2 }, time);
+        try
+        {
+            var version = await host._client.GetServerVersionAsync(cancellationToken);
+            logger.LogInformation("connected to {Server} (Kubernetes {Version}) using {Source}", connection.Server, version, connection.Source);
+        }
+        catch (Exception e) when (e is HttpRequestException or KubeApiException or TimeoutException or KubeConfigException)
+        {
+            host._client.Dispose();
+            throw new OperatorStartupException(
+                $"cannot reach the Kubernetes API server at {connection.Server} (from {connection.Source}): {e.Message}. " +
+                "Check the cluster and your credentials, or try DoraOperator without a cluster: dotnet run --project src/Sandbox, then run the operator with --kubeconfig sandbox.kubeconfig.", e);
+        }
+        var identity = $"{Environment.GetEnvironmentVariable("POD_NAME") ?? Environment.MachineName}_{Guid.NewGuid()}";
+        host._events = new EventRecorder(host._client, "dora-operator", identity, time, logger);
+        IReadOnlyList<string?> namespaces = options.Namespaces.Count == 0 ? [null] : [.. options.Namespaces];
+        host.Trackers = namespaces.Select(ns => new RolloutTracker(host._client, host._events, ns, time, logger)).ToList();
+        await host.StartWebAsync(options);
+
+        var stopping = host._stop.Token;
+        foreach (var tracker in host.Trackers) host._running.Add(tracker.StartInformersAsync(stopping));
+        var leaderElect = options.LeaderElect ?? !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"));
+        Task Lead(CancellationToken leading) => Task.WhenAll(host.Trackers.Select(t => t.RunAsync(options.Workers, leading)));
+        if (leaderElect)
+        {
+            host.Elector = new LeaderElector(host._client, new LeaderElectionOptions
+            {
+                LeaseName = options.LeaseName,
+                Namespace = options.LeaseNamespace ?? connection.Namespace,
+                Identity = identity,
+            }, time, logger);
+            host._running.Add(host.Elector.RunAsync(Lead, () => logger.LogWarning("stopped leading; only the leader writes records"), leader => logger.LogInformation("leader is {Leader}", leader), stopping));
+        }
+        else
+        {
+            host._running.Add(Lead(stopping));
+        }
+        return host;
+    }
+
+    private async Task StartWebAsync(OperatorOptions options)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
+        builder.WebHost.UseUrls($"http://{options.HttpAddress}:{options.HttpPort}");
+        _web = builder.Build();
+        _web.MapGet("/healthz", () => Results.Text("ok"));
+        _web.MapGet("/readyz", () => Ready ? Results.Text("ok") : Results.Text("caches not synced yet", statusCode: 503));
+        await _web.StartAsync();
+        HttpUrl = new Uri(_web.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
+    }
+
+    private sealed class EmbeddedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await Task.WhenAll(_running).WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException)
+        {
+        }
+        foreach (var t in Trackers) await t.DisposeAsync();
+        if (_events is not null) await _events.DisposeAsync();
+        if (_web is not null)
+        {
+            await _web.StopAsync();
+            await _web.DisposeAsync();
+        }
+        _client?.Dispose();
+    }
+}

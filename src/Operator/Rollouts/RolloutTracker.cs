@@ -1,0 +1,244 @@
+using System.Text.Json;
+using DoraOperator.Entities.BuiltIn;
+using DoraOperator.Entities.Dora;
+using DoraOperator.Kube.Events;
+using DoraOperator.Kube.Informers;
+using DoraOperator.Kube.Meta;
+using DoraOperator.Kube.Queue;
+using DoraOperator.Kube.Rest;
+using Microsoft.Extensions.Logging;
+
+namespace DoraOperator.Operator.Rollouts;
+
+/// <summary>
+/// Watches Deployments and ReplicaSets (lean caches), DoraProjects and DeploymentRecords, and keeps
+/// one DeploymentRecord per revision of every tracked Deployment, as <see cref="RolloutPlanner"/>
+/// says it should be. A Deployment is tracked when annotated <c>dora-operator.io/project</c> or
+/// selected by a DoraProject in its namespace (the oldest project wins an overlap). Records wait
+/// for their project to exist. Writes only differences: a reconcile of an unchanged state writes nothing.
+/// </summary>
+internal sealed class RolloutTracker : IAsyncDisposable
+{
+    private const string OwnerIndex = "owner";
+    private const string WorkloadIndex = "workload";
+
+    private readonly KubeApiClient _client;
+    private readonly EventRecorder _events;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private WorkQueue<string> _queue;
+    private Task? _informers;
+
+    public RolloutTracker(KubeApiClient client, EventRecorder events, string? ns, TimeProvider time, ILogger logger)
+    {
+        _client = client;
+        _events = events;
+        _time = time;
+        _logger = logger;
+        _queue = new WorkQueue<string>(time);
+        Deployments = new Informer<Deployment>(client, new InformerOptions<Deployment> { Namespace = ns, Transform = Workloads.Lean }, time, logger);
+        ReplicaSets = new Informer<ReplicaSet>(client, new InformerOptions<ReplicaSet>
+        {
+            Namespace = ns,
+            Transform = Workloads.Lean,
+            Indexers = new Dictionary<string, Func<ReplicaSet, IEnumerable<string>>>
+            {
+                [OwnerIndex] = rs => rs.Metadata.OwnerReferences?.Where(o => o.Controller == true && o.Kind == "Deployment").Select(o => o.Uid) ?? [],
+            },
+        }, time, logger);
+        Projects = new Informer<DoraProject>(client, new InformerOptions<DoraProject> { Namespace = ns }, time, logger);
+        Records = new Informer<DeploymentRecord>(client, new InformerOptions<DeploymentRecord>
+        {
+            Namespace = ns,
+            Indexers = new Dictionary<string, Func<DeploymentRecord, IEnumerable<string>>>
+            {
+                [WorkloadIndex] = r => [$"{r.Metadata.Namespace}/{r.Spec.Workload.Name}"],
+            },
+        }, time, logger);
+
+        Deployments.AddHandler(new InformerHandler<Deployment>(d => Enqueue(d.Metadata), (_, d) => Enqueue(d.Metadata), d => Enqueue(d.Metadata)));
+        ReplicaSets.AddHandler(new InformerHandler<ReplicaSet>(EnqueueOwner, (_, rs) => EnqueueOwner(rs), EnqueueOwner));
+        Projects.AddHandler(new InformerHandler<DoraProject>(EnqueueNamespace, (_, p) => EnqueueNamespace(p), EnqueueNamespace));
+    }
+
+    public Informer<Deployment> Deployments { get; }
+    public Informer<ReplicaSet> ReplicaSets { get; }
+    public Informer<DoraProject> Projects { get; }
+    public Informer<DeploymentRecord> Records { get; }
+
+    public bool HasSynced => Deployments.HasSynced && ReplicaSets.HasSynced && Projects.HasSynced && Records.HasSynced;
+
+    /// <summary>Reconciles run so far, by outcome (for tests and metrics).</summary>
+    public int Reconciles { get; private set; }
+
+    /// <summary>Starts the informers (once; later calls return the same task) and completes when all caches are synced.</summary>
+    public Task StartInformersAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return _informers ??= StartAllAsync(cancellationToken);
+        }
+    }
+
+    private async Task StartAllAsync(CancellationToken cancellationToken)
+    {
+        await Deployments.StartAsync(cancellationToken);
+        await ReplicaSets.StartAsync(cancellationToken);
+        await Projects.StartAsync(cancellationToken);
+        await Records.StartAsync(cancellationToken);
+        await Task.WhenAll(Deployments.WaitForSyncAsync(cancellationToken), ReplicaSets.WaitForSyncAsync(cancellationToken),
+            Projects.WaitForSyncAsync(cancellationToken), Records.WaitForSyncAsync(cancellationToken));
+    }
+
+    /// <summary>
+    /// Runs the workers for one leadership term: waits for the caches, queues every Deployment (a
+    /// new leader reconciles everything that exists), and stops when <paramref name="cancellationToken"/>
+    /// is cancelled. Each term gets a fresh queue.
+    /// </summary>
+    public async Task RunAsync(int workers, CancellationToken cancellationToken)
+    {
+        await StartInformersAsync(cancellationToken).WaitAsync(cancellationToken);
+        var queue = new WorkQueue<string>(_time);
+        lock (_gate)
+        {
+            _queue.ShutDown();
+            _queue = queue;
+        }
+        foreach (var d in Deployments.List()) Enqueue(d.Metadata);
+        var controller = new Controller<string>("rollouts", queue, ReconcileAsync, workers, _logger);
+        await controller.RunAsync(cancellationToken);
+    }
+
+    private WorkQueue<string> Queue
+    {
+        get { lock (_gate) return _queue; }
+    }
+
+    private void Enqueue(ObjectMeta meta) => Queue.Add($"{meta.Namespace}/{meta.Name}");
+
+    private void EnqueueOwner(ReplicaSet rs)
+    {
+        var owner = rs.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind == "Deployment");
+        if (owner is not null) Queue.Add($"{rs.Metadata.Namespace}/{owner.Name}");
+    }
+
+    private void EnqueueNamespace(DoraProject p)
+    {
+        foreach (var d in Deployments.List(p.Metadata.Namespace)) Enqueue(d.Metadata);
+    }
+
+    internal async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
+    {
+        Reconciles++;
+        var slash = key.IndexOf('/');
+        var (ns, name) = (key[..slash], key[(slash + 1)..]);
+        var records = Records.ByIndex(WorkloadIndex, key);
+        var deployment = Deployments.Get(ns, name);
+        if (deployment is null)
+        {
+            foreach (var r in RolloutPlanner.PlanDeleted(records)) await WriteStatusAsync(r, cancellationToken);
+            return ReconcileResult.Done;
+        }
+        var project = ResolveProject(deployment);
+        if (project is null) return ReconcileResult.Done;
+        var plan = RolloutPlanner.Plan(new RolloutInput(
+            deployment,
+            ReplicaSets.ByIndex(OwnerIndex, deployment.Metadata.Uid ?? ""),
+            records,
+            project.Metadata.Name!,
+            project.Spec.Environment ?? "production",
+            _time.GetUtcNow(),
+            project.Spec.LeadTimeFrom == "firstCommit"));
+        var existing = records.ToDictionary(r => r.Metadata.Name!, StringComparer.Ordinal);
+        foreach (var desired in plan.Records)
+        {
+            if (existing.TryGetValue(desired.Metadata.Name!, out var current))
+            {
+                if (!SameStatus(current, desired)) await WriteStatusAsync(desired, cancellationToken);
+                continue;
+            }
+            await CreateAsync(desired, project, cancellationToken);
+        }
+        foreach (var problem in plan.Problems)
+        {
+            _events.Warning(Reference(deployment), problem.Reason, "RecordDeployment", problem.Message);
+        }
+        return ReconcileResult.Done;
+    }
+
+    /// <summary>The annotation names the project; otherwise the oldest DoraProject whose selector matches. Null when untracked or waiting.</summary>
+    private DoraProject? ResolveProject(Deployment d)
+    {
+        var ns = d.Metadata.Namespace!;
+        if (d.Metadata.Annotations?.GetValueOrDefault(DoraNames.ProjectAnnotation) is { Length: > 0 } named)
+        {
+            var project = Projects.Get(ns, named);
+            if (project is null)
+            {
+                _events.Warning(Reference(d), "ProjectNotFound", "Track",
+                    $"Deployment {ns}/{d.Metadata.Name} names DoraProject \"{named}\", which does not exist in namespace {ns}; its deployments are recorded once it is created");
+            }
+            return project;
+        }
+        return Projects.List(ns)
+            .Where(p => p.Spec.Selector is { } s && Selectors.Matches(s, d.Metadata.Labels))
+            .OrderBy(p => p.Metadata.CreationTimestamp)
+            .ThenBy(p => p.Metadata.Name, StringComparer.Ordinal)
+            .FirstOrDefault();
+    }
+
+    private async Task CreateAsync(DeploymentRecord desired, DoraProject project, CancellationToken cancellationToken)
+    {
+        var status = desired.Status;
+        desired.Metadata.OwnerReferences =
+        [
+            new OwnerReference { ApiVersion = DoraProject.Resource.ApiVersion, Kind = "DoraProject", Name = project.Metadata.Name!, Uid = project.Metadata.Uid!, BlockOwnerDeletion = true },
+        ];
+        DeploymentRecord created;
+        try
+        {
+            created = await _client.CreateAsync(desired, cancellationToken);
+        }
+        catch (KubeApiException e) when (e.IsAlreadyExists)
+        {
+            // Another writer (or our own earlier attempt) got there first: the informer event requeues us.
+            return;
+        }
+        created.Status = status;
+        await WriteStatusAsync(created, cancellationToken);
+        _logger.LogInformation("recorded {Namespace}/{Record}: {Phase}", created.Metadata.Namespace, created.Metadata.Name, status?.Phase);
+    }
+
+    private async Task WriteStatusAsync(DeploymentRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.ReplaceStatusAsync(record, cancellationToken);
+        }
+        catch (KubeApiException e) when (e.IsConflict || e.IsNotFound)
+        {
+            // The cache was behind; the watch event that follows requeues the Deployment.
+            Queue.AddRateLimited($"{record.Metadata.Namespace}/{record.Spec.Workload.Name}");
+        }
+    }
+
+    private static bool SameStatus(DeploymentRecord a, DeploymentRecord b) =>
+        JsonSerializer.Serialize(a.Status, DoraJsonContext.Default.DeploymentRecordStatus) == JsonSerializer.Serialize(b.Status, DoraJsonContext.Default.DeploymentRecordStatus)
+        && a.Spec.ChangeType == b.Spec.ChangeType;
+
+    private static ObjectReference Reference(Deployment d) => new()
+    {
+        ApiVersion = "apps/v1", Kind = "Deployment", Name = d.Metadata.Name, Namespace = d.Metadata.Namespace, Uid = d.Metadata.Uid,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        Queue.ShutDown();
+        await Deployments.DisposeAsync();
+        await ReplicaSets.DisposeAsync();
+        await Projects.DisposeAsync();
+        await Records.DisposeAsync();
+        Queue.Dispose();
+    }
+}

@@ -1,0 +1,152 @@
+using System.Text.Json.Nodes;
+using DoraOperator.Operator.Hosting;
+using DoraOperator.Sandbox;
+using DoraOperator.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DoraOperator.Operator.Tests.Rollouts;
+
+/// <summary>The operator in-process against the Sandbox and its simulated Deployment controller, driven with kubectl.</summary>
+public sealed class RolloutTrackerTests : IAsyncLifetime
+{
+    private readonly string _kubeconfig = Path.GetTempFileName();
+    private SandboxApiServer _server = null!;
+    private Kubectl _kubectl = null!;
+    private OperatorHost _operator = null!;
+
+    private static string Repo(params string[] parts)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "DoraOperator.sln"))) return Path.Combine([dir.FullName, .. parts]);
+        }
+        throw new InvalidOperationException("repository root not found");
+    }
+
+    public async Task InitializeAsync()
+    {
+        _server = await SandboxApiServer.StartAsync(new SandboxOptions { KubeconfigPath = _kubeconfig });
+        _kubectl = new Kubectl(_kubeconfig, "shop");
+        await _kubectl.OkAsync($"apply -f {Repo("config", "crds")}");
+        await _kubectl.OkAsync("create namespace shop -n default");
+        await _kubectl.OkAsync("apply -f -", "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata:\n  name: shop\nspec:\n  selector:\n    matchLabels:\n      team: shop\n");
+        _operator = await OperatorHost.StartAsync(new OperatorOptions { Kubeconfig = _kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1" }, NullLoggerFactory.Instance);
+        await Eventually.True(() => _operator.Ready, "the operator's caches to sync");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _operator.DisposeAsync();
+        _kubectl.Dispose();
+        await _server.DisposeAsync();
+        File.Delete(_kubeconfig);
+    }
+
+    private async Task<JsonObject> Record(string name, Func<JsonObject, bool> ready, string what) =>
+        await Eventually.Until(async () =>
+        {
+            var r = await _kubectl.RunAsync($"get dr {name} -o json");
+            return r.ExitCode == 0 ? JsonNode.Parse(r.Stdout)!.AsObject() : new JsonObject();
+        }, ready, what);
+
+    private static string? Phase(JsonObject r) => (string?)r["status"]?["phase"];
+
+    private async Task Release(string image, string sha, string commitTime)
+    {
+        var patch = """{"spec":{"template":{"metadata":{"annotations":{"dora-operator.io/commit-sha":"SHA","dora-operator.io/commit-time":"TIME"}},"spec":{"containers":[{"name":"web","image":"IMAGE"}]}}}}"""
+            .Replace("SHA", sha, StringComparison.Ordinal).Replace("TIME", commitTime, StringComparison.Ordinal).Replace("IMAGE", image, StringComparison.Ordinal);
+        await _kubectl.OkAsync($"patch deployment web --type strategic -p '{patch}'");
+        await _kubectl.OkAsync("rollout status deployment/web --timeout=30s");
+    }
+
+    private int RecordWrites() => _server.Audit.Where(a => a.Key.Resource == "deploymentrecords" && a.Key.Verb is "create" or "update" or "patch").Sum(a => a.Value);
+
+    [Fact]
+    public async Task ReleasesRollbacksRestartsAndScaling_ProduceExactlyTheRecordsOfDesignMd()
+    {
+        await _kubectl.OkAsync("apply -f -", """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: web
+              labels: {team: shop}
+            spec:
+              replicas: 2
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata:
+                  labels: {app: web}
+                  annotations:
+                    dora-operator.io/commit-sha: aaa111
+                    dora-operator.io/commit-time: "2020-01-01T00:00:00Z"
+                spec:
+                  containers: [{name: web, image: "web:1"}]
+            """);
+        await _kubectl.OkAsync("rollout status deployment/web --timeout=30s");
+        var first = await Record("web-1", r => Phase(r) == "Succeeded", "web-1 to succeed");
+        Assert.Equal("shop", (string?)first["spec"]!["project"]);
+        Assert.Equal("aaa111", (string?)first["spec"]!["commitSha"]);
+        Assert.Equal("web:1", (string?)first["spec"]!["image"]);
+        Assert.True((double)first["status"]!["leadTimeSeconds"]! > 0);
+        Assert.Equal("DoraProject", (string?)first["metadata"]!["ownerReferences"]![0]!["kind"]);
+        var rs = JsonNode.Parse(await _kubectl.OkAsync("get rs -o json"))!["items"]![0]!;
+        Assert.Equal((string?)rs["metadata"]!["creationTimestamp"], (string?)first["status"]!["startedAt"]);
+
+        await Release("web:2", "bbb222", "2020-01-02T00:00:00Z");
+        var second = await Record("web-2", r => Phase(r) == "Succeeded", "web-2 to succeed");
+        Assert.Equal("bbb222", (string?)second["spec"]!["commitSha"]);
+
+        await _kubectl.OkAsync("rollout undo deployment/web");
+        await _kubectl.OkAsync("rollout status deployment/web --timeout=30s");
+        var rollback = await Record("web-3", r => Phase(r) == "Succeeded", "the rollback to complete");
+        Assert.Equal("web-2", (string?)rollback["status"]!["rollbackOf"]);
+        var rolledBack = await Record("web-2", r => Phase(r) == "RolledBack", "web-2 to be marked rolled back");
+        Assert.Equal("web-3", (string?)rolledBack["status"]!["rolledBackBy"]);
+
+        await _kubectl.OkAsync("rollout restart deployment/web");
+        await _kubectl.OkAsync("rollout status deployment/web --timeout=30s");
+        var restart = await Record("web-4", r => Phase(r) == "Restart", "the restart to be recognised");
+        Assert.Null(restart["status"]!["leadTimeSeconds"]);
+
+        await _kubectl.OkAsync("scale deployment web --replicas=3");
+        await _kubectl.OkAsync("rollout status deployment/web --timeout=30s");
+        var table = await _kubectl.OkAsync("get dr");
+        Assert.Equal(5, table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Matches(@"(?m)^web-2\s+shop\s+web\s+2\s+RolledBack", table);
+
+        var writes = RecordWrites();
+        foreach (var tracker in _operator.Trackers) await tracker.ReconcileAsync("shop/web", CancellationToken.None);
+        Assert.Equal(writes, RecordWrites());
+    }
+
+    [Fact]
+    public async Task FailedRollouts_AndMalformedCommitTimes_AreRecordedAsSuch()
+    {
+        await _kubectl.OkAsync("apply -f -", """
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: web
+              annotations: {dora-operator.io/project: shop}
+            spec:
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata:
+                  labels: {app: web}
+                  annotations: {dora-operator.io/commit-time: "last tuesday"}
+                spec:
+                  containers: [{name: web, image: "web:1"}]
+            """);
+        var first = await Record("web-1", r => Phase(r) == "Succeeded", "web-1 to succeed");
+        Assert.Null(first["status"]!["leadTimeSeconds"]);
+        Assert.Equal("CommitTimeInvalid", (string?)first["status"]!["conditions"]![0]!["type"]);
+        var events = await Eventually.Until(() => _kubectl.OkAsync("get events.events.k8s.io -o json"),
+            e => e.Contains("CommitTimeInvalid", StringComparison.Ordinal), "a Warning event about the commit time");
+        Assert.Contains("last tuesday", events);
+
+        _server.Deployments!.FailNextRollout("shop", "web");
+        await _kubectl.OkAsync("set image deployment/web web=web:broken");
+        var failed = await Record("web-2", r => Phase(r) == "Failed", "web-2 to fail");
+        Assert.Contains("ProgressDeadlineExceeded", (string?)failed["status"]!["reason"]);
+    }
+}
