@@ -55,6 +55,25 @@ public sealed class GenerateCrdsTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_WithNoReachableCluster_ExitsWithAMessageThatSaysHowToTryTheSandbox()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var kubeconfig = Path.Combine(_dir, "dead.kubeconfig");
+        File.WriteAllText(kubeconfig, $"apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"http://127.0.0.1:{port}\"}}\nusers:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n");
+        var (exit, _, stderr) = await RunAsync("--kubeconfig", kubeconfig, "--http-port", "0");
+        Assert.Equal(1, exit);
+        Assert.Contains($"cannot reach the Kubernetes API server at http://127.0.0.1:{port}/", stderr);
+        Assert.Contains("dotnet run --project src/Sandbox", stderr);
+
+        var missing = await RunAsync("--kubeconfig", Path.Combine(_dir, "nope.yaml"));
+        Assert.Equal(1, missing.Exit);
+        Assert.Contains("does not exist", missing.Err);
+    }
+
+    [Fact]
     public async Task Help_ListsTheCommands_AndUnknownCommandsFail()
     {
         var (exit, stdout, _) = await RunAsync("--help");

@@ -120,6 +120,26 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HealthAndReadiness_AreServed()
+    {
+        using var http = new HttpClient { BaseAddress = _operator.HttpUrl };
+        Assert.Equal("ok", await http.GetStringAsync("/healthz"));
+        Assert.Equal("ok", await http.GetStringAsync("/readyz"));
+    }
+
+    [Fact]
+    public async Task ADeploymentDeletedMidRollout_LeavesItsRecordSuperseded()
+    {
+        _server.Deployments!.SetPace("shop", "web", DoraOperator.Sandbox.Controllers.RolloutPace.Manual);
+        await _kubectl.OkAsync("create deployment web --image=web:1");
+        await _kubectl.OkAsync("label deployment web team=shop");
+        await Record("web-1", r => Phase(r) == "Progressing", "web-1 to be recorded as progressing");
+        await _kubectl.OkAsync("delete deployment web");
+        var gone = await Record("web-1", r => Phase(r) == "Superseded", "web-1 to be superseded");
+        Assert.Contains("deleted", (string?)gone["status"]!["reason"]);
+    }
+
+    [Fact]
     public async Task FailedRollouts_AndMalformedCommitTimes_AreRecordedAsSuch()
     {
         await _kubectl.OkAsync("apply -f -", """
