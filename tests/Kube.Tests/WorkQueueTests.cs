@@ -62,6 +62,21 @@ public sealed class WorkQueueTests
     }
 
     [Fact]
+    public async Task ShutDown_ReleasesWaitingWorkers_DropsNewAdds_AndIsIdempotent()
+    {
+        var queue = new WorkQueue<string>();
+        var waiting = queue.GetAsync().AsTask();
+        queue.ShutDown();
+        var (_, ok) = await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.False(ok);
+        queue.Add("late");
+        Assert.Equal(0, queue.Length);
+        queue.ShutDown();
+        queue.Dispose();
+        queue.Dispose();
+    }
+
+    [Fact]
     public void Backoff_GrowsExponentially_AndForgetResetsIt()
     {
         using var queue = new WorkQueue<string>(options: new WorkQueueOptions { Qps = 0 });

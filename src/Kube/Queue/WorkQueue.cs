@@ -159,10 +159,12 @@ public sealed class WorkQueue<T> : IDisposable
         if (requeue) _signal.Release();
     }
 
+    /// <summary>Stops the queue: no more adds, waiting timers cancelled, idle workers released. Safe to call more than once.</summary>
     public void ShutDown()
     {
         lock (_gate)
         {
+            if (_shutdown) return;
             _shutdown = true;
             foreach (var (timer, _) in _waiting.Values) timer.Dispose();
             _waiting.Clear();
@@ -173,6 +175,6 @@ public sealed class WorkQueue<T> : IDisposable
     public void Dispose()
     {
         ShutDown();
-        _signal.Dispose();
+        // The semaphore is left to the GC: a worker may still be waking up from the shutdown release.
     }
 }

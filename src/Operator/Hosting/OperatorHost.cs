@@ -23,6 +23,9 @@ internal sealed record OperatorOptions
     public bool? LeaderElect { get; init; }
     public string LeaseName { get; init; } = "dora-operator";
     public string? LeaseNamespace { get; init; }
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(15);
+    public TimeSpan RenewDeadline { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan RetryPeriod { get; init; } = TimeSpan.FromSeconds(2);
     public int HttpPort { get; init; } = 8080;
     public string HttpAddress { get; init; } = "0.0.0.0";
     public int Workers { get; init; } = 2;
@@ -97,6 +100,9 @@ internal sealed class OperatorHost : IAsyncDisposable
                 LeaseName = options.LeaseName,
                 Namespace = options.LeaseNamespace ?? connection.Namespace,
                 Identity = identity,
+                LeaseDuration = options.LeaseDuration,
+                RenewDeadline = options.RenewDeadline,
+                RetryPeriod = options.RetryPeriod,
             }, time, logger);
             host._running.Add(host.Elector.RunAsync(Lead, () => logger.LogWarning("stopped leading; only the leader writes records"), leader => logger.LogInformation("leader is {Leader}", leader), stopping));
         }
@@ -127,8 +133,11 @@ internal sealed class OperatorHost : IAsyncDisposable
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
         await _stop.CancelAsync();
         try
         {

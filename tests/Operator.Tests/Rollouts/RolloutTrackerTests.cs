@@ -120,6 +120,44 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoReplicas_WithLeaderElection_OneWrites_AndTheOtherTakesOver()
+    {
+        await _operator.DisposeAsync();
+        OperatorOptions Replica() => new()
+        {
+            Kubeconfig = _kubeconfig, LeaderElect = true, HttpPort = 0, HttpAddress = "127.0.0.1", LeaseNamespace = "shop",
+            LeaseDuration = TimeSpan.FromSeconds(2), RenewDeadline = TimeSpan.FromSeconds(1.5), RetryPeriod = TimeSpan.FromMilliseconds(200),
+        };
+        var a = await OperatorHost.StartAsync(Replica(), NullLoggerFactory.Instance);
+        var b = await OperatorHost.StartAsync(Replica(), NullLoggerFactory.Instance);
+        try
+        {
+            await Eventually.True(() => a.Elector!.IsLeader || b.Elector!.IsLeader, "a leader");
+            await Task.Delay(500);
+            Assert.True(a.Elector!.IsLeader ^ b.Elector!.IsLeader, "exactly one replica leads");
+            var (leader, follower) = a.Elector.IsLeader ? (a, b) : (b, a);
+            Assert.True(follower.Ready, "the follower keeps warm caches");
+
+            await _kubectl.OkAsync("create deployment web --image=web:1");
+            await _kubectl.OkAsync("label deployment web team=shop");
+            await Record("web-1", r => Phase(r) == "Succeeded", "the leader to record web-1");
+            Assert.Equal(1, _server.Audit.Where(x => x.Key.Resource == "deploymentrecords" && x.Key.Verb == "create").Sum(x => x.Value));
+
+            await leader.DisposeAsync();
+            await Eventually.True(() => follower.Elector!.IsLeader, "the follower to take over");
+            await _kubectl.OkAsync("set image deployment/web web=web:2");
+            await Record("web-2", r => Phase(r) == "Succeeded", "the new leader to record web-2");
+            Assert.Equal(2, _server.Audit.Where(x => x.Key.Resource == "deploymentrecords" && x.Key.Verb == "create").Sum(x => x.Value));
+        }
+        finally
+        {
+            await a.DisposeAsync();
+            await b.DisposeAsync();
+            _operator = await OperatorHost.StartAsync(new OperatorOptions { Kubeconfig = _kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1" }, NullLoggerFactory.Instance);
+        }
+    }
+
+    [Fact]
     public async Task HealthAndReadiness_AreServed()
     {
         using var http = new HttpClient { BaseAddress = _operator.HttpUrl };
