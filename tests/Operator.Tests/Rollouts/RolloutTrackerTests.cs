@@ -158,6 +158,45 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FaultsOnRecordWrites_LoseNothing_AndDoubleNothing()
+    {
+        _server.Faults.Add(new DoraOperator.Sandbox.Faults.FaultRule { Verb = "create", Resource = "deploymentrecords", Code = 500, Times = 4 });
+        _server.Faults.Add(new DoraOperator.Sandbox.Faults.FaultRule { Verb = "update", Resource = "deploymentrecords", Subresource = "status", Code = 409, Times = 2 });
+        _server.Faults.Add(new DoraOperator.Sandbox.Faults.FaultRule { Verb = "update", Resource = "deploymentrecords", Subresource = "status", Code = 429, RetryAfterSeconds = 0, Times = 2 });
+        await _kubectl.OkAsync("create deployment web --image=web:1");
+        await _kubectl.OkAsync("label deployment web team=shop");
+        await Record("web-1", r => Phase(r) == "Succeeded", "web-1 to be recorded despite the faults");
+        _server.Faults.CutWatches();
+        await _kubectl.OkAsync("set image deployment/web web=web:2");
+        await Record("web-2", r => Phase(r) == "Succeeded", "web-2 after a cut watch");
+        Assert.Equal(8, _server.Faults.Fired);
+        Assert.Equal(2, (await _kubectl.OkAsync("get dr -o name")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var successfulCreates = _server.Audit.Where(x => x.Key.Resource == "deploymentrecords" && x.Key.Verb == "create").Sum(x => x.Value) - 4;
+        Assert.Equal(2, successfulCreates);
+    }
+
+    [Fact]
+    public async Task AnOperatorRestartMidRollout_RecordsTheOutcomeWithTheObjectsTimes()
+    {
+        _server.Deployments!.SetPace("shop", "web", DoraOperator.Sandbox.Controllers.RolloutPace.Manual);
+        await _kubectl.OkAsync("create deployment web --image=web:1 --replicas=2");
+        await _kubectl.OkAsync("label deployment web team=shop");
+        await Record("web-1", r => Phase(r) == "Progressing", "web-1 in progress");
+        await _operator.DisposeAsync();
+
+        _server.Deployments.Complete("shop", "web");
+        await _kubectl.OkAsync("rollout status deployment/web --timeout=30s");
+        var deployment = JsonNode.Parse(await _kubectl.OkAsync("get deployment web -o json"))!;
+        var completedAt = (string?)deployment["status"]!["conditions"]!.AsArray().Single(c => (string?)c!["type"] == "Progressing")!["lastUpdateTime"];
+        await Task.Delay(1100);
+
+        _operator = await OperatorHost.StartAsync(new OperatorOptions { Kubeconfig = _kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1" }, NullLoggerFactory.Instance);
+        var done = await Record("web-1", r => Phase(r) == "Succeeded", "web-1 to be completed by the restarted operator");
+        Assert.Equal(completedAt, (string?)done["status"]!["deployedAt"]);
+        Assert.Equal(1, _server.Audit.Where(x => x.Key.Resource == "deploymentrecords" && x.Key.Verb == "create").Sum(x => x.Value));
+    }
+
+    [Fact]
     public async Task HealthAndReadiness_AreServed()
     {
         using var http = new HttpClient { BaseAddress = _operator.HttpUrl };
