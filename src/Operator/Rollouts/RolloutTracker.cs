@@ -181,11 +181,17 @@ internal sealed class RolloutTracker : IAsyncDisposable
             }
             return project;
         }
-        return Projects.List(ns)
+        var matching = Projects.List(ns)
             .Where(p => p.Spec.Selector is { } s && Selectors.Matches(s, d.Metadata.Labels))
             .OrderBy(p => p.Metadata.CreationTimestamp)
             .ThenBy(p => p.Metadata.Name, StringComparer.Ordinal)
-            .FirstOrDefault();
+            .ToList();
+        if (matching.Count > 1)
+        {
+            _events.Warning(Reference(d), "SelectorOverlap", "Track",
+                $"DoraProjects {string.Join(", ", matching.Select(p => p.Metadata.Name))} all select Deployment {ns}/{d.Metadata.Name}; the oldest, {matching[0].Metadata.Name}, records its deployments. Narrow the other selectors.");
+        }
+        return matching.FirstOrDefault();
     }
 
     private async Task CreateAsync(DeploymentRecord desired, DoraProject project, CancellationToken cancellationToken)

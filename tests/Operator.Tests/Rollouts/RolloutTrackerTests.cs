@@ -197,6 +197,19 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoProjectsSelectingOneDeployment_TheOlderWins_AndTheOverlapIsAWarning()
+    {
+        await _kubectl.OkAsync("apply -f -", "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata:\n  name: younger\nspec:\n  selector:\n    matchExpressions: [{key: team, operator: Exists}]\n");
+        await _kubectl.OkAsync("create deployment web --image=web:1");
+        await _kubectl.OkAsync("label deployment web team=shop");
+        var record = await Record("web-1", r => Phase(r) == "Succeeded", "web-1");
+        Assert.Equal("shop", (string?)record["spec"]!["project"]);
+        var events = await Eventually.Until(() => _kubectl.OkAsync("get events.events.k8s.io -o json"),
+            e => e.Contains("SelectorOverlap", StringComparison.Ordinal), "a SelectorOverlap warning");
+        Assert.Contains("shop, younger all select Deployment shop/web", events);
+    }
+
+    [Fact]
     public async Task HealthAndReadiness_AreServed()
     {
         using var http = new HttpClient { BaseAddress = _operator.HttpUrl };
