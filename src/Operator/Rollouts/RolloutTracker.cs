@@ -107,7 +107,76 @@ internal sealed class RolloutTracker : IAsyncDisposable
         }
         foreach (var d in Deployments.List()) Enqueue(d.Metadata);
         var controller = new Controller<string>("rollouts", queue, ReconcileAsync, workers, _logger);
-        await controller.RunAsync(cancellationToken);
+        await Task.WhenAll(controller.RunAsync(cancellationToken), RetentionLoopAsync(cancellationToken));
+    }
+
+    /// <summary>How often retention runs while leading.</summary>
+    public TimeSpan RetentionInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    private async Task RetentionLoopAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(RetentionInterval, _time);
+        try
+        {
+            do
+            {
+                try
+                {
+                    await EnforceRetentionAsync(cancellationToken);
+                }
+                catch (Exception e) when (e is KubeApiException or HttpRequestException or TimeoutException)
+                {
+                    _logger.LogWarning("retention pass failed: {Error}; retrying in {Interval}", e.Message, RetentionInterval);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Deletes, per project, finished records older than <c>retention.maxAge</c> and then the oldest
+    /// finished records beyond <c>retention.maxRecords</c>, at most <paramref name="batch"/> a pass.
+    /// Records still Progressing are never deleted.
+    /// </summary>
+    internal async Task<int> EnforceRetentionAsync(CancellationToken cancellationToken, int batch = 50)
+    {
+        var now = _time.GetUtcNow();
+        var deleted = 0;
+        foreach (var project in Projects.List())
+        {
+            var maxAge = Durations.TryParse(project.Spec.Retention?.MaxAge ?? "90d", out var age) ? age : TimeSpan.FromDays(90);
+            var maxRecords = project.Spec.Retention?.MaxRecords ?? 1000;
+            var label = RolloutPlanner.LabelValue(project.Metadata.Name!);
+            var records = Records.List(project.Metadata.Namespace)
+                .Where(r => r.Metadata.Labels?.GetValueOrDefault(DoraNames.ProjectLabel) == label && r.Spec.Project == project.Metadata.Name)
+                .Select(r => (Record: r, At: r.Status?.DeployedAt ?? r.Status?.FailedAt ?? r.Status?.StartedAt ?? r.Metadata.CreationTimestamp ?? now))
+                .OrderBy(x => x.At)
+                .ThenBy(x => x.Record.Spec.Revision)
+                .ToList();
+            var finished = records.Where(x => x.Record.Status?.Phase is not (null or "Progressing")).ToList();
+            var expired = finished.Where(x => now - x.At > maxAge).Select(x => x.Record).ToList();
+            var excess = Math.Max(0, records.Count - expired.Count - maxRecords);
+            var victims = expired.Concat(finished.Select(x => x.Record).Except(expired).Take(excess)).Take(batch - deleted).ToList();
+            foreach (var r in victims)
+            {
+                try
+                {
+                    await _client.DeleteAsync<DeploymentRecord>(r.Metadata.Name!, r.Metadata.Namespace, new DeleteOptions(PreconditionUid: r.Metadata.Uid), cancellationToken);
+                    deleted++;
+                    _logger.LogInformation("retention: deleted {Namespace}/{Record} (project {Project}: maxAge {MaxAge}, maxRecords {MaxRecords})",
+                        r.Metadata.Namespace, r.Metadata.Name, project.Metadata.Name, project.Spec.Retention?.MaxAge ?? "90d", maxRecords);
+                }
+                catch (KubeApiException e) when (e.IsNotFound || e.IsConflict)
+                {
+                    // Already gone, or replaced by a newer object of the same name.
+                }
+            }
+            if (deleted >= batch) break;
+        }
+        return deleted;
     }
 
     private WorkQueue<string> Queue

@@ -201,6 +201,22 @@ public sealed class RolloutPlannerTests
         Assert.Equal(new DateTimeOffset(y, m, d, h, 0, 0, TimeSpan.Zero), t);
     }
 
+    [Theory]
+    [InlineData("90m", 90 * 60)]
+    [InlineData("24h", 24 * 3600)]
+    [InlineData("30d", 30 * 86400)]
+    [InlineData("2w", 14 * 86400)]
+    [InlineData("0d", -1)]
+    [InlineData("d", -1)]
+    [InlineData("5y", -1)]
+    [InlineData("1.5h", -1)]
+    public void Durations_ParseTheSpecForm(string text, long seconds)
+    {
+        var ok = Durations.TryParse(text, out var value);
+        Assert.Equal(seconds >= 0, ok);
+        if (ok) Assert.Equal(TimeSpan.FromSeconds(seconds), value);
+    }
+
     [Fact]
     public void NoRevisionYet_PlansNothing()
     {

@@ -210,6 +210,28 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Retention_DeletesTheOldestFinishedRecordsBeyondMaxRecords()
+    {
+        await _kubectl.OkAsync("""patch doraproject shop --type merge -p '{"spec":{"retention":{"maxRecords":2}}}'""");
+        await _kubectl.OkAsync("create deployment web --image=web:1");
+        await _kubectl.OkAsync("label deployment web team=shop");
+        await Record("web-1", r => Phase(r) == "Succeeded", "web-1");
+        foreach (var image in new[] { "web:2", "web:3" })
+        {
+            await _kubectl.OkAsync($"set image deployment/web web={image}");
+            await _kubectl.OkAsync("rollout status deployment/web --timeout=30s");
+        }
+        await Record("web-3", r => Phase(r) == "Succeeded", "web-3");
+        var tracker = _operator.Trackers.Single();
+        await Eventually.True(() => tracker.Projects.Get("shop", "shop")?.Spec.Retention?.MaxRecords == 2 && tracker.Records.Count == 3, "the caches to see the policy and three records");
+        Assert.InRange(await tracker.EnforceRetentionAsync(CancellationToken.None), 0, 1);
+        var names = await Eventually.Until(() => _kubectl.OkAsync("get dr -o name"), o => !o.Contains("web-1", StringComparison.Ordinal), "web-1 to be deleted");
+        Assert.Equal(["deploymentrecord.dora-operator.io/web-2", "deploymentrecord.dora-operator.io/web-3"], names.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
+        await Eventually.True(() => tracker.Records.Count == 2, "the cache to catch up");
+        Assert.Equal(0, await tracker.EnforceRetentionAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task HealthAndReadiness_AreServed()
     {
         using var http = new HttpClient { BaseAddress = _operator.HttpUrl };
