@@ -14,13 +14,15 @@ var namespaces = new Option<string[]>("--namespaces")
 };
 var leaderElect = new Option<bool?>("--leader-elect") { Description = "Elect a leader on a Lease so only one replica writes (default: on in a cluster, off outside)." };
 var httpPort = new Option<int>("--http-port") { Description = "Port for /healthz and /readyz.", DefaultValueFactory = _ => 8080 };
+var qps = new Option<double>("--kube-api-qps") { Description = "Client-side limit on Kubernetes API requests per second (0: off).", DefaultValueFactory = _ => 100 };
+var burst = new Option<int>("--kube-api-burst") { Description = "Burst allowed above --kube-api-qps.", DefaultValueFactory = _ => 200 };
 
 var root = new RootCommand(
     "DoraOperator measures the DORA metrics of the workloads on a Kubernetes cluster.\n" +
     "Run without a command, it records every rollout of the Deployments that DoraProjects select (DeploymentRecords).\n" +
     "The DORA calculations and metrics are not built yet.")
 {
-    kubeconfig, context, namespaces, leaderElect, httpPort,
+    kubeconfig, context, namespaces, leaderElect, httpPort, qps, burst,
     new Command("generate", "Generate files derived from the code.") { GenerateCrdsCommand.Create() },
 };
 root.SetAction(async (parse, cancellationToken) =>
@@ -33,6 +35,8 @@ root.SetAction(async (parse, cancellationToken) =>
         Namespaces = parse.GetValue(namespaces) ?? [],
         LeaderElect = parse.GetValue(leaderElect),
         HttpPort = parse.GetValue(httpPort),
+        KubeApiQps = parse.GetValue(qps),
+        KubeApiBurst = parse.GetValue(burst),
     };
     OperatorHost host;
     try

@@ -29,6 +29,9 @@ internal sealed record OperatorOptions
     public int HttpPort { get; init; } = 8080;
     public string HttpAddress { get; init; } = "0.0.0.0";
     public int Workers { get; init; } = 2;
+    /// <summary>Client-side limit on API requests per second (0 turns it off), and its burst.</summary>
+    public double KubeApiQps { get; init; } = 100;
+    public int KubeApiBurst { get; init; } = 200;
 }
 
 /// <summary>A configuration or connection problem that stops the operator, with what to do about it.</summary>
@@ -70,7 +73,7 @@ internal sealed class OperatorHost : IAsyncDisposable
             throw new OperatorStartupException(e.Message, e);
         }
         var host = new OperatorHost();
-        host._client = new KubeApiClient(connection, new KubeClientOptions { MaxRetries = 2 }, time);
+        host._client = new KubeApiClient(connection, new KubeClientOptions { MaxRetries = 2, Qps = options.KubeApiQps, Burst = options.KubeApiBurst }, time);
         try
         {
             var version = await host._client.GetServerVersionAsync(cancellationToken);

@@ -201,6 +201,7 @@ public sealed class DeploymentSimulator : IAsyncDisposable
         var nowText = ObjectStore.FormatTime(now);
 
         var owned = _store.Snapshot(_replicaSets, ns)
+            .Where(rs => rs.OwnerUids.Contains(stored.Uid))
             .Select(rs => rs.ToNode())
             .Where(rs => rs["metadata"]?["ownerReferences"] is JsonArray refs && refs.Any(r => (string?)r?["uid"] == stored.Uid && (bool?)r?["controller"] == true))
             .ToList();
@@ -337,8 +338,8 @@ public sealed class DeploymentSimulator : IAsyncDisposable
                 ScaleReplicaSet(ns, rs, keep);
             }
         }
-        var refreshed = _store.Snapshot(_replicaSets, ns).Select(rs => rs.ToNode())
-            .Where(rs => owned.Any(o => (string?)o["metadata"]!["uid"] == (string?)rs["metadata"]!["uid"])).ToList();
+        var ownedUids = owned.Select(o => (string?)o["metadata"]!["uid"]).ToHashSet();
+        var refreshed = _store.Snapshot(_replicaSets, ns).Where(rs => ownedUids.Contains(rs.Uid)).Select(rs => rs.ToNode()).ToList();
         var newRefreshed = refreshed.FirstOrDefault(rs => (string?)rs["metadata"]!["name"] == newName);
         WriteDeploymentStatus(deployment, refreshed, newRefreshed, desired, Revision(newRefreshed ?? newRs), progressing, nowText, now);
         if (progressing.Reason == "NewReplicaSetAvailable") CleanupHistory(ns, deployment, refreshed, newName);

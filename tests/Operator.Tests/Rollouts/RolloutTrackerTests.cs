@@ -30,7 +30,7 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         await _kubectl.OkAsync($"apply -f {Repo("config", "crds")}");
         await _kubectl.OkAsync("create namespace shop -n default");
         await _kubectl.OkAsync("apply -f -", "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata:\n  name: shop\nspec:\n  selector:\n    matchLabels:\n      team: shop\n");
-        _operator = await OperatorHost.StartAsync(new OperatorOptions { Kubeconfig = _kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1" }, NullLoggerFactory.Instance);
+        _operator = await OperatorHost.StartAsync(new OperatorOptions { Kubeconfig = _kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0 }, NullLoggerFactory.Instance);
         await Eventually.True(() => _operator.Ready, "the operator's caches to sync");
     }
 
@@ -153,7 +153,7 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         {
             await a.DisposeAsync();
             await b.DisposeAsync();
-            _operator = await OperatorHost.StartAsync(new OperatorOptions { Kubeconfig = _kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1" }, NullLoggerFactory.Instance);
+            _operator = await OperatorHost.StartAsync(new OperatorOptions { Kubeconfig = _kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0 }, NullLoggerFactory.Instance);
         }
     }
 
@@ -190,7 +190,7 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         var completedAt = (string?)deployment["status"]!["conditions"]!.AsArray().Single(c => (string?)c!["type"] == "Progressing")!["lastUpdateTime"];
         await Task.Delay(1100);
 
-        _operator = await OperatorHost.StartAsync(new OperatorOptions { Kubeconfig = _kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1" }, NullLoggerFactory.Instance);
+        _operator = await OperatorHost.StartAsync(new OperatorOptions { Kubeconfig = _kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0 }, NullLoggerFactory.Instance);
         var done = await Record("web-1", r => Phase(r) == "Succeeded", "web-1 to be completed by the restarted operator");
         Assert.Equal(completedAt, (string?)done["status"]!["deployedAt"]);
         Assert.Equal(1, _server.Audit.Where(x => x.Key.Resource == "deploymentrecords" && x.Key.Verb == "create").Sum(x => x.Value));
@@ -229,6 +229,62 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         Assert.Equal(["deploymentrecord.dora-operator.io/web-2", "deploymentrecord.dora-operator.io/web-3"], names.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
         await Eventually.True(() => tracker.Records.Count == 2, "the cache to catch up");
         Assert.Equal(0, await tracker.EnforceRetentionAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ANewRevisionDuringARollout_SupersedesIt_AndPausedRolloutsWaitUntilResumed()
+    {
+        _server.Deployments!.SetPace("shop", "web", DoraOperator.Sandbox.Controllers.RolloutPace.Manual);
+        await _kubectl.OkAsync("create deployment web --image=web:1 --replicas=2");
+        await _kubectl.OkAsync("label deployment web team=shop");
+        await Record("web-1", r => Phase(r) == "Progressing", "web-1 in progress");
+        await _kubectl.OkAsync("set image deployment/web web=web:2");
+        var superseded = await Record("web-1", r => Phase(r) == "Superseded", "web-1 to be superseded");
+        Assert.Contains("revision 2", (string?)superseded["status"]!["reason"]);
+        _server.Deployments.Complete("shop", "web");
+        await Record("web-2", r => Phase(r) == "Succeeded", "web-2");
+
+        await _kubectl.OkAsync("rollout pause deployment/web");
+        await _kubectl.OkAsync("set image deployment/web web=web:3");
+        await Task.Delay(300);
+        Assert.NotEqual(0, (await _kubectl.RunAsync("get dr web-3")).ExitCode);
+        await _kubectl.OkAsync("rollout resume deployment/web");
+        _server.Deployments.Complete("shop", "web");
+        await Record("web-3", r => Phase(r) == "Succeeded", "web-3 after resume");
+    }
+
+    [Fact]
+    public async Task AThousandDeploymentsRollingAtOnce_GetAThousandCorrectRecords()
+    {
+        const int count = 1000;
+        using var client = new DoraOperator.Kube.Rest.KubeApiClient(DoraOperator.Kube.Config.KubeConfigLoader.Load(_kubeconfig), new DoraOperator.Kube.Rest.KubeClientOptions { Qps = 0 });
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+            await client.CreateAsync(new DoraOperator.Entities.BuiltIn.Deployment
+            {
+                Metadata = new() { Name = $"svc-{i:D4}", Namespace = "shop", Labels = new() { ["team"] = "shop" } },
+                Spec = new DoraOperator.Entities.BuiltIn.DeploymentSpec
+                {
+                    Replicas = 1,
+                    Selector = new() { MatchLabels = new() { ["app"] = $"svc-{i:D4}" } },
+                    Template = new DoraOperator.Entities.BuiltIn.PodTemplateSpec
+                    {
+                        Metadata = new() { Labels = new() { ["app"] = $"svc-{i:D4}" }, Annotations = new() { ["dora-operator.io/commit-sha"] = $"sha{i}", ["dora-operator.io/commit-time"] = "2026-11-01T00:00:00Z" } },
+                        Spec = new DoraOperator.Entities.BuiltIn.PodSpec { Containers = [new DoraOperator.Entities.BuiltIn.Container { Name = "app", Image = $"svc:{i}" }] },
+                    },
+                },
+            }, ct));
+        var tracker = _operator.Trackers.Single();
+        await Eventually.True(() => tracker.Records.List("shop").Count(r => r.Status?.Phase == "Succeeded") == count, "a thousand Succeeded records in the operator's cache", TimeSpan.FromSeconds(120));
+        var records = await client.ListAsync<DoraOperator.Entities.Dora.DeploymentRecord>("shop");
+        Assert.Equal(count, records.Items.Count(r => r.Status?.Phase == "Succeeded"));
+        Assert.Equal(count, records.Items.Select(r => r.Metadata.Name).Distinct().Count());
+        Assert.All(records.Items, r =>
+        {
+            Assert.Equal(1, r.Spec.Revision);
+            Assert.Equal($"sha{r.Spec.Workload.Name[4..].TrimStart('0').DefaultIfEmpty('0').Aggregate("", (a, c) => a + c)}", r.Spec.CommitSha);
+            Assert.True(r.Status!.LeadTimeSeconds > 0);
+        });
+        Assert.Equal(count, _server.Audit.Where(x => x.Key.Resource == "deploymentrecords" && x.Key.Verb == "create").Sum(x => x.Value));
     }
 
     [Fact]
