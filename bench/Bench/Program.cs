@@ -12,6 +12,9 @@ const string Help = """
                 Initial list+watch of N Deployments into an informer: time, allocations,
                 managed memory per cached object with and without the lean transform.
                 Goal: < 3 s and < 2 KB per stripped Deployment (N = 10,000).
+      rollouts  [--deployments N] [--rollouts R]
+                The rollout tracker: initial sync, writes per rollout, completion-to-record
+                latency, memory. Goals: sync < 5 s, <= 2 writes/rollout, p99 < 50 ms.
     """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help")
@@ -31,6 +34,9 @@ switch (args[0])
 {
     case "sandbox":
         await SandboxThroughput.RunAsync(Option("--writes", 20_000), Option("--watchers", 10), Option("--writers", 16), !args.Contains("--http"));
+        return 0;
+    case "rollouts":
+        await RolloutLoad.RunAsync(Option("--deployments", 10_000), Option("--rollouts", 1_000));
         return 0;
     case "informer-variant":
         await InformerSync.RunVariantAsync(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));

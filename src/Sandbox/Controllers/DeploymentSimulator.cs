@@ -200,8 +200,7 @@ public sealed class DeploymentSimulator : IAsyncDisposable
         var now = _store.Time.GetUtcNow();
         var nowText = ObjectStore.FormatTime(now);
 
-        var owned = _store.Snapshot(_replicaSets, ns)
-            .Where(rs => rs.OwnerUids.Contains(stored.Uid))
+        var owned = _store.OwnedBy(_replicaSets, stored.Uid)
             .Select(rs => rs.ToNode())
             .Where(rs => rs["metadata"]?["ownerReferences"] is JsonArray refs && refs.Any(r => (string?)r?["uid"] == stored.Uid && (bool?)r?["controller"] == true))
             .ToList();
@@ -339,7 +338,7 @@ public sealed class DeploymentSimulator : IAsyncDisposable
             }
         }
         var ownedUids = owned.Select(o => (string?)o["metadata"]!["uid"]).ToHashSet();
-        var refreshed = _store.Snapshot(_replicaSets, ns).Where(rs => ownedUids.Contains(rs.Uid)).Select(rs => rs.ToNode()).ToList();
+        var refreshed = _store.OwnedBy(_replicaSets, stored.Uid).Where(rs => ownedUids.Contains(rs.Uid)).Select(rs => rs.ToNode()).ToList();
         var newRefreshed = refreshed.FirstOrDefault(rs => (string?)rs["metadata"]!["name"] == newName);
         WriteDeploymentStatus(deployment, refreshed, newRefreshed, desired, Revision(newRefreshed ?? newRs), progressing, nowText, now);
         if (progressing.Reason == "NewReplicaSetAvailable") CleanupHistory(ns, deployment, refreshed, newName);

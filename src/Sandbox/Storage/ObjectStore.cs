@@ -24,6 +24,32 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
         public Queue<StoreEvent> History { get; } = new();
         public long CompactedRv { get; set; }
         public List<Watcher> Watchers { get; } = [];
+        /// <summary>ownerReference uid → keys of the objects it owns (garbage collection, controllers).</summary>
+        public Dictionary<string, HashSet<string>> ByOwner { get; } = new(StringComparer.Ordinal);
+
+        public void Put(StoredObject obj)
+        {
+            if (Objects.TryGetValue(obj.Key, out var old)) Unindex(old);
+            Objects[obj.Key] = obj;
+            foreach (var owner in obj.OwnerUids)
+            {
+                if (!ByOwner.TryGetValue(owner, out var keys)) ByOwner[owner] = keys = new HashSet<string>(StringComparer.Ordinal);
+                keys.Add(obj.Key);
+            }
+        }
+
+        public void Remove(StoredObject obj)
+        {
+            if (Objects.Remove(obj.Key, out var old)) Unindex(old);
+        }
+
+        private void Unindex(StoredObject obj)
+        {
+            foreach (var owner in obj.OwnerUids)
+            {
+                if (ByOwner.TryGetValue(owner, out var keys) && keys.Remove(obj.Key) && keys.Count == 0) ByOwner.Remove(owner);
+            }
+        }
     }
 
     private readonly Lock _gate = new();
@@ -53,6 +79,16 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
         lock (_gate)
         {
             return BucketFor(type).Objects.GetValueOrDefault(StoredObject.KeyOf(ns, name));
+        }
+    }
+
+    /// <summary>The objects of a type whose ownerReferences name <paramref name="ownerUid"/>.</summary>
+    public IReadOnlyList<StoredObject> OwnedBy(ResourceType type, string ownerUid)
+    {
+        lock (_gate)
+        {
+            var bucket = BucketFor(type);
+            return bucket.ByOwner.TryGetValue(ownerUid, out var keys) ? keys.Select(k => bucket.Objects[k]).ToList() : [];
         }
     }
 
@@ -116,7 +152,7 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
             meta["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture);
             var stored = StoredObject.From(obj);
             if (dryRun) return stored;
-            bucket.Objects[key] = stored;
+            bucket.Put(stored);
             Publish(bucket, new StoreEvent(bucket.Type, WatchEventTypes.Added, stored, null));
             return stored;
         }
@@ -162,7 +198,7 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
                 RemoveLocked(bucket, current, stored);
                 return stored;
             }
-            bucket.Objects[key] = stored;
+            bucket.Put(stored);
             Publish(bucket, new StoreEvent(bucket.Type, WatchEventTypes.Modified, stored, current));
             return stored;
         }
@@ -198,7 +234,7 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
                     if (meta["generation"] is JsonValue g) meta["generation"] = J.Long(g)!.Value + 1;
                     meta["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
                     var stored = StoredObject.From(node);
-                    bucket.Objects[key] = stored;
+                    bucket.Put(stored);
                     Publish(bucket, new StoreEvent(bucket.Type, WatchEventTypes.Modified, stored, current));
                     return (stored, false);
                 }
@@ -313,7 +349,7 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
 
     private void RemoveLocked(Bucket bucket, StoredObject current, StoredObject last, string propagation = "Background")
     {
-        bucket.Objects.Remove(current.Key);
+        bucket.Remove(current);
         Publish(bucket, new StoreEvent(bucket.Type, WatchEventTypes.Deleted, last, current));
         if (bucket.Type is { Group: "", Plural: "namespaces" })
         {
@@ -336,7 +372,8 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
         if (ownerUid.Length == 0) return;
         foreach (var bucket in _buckets.Values.ToList())
         {
-            foreach (var dependent in bucket.Objects.Values.Where(o => o.OwnerUids.Contains(ownerUid)).ToList())
+            if (!bucket.ByOwner.TryGetValue(ownerUid, out var owned)) continue;
+            foreach (var dependent in owned.Select(k => bucket.Objects[k]).ToList())
             {
                 var node = dependent.ToNode();
                 var meta = node["metadata"]!.AsObject();
@@ -347,7 +384,7 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
                     if (owners.Count == 0) meta.Remove("ownerReferences");
                     meta["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
                     var orphan = StoredObject.From(node);
-                    bucket.Objects[dependent.Key] = orphan;
+                    bucket.Put(orphan);
                     Publish(bucket, new StoreEvent(bucket.Type, WatchEventTypes.Modified, orphan, dependent));
                     continue;
                 }
@@ -358,7 +395,7 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
                     meta["deletionGracePeriodSeconds"] = 0;
                     meta["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
                     var marked = StoredObject.From(node);
-                    bucket.Objects[dependent.Key] = marked;
+                    bucket.Put(marked);
                     Publish(bucket, new StoreEvent(bucket.Type, WatchEventTypes.Modified, marked, dependent));
                     continue;
                 }

@@ -1,0 +1,134 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using DoraOperator.Entities.BuiltIn;
+using DoraOperator.Entities.Dora;
+using DoraOperator.Kube.Config;
+using DoraOperator.Kube.Informers;
+using DoraOperator.Kube.Meta;
+using DoraOperator.Kube.Rest;
+using DoraOperator.Operator.Hosting;
+using DoraOperator.Sandbox;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DoraOperator.Bench;
+
+/// <summary>
+/// The rollout tracker under load, against the Sandbox in this process: N tracked Deployments,
+/// then R rollouts at once. Latency is from the Deployment's completion (its status showing the new
+/// revision available, as a watcher sees it) to the record's Succeeded status (as a watcher sees it).
+/// </summary>
+internal static class RolloutLoad
+{
+    public static async Task RunAsync(int deployments, int rollouts)
+    {
+        await using var server = await SandboxApiServer.StartAsync(new SandboxOptions { WatchHistory = 200_000 });
+        var kubeconfig = Path.GetTempFileName();
+        await server.WriteKubeconfigAsync(kubeconfig);
+        using var client = new KubeApiClient(KubeConfigLoader.Load(kubeconfig), new KubeClientOptions { Qps = 0 });
+        foreach (var file in Directory.GetFiles(Path.Combine(RepoRoot(), "config", "crds")))
+        {
+            using var http = server.CreateHttpClient();
+            var yaml = await File.ReadAllTextAsync(file);
+            using var content = new StringContent(yaml);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/apply-patch+yaml");
+            var name = Path.GetFileNameWithoutExtension(file).Split('_')[1] + ".dora-operator.io";
+            using var reply = await http.PatchAsync($"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}?fieldManager=bench", content);
+            reply.EnsureSuccessStatusCode();
+        }
+        await client.CreateAsync(new Namespace { Metadata = new() { Name = "load" } });
+        await client.CreateAsync(new DoraProject
+        {
+            Metadata = new() { Name = "load", Namespace = "load" },
+            Spec = new DoraProjectSpec { Selector = new LabelSelector { MatchLabels = new() { ["dora"] = "yes" } } },
+        });
+        var seed = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, deployments), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+            await client.CreateAsync(Workload(i, "1"), ct));
+        // Let the simulated controller finish the first revisions before measuring.
+        await server.Deployments!.WaitIdleAsync();
+        Console.WriteLine($"\nRollout tracker: {deployments:N0} tracked Deployments (seeded in {seed.Elapsed.TotalSeconds:N1} s), then {rollouts:N0} rollouts at once\n");
+
+        var sync = Stopwatch.StartNew();
+        await using var host = await OperatorHost.StartAsync(new OperatorOptions { Kubeconfig = kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0, Workers = 4 }, NullLoggerFactory.Instance);
+        while (!host.Ready) await Task.Delay(10);
+        var syncTime = sync.Elapsed;
+        var tracker = host.Trackers.Single();
+        while (tracker.Records.List("load").Count(r => r.Status?.Phase == "Succeeded") < deployments) await Task.Delay(50);
+        var initialRecords = sync.Elapsed;
+
+        var completed = new ConcurrentDictionary<string, long>();
+        var recorded = new ConcurrentDictionary<string, long>();
+        await using var deploymentWatch = new Informer<Deployment>(client, new InformerOptions<Deployment> { Namespace = "load", Transform = Workloads.Lean });
+        deploymentWatch.AddHandler(new InformerHandler<Deployment>(OnUpdate: (_, d) =>
+        {
+            if (d.Metadata.Annotations?.GetValueOrDefault("deployment.kubernetes.io/revision") == "2"
+                && d.Status?.Conditions?.Any(c => c.Reason == "NewReplicaSetAvailable") == true && d.Status.UpdatedReplicas == d.Spec?.Replicas)
+            {
+                completed.TryAdd(d.Metadata.Name!, Stopwatch.GetTimestamp());
+            }
+        }));
+        await using var recordWatch = new Informer<DeploymentRecord>(client, new InformerOptions<DeploymentRecord> { Namespace = "load" });
+        recordWatch.AddHandler(new InformerHandler<DeploymentRecord>(OnUpdate: (_, r) =>
+        {
+            if (r.Spec.Revision == 2 && r.Status?.Phase == "Succeeded") recorded.TryAdd(r.Spec.Workload.Name, Stopwatch.GetTimestamp());
+        }));
+        await deploymentWatch.StartAsync();
+        await recordWatch.StartAsync();
+        await deploymentWatch.WaitForSyncAsync();
+        await recordWatch.WaitForSyncAsync();
+
+        int Writes() => server.Audit.Where(a => a.Key.Resource == "deploymentrecords" && a.Key.Verb is "create" or "update" or "patch").Sum(a => a.Value);
+        var writesBefore = Writes();
+        var run = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, rollouts), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+            await client.PatchAsync<Deployment>($"svc-{i:D5}", "load", PatchType.Strategic,
+                """{"spec":{"template":{"metadata":{"annotations":{"dora-operator.io/commit-sha":"v2-N"}},"spec":{"containers":[{"name":"app","image":"svc:2"}]}}}}""".Replace("v2-N", $"v2-{i}", StringComparison.Ordinal),
+                cancellationToken: ct));
+        while (recorded.Count < rollouts && run.Elapsed < TimeSpan.FromMinutes(3)) await Task.Delay(20);
+        var elapsed = run.Elapsed;
+        await Task.Delay(500);
+        var writes = Writes() - writesBefore;
+
+        var latencies = recorded.Where(kv => completed.ContainsKey(kv.Key))
+            .Select(kv => Math.Max(0, Stopwatch.GetElapsedTime(completed[kv.Key], kv.Value).TotalMilliseconds)).Order().ToList();
+        GC.Collect();
+        using var self = Process.GetCurrentProcess();
+        Stats.Header();
+        Stats.Row("machine cores", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Stats.Row("tracked Deployments", deployments.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+        Stats.Row("initial sync (caches ready)", $"{syncTime.TotalMilliseconds:N0} ms", "< 5 s");
+        Stats.Row("first records for every Deployment", $"{initialRecords.TotalMilliseconds:N0} ms", "");
+        Stats.Row("rollouts recorded", $"{recorded.Count:N0} / {rollouts:N0} in {elapsed.TotalSeconds:N1} s", "all");
+        Stats.Row("rollouts per second", $"{recorded.Count / elapsed.TotalSeconds:N0}", "");
+        Stats.Row("record writes per rollout", $"{writes / (double)rollouts:N2}", "<= 2");
+        Stats.Row("completion -> record p50", $"{Stats.Percentile(latencies, 50):N1} ms", "");
+        Stats.Row("completion -> record p99", $"{Stats.Percentile(latencies, 99):N1} ms", "< 50 ms");
+        Stats.Row("process working set (operator + Sandbox)", $"{self.WorkingSet64 / 1024.0 / 1024:N0} MB", "operator alone < 150 MB");
+        Stats.Row("process managed heap (operator + Sandbox)", $"{GC.GetTotalMemory(false) / 1024.0 / 1024:N0} MB", "");
+        File.Delete(kubeconfig);
+    }
+
+    private static Deployment Workload(int i, string version) => new()
+    {
+        Metadata = new() { Name = $"svc-{i:D5}", Namespace = "load", Labels = new() { ["dora"] = "yes" } },
+        Spec = new DeploymentSpec
+        {
+            Replicas = 1,
+            Selector = new() { MatchLabels = new() { ["app"] = $"svc-{i:D5}" } },
+            Template = new PodTemplateSpec
+            {
+                Metadata = new() { Labels = new() { ["app"] = $"svc-{i:D5}" }, Annotations = new() { ["dora-operator.io/commit-sha"] = $"v{version}-{i}", ["dora-operator.io/commit-time"] = "2026-11-01T00:00:00Z" } },
+                Spec = new PodSpec { Containers = [new Container { Name = "app", Image = $"svc:{version}" }] },
+            },
+        },
+    };
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "DoraOperator.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException("run from inside the repository");
+    }
+}
