@@ -157,10 +157,7 @@ public sealed class RestTests(KubeFixture fixture) : IClassFixture<KubeFixture>
     [Fact]
     public async Task ConnectionErrors_AreRetried_ThenSurfaced()
     {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = DoraOperator.Testing.Ports.Unused();
         var attempts = 0;
         var options = new KubeClientOptions { MaxRetries = 3, RetryBaseDelay = TimeSpan.FromMilliseconds(1), OnResponse = (_, code) => { if (code == 0) Interlocked.Increment(ref attempts); } };
         using var client = new KubeApiClient(new Config.KubeConnection { Server = new Uri($"http://127.0.0.1:{port}") }, options);

@@ -57,10 +57,7 @@ public sealed class GenerateCrdsTests : IDisposable
     [Fact]
     public async Task Run_WithNoReachableCluster_ExitsWithAMessageThatSaysHowToTryTheSandbox()
     {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = DoraOperator.Testing.Ports.Unused();
         var kubeconfig = Path.Combine(_dir, "dead.kubeconfig");
         File.WriteAllText(kubeconfig, $"apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"http://127.0.0.1:{port}\"}}\nusers:\n- name: u\n  user: {{token: t}}\ncontexts:\n- name: x\n  context: {{cluster: c, user: u}}\ncurrent-context: x\n");
         var (exit, _, stderr) = await RunAsync("--kubeconfig", kubeconfig, "--http-port", "0");

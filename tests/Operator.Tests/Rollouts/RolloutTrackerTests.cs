@@ -51,6 +51,14 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
 
     private static string? Phase(JsonObject r) => (string?)r["status"]?["phase"];
 
+    /// <summary>Creates Deployment "web" with kubectl and labels it so the "shop" project selects it.</summary>
+    private async Task CreateTrackedWebAsync(int replicas = 1, bool manualPace = false)
+    {
+        if (manualPace) _server.Deployments!.SetPace("shop", "web", DoraOperator.Sandbox.Controllers.RolloutPace.Manual);
+        await _kubectl.OkAsync($"create deployment web --image=web:1 --replicas={replicas}");
+        await _kubectl.OkAsync("label deployment web team=shop");
+    }
+
     private async Task Release(string image, string sha, string commitTime)
     {
         var patch = """{"spec":{"template":{"metadata":{"annotations":{"dora-operator.io/commit-sha":"SHA","dora-operator.io/commit-time":"TIME"}},"spec":{"containers":[{"name":"web","image":"IMAGE"}]}}}}"""
@@ -138,8 +146,7 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
             var (leader, follower) = a.Elector.IsLeader ? (a, b) : (b, a);
             Assert.True(follower.Ready, "the follower keeps warm caches");
 
-            await _kubectl.OkAsync("create deployment web --image=web:1");
-            await _kubectl.OkAsync("label deployment web team=shop");
+            await CreateTrackedWebAsync();
             await Record("web-1", r => Phase(r) == "Succeeded", "the leader to record web-1");
             Assert.Equal(1, _server.Audit.Where(x => x.Key.Resource == "deploymentrecords" && x.Key.Verb == "create").Sum(x => x.Value));
 
@@ -163,8 +170,7 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         _server.Faults.Add(new DoraOperator.Sandbox.Faults.FaultRule { Verb = "create", Resource = "deploymentrecords", Code = 500, Times = 4 });
         _server.Faults.Add(new DoraOperator.Sandbox.Faults.FaultRule { Verb = "update", Resource = "deploymentrecords", Subresource = "status", Code = 409, Times = 2 });
         _server.Faults.Add(new DoraOperator.Sandbox.Faults.FaultRule { Verb = "update", Resource = "deploymentrecords", Subresource = "status", Code = 429, RetryAfterSeconds = 0, Times = 2 });
-        await _kubectl.OkAsync("create deployment web --image=web:1");
-        await _kubectl.OkAsync("label deployment web team=shop");
+        await CreateTrackedWebAsync();
         await Record("web-1", r => Phase(r) == "Succeeded", "web-1 to be recorded despite the faults");
         _server.Faults.CutWatches();
         await _kubectl.OkAsync("set image deployment/web web=web:2");
@@ -178,13 +184,11 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
     [Fact]
     public async Task AnOperatorRestartMidRollout_RecordsTheOutcomeWithTheObjectsTimes()
     {
-        _server.Deployments!.SetPace("shop", "web", DoraOperator.Sandbox.Controllers.RolloutPace.Manual);
-        await _kubectl.OkAsync("create deployment web --image=web:1 --replicas=2");
-        await _kubectl.OkAsync("label deployment web team=shop");
+        await CreateTrackedWebAsync(replicas: 2, manualPace: true);
         await Record("web-1", r => Phase(r) == "Progressing", "web-1 in progress");
         await _operator.DisposeAsync();
 
-        _server.Deployments.Complete("shop", "web");
+        _server.Deployments!.Complete("shop", "web");
         await _kubectl.OkAsync("rollout status deployment/web --timeout=30s");
         var deployment = JsonNode.Parse(await _kubectl.OkAsync("get deployment web -o json"))!;
         var completedAt = (string?)deployment["status"]!["conditions"]!.AsArray().Single(c => (string?)c!["type"] == "Progressing")!["lastUpdateTime"];
@@ -200,8 +204,7 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
     public async Task TwoProjectsSelectingOneDeployment_TheOlderWins_AndTheOverlapIsAWarning()
     {
         await _kubectl.OkAsync("apply -f -", "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata:\n  name: younger\nspec:\n  selector:\n    matchExpressions: [{key: team, operator: Exists}]\n");
-        await _kubectl.OkAsync("create deployment web --image=web:1");
-        await _kubectl.OkAsync("label deployment web team=shop");
+        await CreateTrackedWebAsync();
         var record = await Record("web-1", r => Phase(r) == "Succeeded", "web-1");
         Assert.Equal("shop", (string?)record["spec"]!["project"]);
         var events = await Eventually.Until(() => _kubectl.OkAsync("get events.events.k8s.io -o json"),
@@ -213,8 +216,7 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
     public async Task Retention_DeletesTheOldestFinishedRecordsBeyondMaxRecords()
     {
         await _kubectl.OkAsync("""patch doraproject shop --type merge -p '{"spec":{"retention":{"maxRecords":2}}}'""");
-        await _kubectl.OkAsync("create deployment web --image=web:1");
-        await _kubectl.OkAsync("label deployment web team=shop");
+        await CreateTrackedWebAsync();
         await Record("web-1", r => Phase(r) == "Succeeded", "web-1");
         foreach (var image in new[] { "web:2", "web:3" })
         {
@@ -234,14 +236,12 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
     [Fact]
     public async Task ANewRevisionDuringARollout_SupersedesIt_AndPausedRolloutsWaitUntilResumed()
     {
-        _server.Deployments!.SetPace("shop", "web", DoraOperator.Sandbox.Controllers.RolloutPace.Manual);
-        await _kubectl.OkAsync("create deployment web --image=web:1 --replicas=2");
-        await _kubectl.OkAsync("label deployment web team=shop");
+        await CreateTrackedWebAsync(replicas: 2, manualPace: true);
         await Record("web-1", r => Phase(r) == "Progressing", "web-1 in progress");
         await _kubectl.OkAsync("set image deployment/web web=web:2");
         var superseded = await Record("web-1", r => Phase(r) == "Superseded", "web-1 to be superseded");
         Assert.Contains("revision 2", (string?)superseded["status"]!["reason"]);
-        _server.Deployments.Complete("shop", "web");
+        _server.Deployments!.Complete("shop", "web");
         await Record("web-2", r => Phase(r) == "Succeeded", "web-2");
 
         await _kubectl.OkAsync("rollout pause deployment/web");
@@ -298,9 +298,7 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
     [Fact]
     public async Task ADeploymentDeletedMidRollout_LeavesItsRecordSuperseded()
     {
-        _server.Deployments!.SetPace("shop", "web", DoraOperator.Sandbox.Controllers.RolloutPace.Manual);
-        await _kubectl.OkAsync("create deployment web --image=web:1");
-        await _kubectl.OkAsync("label deployment web team=shop");
+        await CreateTrackedWebAsync(manualPace: true);
         await Record("web-1", r => Phase(r) == "Progressing", "web-1 to be recorded as progressing");
         await _kubectl.OkAsync("delete deployment web");
         var gone = await Record("web-1", r => Phase(r) == "Superseded", "web-1 to be superseded");
