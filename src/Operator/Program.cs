@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using DoraOperator.Operator.Crds;
 using DoraOperator.Operator.Hosting;
+using DoraOperator.Operator.Sandboxing;
 using Microsoft.Extensions.Logging;
 
 var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Path to a kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster config inside a pod)." };
@@ -24,6 +25,7 @@ var root = new RootCommand(
 {
     kubeconfig, context, namespaces, leaderElect, httpPort, qps, burst,
     new Command("generate", "Generate files derived from the code.") { GenerateCrdsCommand.Create() },
+    SandboxCommand.Create(),
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
