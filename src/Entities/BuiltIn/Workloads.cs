@@ -156,12 +156,25 @@ public static class Workloads
         return d;
     }
 
+    /// <summary>
+    /// For ReplicaSets the tracker reads even less: which Deployment owns it, its revision (and
+    /// revision history), its creation time and its pod template (fingerprint, DORA annotations,
+    /// image). Labels and status are dropped too.
+    /// </summary>
     public static ReplicaSet Lean(ReplicaSet rs)
     {
         rs.ExtensionData = null;
         rs.ApiVersion = StringPool.Intern(rs.ApiVersion);
         rs.Kind = StringPool.Intern(rs.Kind);
         LeanMeta(rs.Metadata);
+        rs.Metadata.Labels = null;
+        foreach (var owner in rs.Metadata.OwnerReferences ?? [])
+        {
+            owner.ApiVersion = StringPool.Intern(owner.ApiVersion)!;
+            owner.Kind = StringPool.Intern(owner.Kind)!;
+        }
+        rs.Metadata.OwnerReferences?.TrimExcess();
+        rs.Status = null;
         if (rs.Spec is { } spec)
         {
             spec.ExtensionData = null;

@@ -51,6 +51,7 @@ internal sealed class RolloutTracker : IAsyncDisposable
         Records = new Informer<DeploymentRecord>(client, new InformerOptions<DeploymentRecord>
         {
             Namespace = ns,
+            Transform = DoraLean.Lean,
             Indexers = new Dictionary<string, Func<DeploymentRecord, IEnumerable<string>>>
             {
                 [WorkloadIndex] = r => [$"{r.Metadata.Namespace}/{r.Spec.Workload.Name}"],
