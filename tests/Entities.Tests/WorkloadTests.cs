@@ -81,6 +81,28 @@ public sealed class WorkloadTests
         Assert.Equal(3, d.Status.ObservedGeneration);
     }
 
+    [Fact]
+    public void LeanReplicaSet_KeepsOwnerRevisionAndTemplate_DropsLabelsAndStatus()
+    {
+        var rs = JsonSerializer.Deserialize("""
+            {"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"web-5d8f6b7c9","namespace":"shop","creationTimestamp":"2026-11-01T10:00:00Z",
+              "labels":{"app":"web","pod-template-hash":"5d8f6b7c9"},
+              "annotations":{"deployment.kubernetes.io/revision":"3","deployment.kubernetes.io/revision-history":"1","other":"x"},
+              "ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"web","uid":"d1","controller":true}]},
+             "spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"},"annotations":{"dora-operator.io/commit-sha":"abc"}},"spec":{"containers":[{"name":"app","image":"web:3"}]}}},
+             "status":{"replicas":2,"readyReplicas":2}}
+            """, ReplicaSet.JsonType)!;
+        var lean = Workloads.Lean(rs);
+        Assert.Null(lean.Metadata.Labels);
+        Assert.Null(lean.Status);
+        Assert.Equal(["deployment.kubernetes.io/revision", "deployment.kubernetes.io/revision-history"], lean.Metadata.Annotations!.Keys.Order());
+        Assert.Equal("d1", Assert.Single(lean.Metadata.OwnerReferences!).Uid);
+        Assert.Equal(new DateTimeOffset(2026, 11, 1, 10, 0, 0, TimeSpan.Zero), lean.Metadata.CreationTimestamp);
+        Assert.Equal("abc", Workloads.TemplateAnnotation(lean.Spec!.Template, "dora-operator.io/commit-sha"));
+        Assert.Equal("web:3", lean.Spec.Template!.Spec!.Containers![0].Image);
+        Assert.NotNull(lean.Spec.Template.Fingerprint);
+    }
+
     private static PodTemplateSpec Template(string json) => JsonSerializer.Deserialize(json, EntitiesJsonContext.Default.PodTemplateSpec)!;
 
     [Fact]
