@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using DoraOperator.Operator.Crds;
 using DoraOperator.Operator.Hosting;
 using DoraOperator.Operator.Sandboxing;
@@ -53,15 +52,7 @@ root.SetAction(async (parse, cancellationToken) =>
     await using (host)
     {
         Console.WriteLine($"DoraOperator running; health on {host.HttpUrl}healthz, readiness on {host.HttpUrl}readyz. Ctrl+C stops it.");
-        var stop = new TaskCompletionSource();
-        void Stop(PosixSignalContext c)
-        {
-            c.Cancel = true;
-            stop.TrySetResult();
-        }
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-        await stop.Task;
+        await Signals.WaitForStopAsync();
         Console.WriteLine("stopping");
     }
     return 0;

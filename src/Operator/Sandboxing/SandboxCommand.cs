@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Net.Http.Json;
-using System.Runtime.InteropServices;
 using DoraOperator.Entities.Schema;
 using DoraOperator.Operator.Hosting;
 using DoraOperator.Sandbox;
@@ -79,15 +78,7 @@ internal static class SandboxCommand
 
                     Ctrl+C stops everything.
                     """);
-                var stop = new TaskCompletionSource();
-                void Stop(PosixSignalContext c)
-                {
-                    c.Cancel = true;
-                    stop.TrySetResult();
-                }
-                using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-                using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-                await stop.Task;
+                await Signals.WaitForStopAsync();
                 Console.WriteLine("stopping");
             }
             return 0;

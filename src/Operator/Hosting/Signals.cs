@@ -1,0 +1,21 @@
+using System.Runtime.InteropServices;
+
+namespace DoraOperator.Operator.Hosting;
+
+/// <summary>Process shutdown signals.</summary>
+internal static class Signals
+{
+    /// <summary>Completes on the first SIGINT (Ctrl+C) or SIGTERM, cancelling their default termination so cleanup runs.</summary>
+    public static async Task WaitForStopAsync()
+    {
+        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.TrySetResult();
+        }
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        await stop.Task;
+    }
+}
