@@ -52,7 +52,7 @@ root.SetAction(async (parse, cancellationToken) =>
     await using (host)
     {
         Console.WriteLine($"DoraOperator running; health on {host.HttpUrl}healthz, readiness on {host.HttpUrl}readyz. Ctrl+C stops it.");
-        await Signals.WaitForStopAsync();
+        await DoraOperator.Sandbox.ProcessSignals.WaitForStopAsync();
         Console.WriteLine("stopping");
     }
     return 0;

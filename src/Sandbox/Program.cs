@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using DoraOperator.Sandbox;
 using DoraOperator.Sandbox.Controllers;
 
@@ -65,14 +64,6 @@ Console.WriteLine($"Sandbox API server listening on {api.Url}");
 Console.WriteLine($"Kubeconfig written to {Path.GetFullPath(kubeconfig)}");
 Console.WriteLine($"Try: kubectl --kubeconfig {kubeconfig} create deployment web --image=nginx:1.27 && kubectl --kubeconfig {kubeconfig} rollout status deployment/web");
 Console.WriteLine("Press Ctrl+C to stop.");
-var stop = new TaskCompletionSource();
-void Stop(PosixSignalContext context)
-{
-    context.Cancel = true;
-    stop.TrySetResult();
-}
-using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-await stop.Task;
+await ProcessSignals.WaitForStopAsync();
 Console.WriteLine("Stopping.");
 return 0;

@@ -21,15 +21,6 @@ public sealed class GenerateCrdsTests : IDisposable
         return (p.ExitCode, await stdout, await stderr);
     }
 
-    private static string RepoCrds()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "DoraOperator.sln"))) return Path.Combine(dir.FullName, "config", "crds");
-        }
-        throw new InvalidOperationException("repository root not found");
-    }
-
     [Fact]
     public async Task GenerateCrds_WritesOneFilePerKind_IdenticalToConfigCrds()
     {
@@ -38,7 +29,7 @@ public sealed class GenerateCrdsTests : IDisposable
         var files = Directory.GetFiles(_dir).Select(Path.GetFileName).Order().ToList();
         Assert.Equal(["dora-operator.io_deploymentrecords.yaml", "dora-operator.io_doraprojects.yaml", "dora-operator.io_incidents.yaml"], files);
         Assert.Equal(3, stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => l.StartsWith("wrote ", StringComparison.Ordinal)));
-        foreach (var f in files) Assert.Equal(File.ReadAllText(Path.Combine(RepoCrds(), f!)), File.ReadAllText(Path.Combine(_dir, f!)));
+        foreach (var f in files) Assert.Equal(File.ReadAllText(Path.Combine(DoraOperator.Testing.Repo.Path("config", "crds"), f!)), File.ReadAllText(Path.Combine(_dir, f!)));
     }
 
     [Fact]

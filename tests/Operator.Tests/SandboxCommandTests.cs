@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using DoraOperator.Testing;
 
@@ -8,9 +7,6 @@ namespace DoraOperator.Operator.Tests;
 /// <summary><c>sandbox</c> as a user runs it: one process, then kubectl only.</summary>
 public sealed class SandboxCommandTests
 {
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int sig);
-
     [Fact]
     public async Task Sandbox_RunsTheOperatorAgainstAnInMemoryCluster_ThatKubectlCanUse()
     {
@@ -34,7 +30,7 @@ public sealed class SandboxCommandTests
             await Eventually.True(() => { lock (output) return output.Any(l => l.Contains("Ctrl+C stops everything.", StringComparison.Ordinal)); }, "the sandbox to start", TimeSpan.FromSeconds(60));
             using var kubectl = new Kubectl(kubeconfig, "default");
             Assert.Contains("doraprojects", await kubectl.OkAsync("api-resources --api-group dora-operator.io"));
-            var sample = File.ReadAllText(Path.Combine(RepoRoot(), "config", "samples", "doraproject.yaml"));
+            var sample = File.ReadAllText(Repo.Path("config", "samples", "doraproject.yaml"));
             await kubectl.OkAsync("apply -f -", sample);
             await kubectl.OkAsync("create deployment checkout --image=nginx:1.27");
             await kubectl.OkAsync("label deployment checkout app.kubernetes.io/part-of=checkout");
@@ -48,7 +44,7 @@ public sealed class SandboxCommandTests
             Assert.Equal("nginx:1.28", (string?)record["spec"]!["image"]);
             Assert.Equal(2, (long)record["spec"]!["revision"]!);
 
-            Assert.Equal(0, kill(process.Id, 15));
+            Assert.True(Posix.Signal(process.Id, Posix.SigTerm));
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
             Assert.Equal(0, process.ExitCode);
             await reading;
@@ -60,12 +56,4 @@ public sealed class SandboxCommandTests
         }
     }
 
-    private static string RepoRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-        {
-            if (File.Exists(Path.Combine(d.FullName, "DoraOperator.sln"))) return d.FullName;
-        }
-        throw new InvalidOperationException("repository root not found");
-    }
 }

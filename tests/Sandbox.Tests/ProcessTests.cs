@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using DoraOperator.Testing;
 
 namespace DoraOperator.Sandbox.Tests;
@@ -7,9 +6,6 @@ namespace DoraOperator.Sandbox.Tests;
 /// <summary>The Sandbox as a newcomer runs it: a process that prints its address, writes a kubeconfig, and stops on Ctrl+C.</summary>
 public sealed class ProcessTests
 {
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int sig);
-
     [Theory]
     [InlineData(2)]
     [InlineData(15)]
@@ -40,7 +36,7 @@ public sealed class ProcessTests
             Assert.Contains("successfully rolled out", await kubectl.OkAsync("rollout status deployment/hello --timeout=30s"));
 
             var stopping = Stopwatch.StartNew();
-            Assert.Equal(0, kill(process.Id, signal));
+            Assert.True(Posix.Signal(process.Id, signal));
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
             Assert.Equal(0, process.ExitCode);
             Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(5), $"stopping took {stopping.Elapsed}");

@@ -78,7 +78,7 @@ internal static class SandboxCommand
 
                     Ctrl+C stops everything.
                     """);
-                await Signals.WaitForStopAsync();
+                await DoraOperator.Sandbox.ProcessSignals.WaitForStopAsync();
                 Console.WriteLine("stopping");
             }
             return 0;

@@ -14,20 +14,11 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
     private Kubectl _kubectl = null!;
     private OperatorHost _operator = null!;
 
-    private static string Repo(params string[] parts)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "DoraOperator.sln"))) return Path.Combine([dir.FullName, .. parts]);
-        }
-        throw new InvalidOperationException("repository root not found");
-    }
-
     public async Task InitializeAsync()
     {
         _server = await SandboxApiServer.StartAsync(new SandboxOptions { KubeconfigPath = _kubeconfig });
         _kubectl = new Kubectl(_kubeconfig, "shop");
-        await _kubectl.OkAsync($"apply -f {Repo("config", "crds")}");
+        await _kubectl.OkAsync($"apply -f {Repo.Path("config", "crds")}");
         await _kubectl.OkAsync("create namespace shop -n default");
         await _kubectl.OkAsync("apply -f -", "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata:\n  name: shop\nspec:\n  selector:\n    matchLabels:\n      team: shop\n");
         _operator = await OperatorHost.StartAsync(new OperatorOptions { Kubeconfig = _kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0 }, NullLoggerFactory.Instance);

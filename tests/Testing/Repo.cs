@@ -1,9 +1,12 @@
-namespace DoraOperator.Entities.Tests;
+namespace DoraOperator.Testing;
 
-internal static class Repo
+/// <summary>Paths in the repository, for tests that read its files (config/crds, config/samples).</summary>
+public static class Repo
 {
-    /// <summary>The repository root (the folder holding DoraOperator.sln).</summary>
+    /// <summary>The repository root: the folder holding DoraOperator.sln.</summary>
     public static string Root { get; } = Find();
+
+    public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
 
     private static string Find()
     {
@@ -13,6 +16,4 @@ internal static class Repo
         }
         throw new InvalidOperationException("DoraOperator.sln not found above " + AppContext.BaseDirectory);
     }
-
-    public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
 }

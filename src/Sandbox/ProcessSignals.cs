@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 
-namespace DoraOperator.Operator.Hosting;
+namespace DoraOperator.Sandbox;
 
-/// <summary>Process shutdown signals.</summary>
-internal static class Signals
+/// <summary>Process shutdown signals, for the programs that host the Sandbox or the operator.</summary>
+public static class ProcessSignals
 {
     /// <summary>Completes on the first SIGINT (Ctrl+C) or SIGTERM, cancelling their default termination so cleanup runs.</summary>
     public static async Task WaitForStopAsync()
