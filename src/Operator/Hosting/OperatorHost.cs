@@ -2,6 +2,8 @@ using DoraOperator.Kube.Config;
 using DoraOperator.Kube.Events;
 using DoraOperator.Kube.Leadership;
 using DoraOperator.Kube.Rest;
+using DoraOperator.Operator.Incidents;
+using DoraOperator.Operator.Projects;
 using DoraOperator.Operator.Rollouts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -32,6 +34,10 @@ internal sealed record OperatorOptions
     /// <summary>Client-side limit on API requests per second (0 turns it off), and its burst.</summary>
     public double KubeApiQps { get; init; } = 100;
     public int KubeApiBurst { get; init; } = 200;
+    /// <summary>How often every project is recomputed so its window slides with no events.</summary>
+    public TimeSpan RecomputeInterval { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>The least time between two status writes of one project (bursts coalesce).</summary>
+    public TimeSpan MinStatusInterval { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>A configuration or connection problem that stops the operator, with what to do about it.</summary>
@@ -55,8 +61,10 @@ internal sealed class OperatorHost : IAsyncDisposable
     }
 
     public IReadOnlyList<RolloutTracker> Trackers { get; private set; } = [];
+    public IReadOnlyList<IncidentController> IncidentControllers { get; private set; } = [];
+    public IReadOnlyList<ProjectAggregator> Aggregators { get; private set; } = [];
     public Uri? HttpUrl { get; private set; }
-    public bool Ready => Trackers.Count > 0 && Trackers.All(t => t.HasSynced);
+    public bool Ready => Trackers.Count > 0 && Trackers.All(t => t.HasSynced) && IncidentControllers.All(c => c.HasSynced);
     public LeaderElector? Elector { get; private set; }
 
     public static async Task<OperatorHost> StartAsync(OperatorOptions options, ILoggerFactory loggers, TimeProvider? time = null, CancellationToken cancellationToken = default)
@@ -90,12 +98,22 @@ internal sealed class OperatorHost : IAsyncDisposable
         host._events = new EventRecorder(host._client, "dora-operator", identity, time, logger);
         IReadOnlyList<string?> namespaces = options.Namespaces.Count == 0 ? [null] : [.. options.Namespaces];
         host.Trackers = namespaces.Select(ns => new RolloutTracker(host._client, host._events, ns, time, logger)).ToList();
+        host.IncidentControllers = host.Trackers.Select((t, i) => new IncidentController(host._client, host._events, t.Projects, t.Records, namespaces[i], time, logger)).ToList();
+        host.Aggregators = host.Trackers.Select((t, i) => new ProjectAggregator(host._client, t.Projects, t.Records, host.IncidentControllers[i].Incidents, t.Deployments, time, logger)
+        {
+            RecomputeInterval = options.RecomputeInterval,
+            MinWriteInterval = options.MinStatusInterval,
+        }).ToList();
         await host.StartWebAsync(options);
 
         var stopping = host._stop.Token;
         foreach (var tracker in host.Trackers) host._running.Add(tracker.StartInformersAsync(stopping));
+        foreach (var incidents in host.IncidentControllers) host._running.Add(incidents.StartInformerAsync(stopping));
         var leaderElect = options.LeaderElect ?? !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"));
-        Task Lead(CancellationToken leading) => Task.WhenAll(host.Trackers.Select(t => t.RunAsync(options.Workers, leading)));
+        Task Lead(CancellationToken leading) => Task.WhenAll(
+            host.Trackers.Select(t => t.RunAsync(options.Workers, leading))
+                .Concat(host.IncidentControllers.Select(c => c.RunAsync(1, leading)))
+                .Concat(host.Aggregators.Select(a => a.RunAsync(1, leading))));
         if (leaderElect)
         {
             host.Elector = new LeaderElector(host._client, new LeaderElectionOptions
@@ -125,6 +143,7 @@ internal sealed class OperatorHost : IAsyncDisposable
         _web = builder.Build();
         _web.MapGet("/healthz", () => Results.Text("ok"));
         _web.MapGet("/readyz", () => Ready ? Results.Text("ok") : Results.Text("caches not synced yet", statusCode: 503));
+        ProjectApi.Map(_web, () => Aggregators);
         await _web.StartAsync();
         HttpUrl = new Uri(_web.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
     }
@@ -149,6 +168,8 @@ internal sealed class OperatorHost : IAsyncDisposable
         catch (Exception e) when (e is OperationCanceledException or TimeoutException)
         {
         }
+        foreach (var a in Aggregators) a.Stop();
+        foreach (var c in IncidentControllers) await c.DisposeAsync();
         foreach (var t in Trackers) await t.DisposeAsync();
         if (_events is not null) await _events.DisposeAsync();
         if (_web is not null)

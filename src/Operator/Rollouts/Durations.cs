@@ -9,7 +9,7 @@ internal static class Durations
     {
         value = default;
         if (string.IsNullOrEmpty(text) || text.Length < 2) return false;
-        if (!long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1) return false;
+        if (!long.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1 || n > 1_000_000) return false;
         value = text[^1] switch
         {
             'm' => TimeSpan.FromMinutes(n),

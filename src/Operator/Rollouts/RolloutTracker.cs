@@ -55,6 +55,7 @@ internal sealed class RolloutTracker : IAsyncDisposable
             Indexers = new Dictionary<string, Func<DeploymentRecord, IEnumerable<string>>>
             {
                 [WorkloadIndex] = r => [$"{r.Metadata.Namespace}/{r.Spec.Workload.Name}"],
+                [Incidents.DoraIndexes.Project] = r => [Incidents.DoraIndexes.ProjectKey(r.Metadata.Namespace, r.Spec.Project)],
             },
         }, time, logger);
 

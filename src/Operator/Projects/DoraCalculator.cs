@@ -1,0 +1,236 @@
+using DoraOperator.Entities.Dora;
+using DoraOperator.Operator.Rollouts;
+
+namespace DoraOperator.Operator.Projects;
+
+/// <summary>What the calculation reads: one project's records and incidents, and how to count them.</summary>
+internal sealed record DoraInput(
+    IReadOnlyList<DeploymentRecord> Records,
+    IReadOnlyList<Incident> Incidents,
+    string Environment,
+    DateTimeOffset WindowStart,
+    DateTimeOffset WindowEnd,
+    Benchmark Benchmark,
+    bool LeadTimeFromFirstCommit = false);
+
+/// <summary>A change that failed, why, and when it was restored (null while it is not).</summary>
+internal sealed record FailedChange(string Record, string Reason, DateTimeOffset FailedAt, DateTimeOffset? RestoredAt)
+{
+    public double? RecoverySeconds => RestoredAt is { } r ? (r - FailedAt).TotalSeconds : null;
+}
+
+/// <summary>The DORA numbers of one project over one window, with the samples behind them.</summary>
+internal sealed class DoraReport
+{
+    public required DateTimeOffset WindowStart { get; init; }
+    public required DateTimeOffset WindowEnd { get; init; }
+    public required string Benchmark { get; init; }
+    public required FrequencyMetric DeploymentFrequency { get; init; }
+    public required DurationMetric LeadTime { get; init; }
+    public required RatioMetric ChangeFailureRate { get; init; }
+    public required DurationMetric RecoveryTime { get; init; }
+    public required RatioMetric ReworkRate { get; init; }
+    public required DurationMetric DeploymentDuration { get; init; }
+    public required DurationMetric TimeToDetect { get; init; }
+    public required string Tier { get; init; }
+
+    /// <summary>Distance to the nearest cluster profile (see <see cref="Projects.Benchmark.Overall"/>).</summary>
+    public double? TierDistance { get; init; }
+
+    public LastDeployment? LastDeployment { get; init; }
+    public required int OpenIncidents { get; init; }
+    public required IReadOnlyList<FailedChange> FailedChanges { get; init; }
+}
+
+/// <summary>
+/// The DORA calculations as one pure function (docs/dora.md explains every rule):
+/// <list type="bullet">
+/// <item>A change is in the window when its time (deployedAt, or failedAt for a rollout that never
+/// completed) is within [start, end]. Deployments are Succeeded and RolledBack records that reached
+/// production; changes are deployments plus Failed rollouts. Restart, Superseded and Progressing
+/// records count nowhere; neither do records of another environment.</item>
+/// <item>Deployment frequency: deployments / window days. Lead time: per deployment with a lead-time
+/// sample (none for config-only changes or invalid commit times), deployedAt minus its commit time.</item>
+/// <item>Change failure rate: failed changes / changes, a change failing once however many reasons it
+/// has: its rollout Failed, it was RolledBack, or a valid incident links to it.</item>
+/// <item>Recovery time per failed change: with incidents, from the earliest incident start to the
+/// last restore (once all are restored); a Failed rollout, from failedAt to the workload's next
+/// successful deployment; a RolledBack one, from when it went live (deployedAt, else failedAt) to
+/// the rollback's deployedAt.</item>
+/// </list>
+/// </summary>
+internal static class DoraCalculator
+{
+    private static readonly string[] ReworkTypes = ["fix", "hotfix"];
+
+    public static DoraReport Compute(DoraInput input)
+    {
+        var benchmark = input.Benchmark;
+        var records = input.Records.Where(r => (r.Spec.Environment ?? "production") == input.Environment).ToList();
+        var byName = records.ToDictionary(r => r.Metadata.Name!, StringComparer.Ordinal);
+        var incidents = input.Incidents.Where(IsValid).ToList();
+        var incidentsByRecord = incidents
+            .Select(i => (Incident: i, Record: LinkedRecord(i)))
+            .Where(x => x.Record is not null && byName.ContainsKey(x.Record))
+            .ToLookup(x => x.Record!, x => x.Incident, StringComparer.Ordinal);
+
+        var changes = records.Where(r => ChangeTime(r) is { } t && t >= input.WindowStart && t <= input.WindowEnd).ToList();
+        var deployed = changes.Where(IsDeployment).ToList();
+        var days = Math.Max((input.WindowEnd - input.WindowStart).TotalDays, 1.0 / 1440);
+
+        var frequency = new FrequencyMetric { Count = deployed.Count, Tier = Benchmark.Unknown };
+        if (deployed.Count > 0)
+        {
+            var perDay = deployed.Count / days;
+            frequency.PerDay = Round(perDay);
+            frequency.PerWeek = Round(perDay * 7);
+            frequency.Bucket = Benchmark.Bucket(DoraMetric.DeploymentFrequency, perDay);
+            frequency.Tier = benchmark.Tier(DoraMetric.DeploymentFrequency, perDay);
+        }
+
+        var leadTime = Durations(deployed.Select(r => LeadTime(r, input.LeadTimeFromFirstCommit)), benchmark, DoraMetric.LeadTime);
+        var duration = Durations(deployed.Select(r => r.Status?.DurationSeconds), null, null);
+
+        var failed = new List<FailedChange>();
+        foreach (var r in changes)
+        {
+            var linked = incidentsByRecord[r.Metadata.Name!].ToList();
+            if (linked.Count == 0 && r.Status?.Phase is not ("Failed" or "RolledBack")) continue;
+            failed.Add(Failure(r, linked, records, byName));
+        }
+        var cfr = Ratio(failed.Count, changes.Count, benchmark, DoraMetric.ChangeFailureRate);
+        var recovery = Durations(failed.Select(f => f.RecoverySeconds), benchmark, DoraMetric.RecoveryTime);
+        var rework = Ratio(deployed.Count(r => ReworkTypes.Contains(r.Spec.ChangeType, StringComparer.OrdinalIgnoreCase)), deployed.Count, null, null);
+
+        var detect = Durations(incidents
+            .Where(i => StartedAt(i) is { } s && s >= input.WindowStart && s <= input.WindowEnd)
+            .Select(i => LinkedRecord(i) is { } name && byName.TryGetValue(name, out var r) && r.Status?.DeployedAt is { } at && StartedAt(i) is { } s
+                ? (s - at).TotalSeconds
+                : (double?)null)
+            .Where(v => v >= 0), null, null);
+
+        var (tier, distance) = benchmark.Overall(
+            deployed.Count > 0 ? deployed.Count / days : null,
+            leadTime.MedianSeconds,
+            changes.Count > 0 ? (double)failed.Count / changes.Count : null,
+            recovery.MedianSeconds);
+
+        var last = records
+            .Where(r => r.Status is { Phase: "Succeeded", DeployedAt: not null })
+            .MaxBy(r => r.Status!.DeployedAt);
+        return new DoraReport
+        {
+            WindowStart = input.WindowStart,
+            WindowEnd = input.WindowEnd,
+            Benchmark = benchmark.Name,
+            DeploymentFrequency = frequency,
+            LeadTime = leadTime,
+            ChangeFailureRate = cfr,
+            RecoveryTime = recovery,
+            ReworkRate = rework,
+            DeploymentDuration = duration,
+            TimeToDetect = detect,
+            Tier = tier,
+            TierDistance = distance,
+            LastDeployment = last is null ? null : new LastDeployment { Record = last.Metadata.Name, DeployedAt = last.Status!.DeployedAt, CommitSha = last.Spec.CommitSha },
+            OpenIncidents = input.Incidents.Count(i => IsValid(i) && RestoredAt(i) is null),
+            FailedChanges = failed,
+        };
+    }
+
+    /// <summary>When a change counts: deployedAt for one that reached production, failedAt for one that did not; null for phases that count nowhere.</summary>
+    public static DateTimeOffset? ChangeTime(DeploymentRecord r) => r.Status switch
+    {
+        { Phase: "Succeeded" or "RolledBack", DeployedAt: { } at } => at,
+        { Phase: "Failed" or "RolledBack", FailedAt: { } at } => at,
+        _ => null,
+    };
+
+    public static bool IsDeployment(DeploymentRecord r) => r.Status is { Phase: "Succeeded" or "RolledBack", DeployedAt: not null };
+
+    /// <summary>The lead-time sample of a deployment: none when the tracker recorded none (config-only, invalid or missing commit time).</summary>
+    public static double? LeadTime(DeploymentRecord r, bool fromFirstCommit)
+    {
+        if (r.Status is not { LeadTimeSeconds: { } recorded, DeployedAt: { } deployedAt }) return null;
+        var commit = fromFirstCommit ? r.Spec.FirstCommitTime ?? r.Spec.CommitTime : r.Spec.CommitTime;
+        if (commit is null) return recorded;
+        var seconds = (deployedAt - commit.Value).TotalSeconds;
+        return seconds >= 0 ? seconds : null;
+    }
+
+    public static bool IsValid(Incident i) => i.Status?.Conditions?.Any(c => c.Type == "Invalid" && c.Status == "True") != true;
+
+    public static DateTimeOffset? StartedAt(Incident i) => i.Spec.StartedAt ?? i.Metadata.CreationTimestamp;
+
+    public static DateTimeOffset? RestoredAt(Incident i) => i.Spec.RestoredAt ?? i.Spec.ResolvedAt;
+
+    public static string? LinkedRecord(Incident i) => i.Status?.LinkedDeployment ?? (string.IsNullOrEmpty(i.Spec.DeploymentRef) ? null : i.Spec.DeploymentRef);
+
+    private static FailedChange Failure(DeploymentRecord r, List<Incident> linked, List<DeploymentRecord> records, Dictionary<string, DeploymentRecord> byName)
+    {
+        var name = r.Metadata.Name!;
+        if (linked.Count > 0)
+        {
+            var start = linked.Select(StartedAt).Where(t => t is not null).Min() ?? ChangeTime(r)!.Value;
+            var restores = linked.Select(RestoredAt).ToList();
+            var restored = restores.All(t => t is not null) ? restores.Max() : null;
+            var incidentReason = linked.Count == 1 ? $"incident {linked[0].Metadata.Name}" : $"{linked.Count} incidents";
+            return new FailedChange(name, r.Status?.Phase is "Failed" or "RolledBack" ? $"{r.Status.Phase}, {incidentReason}" : incidentReason, start, restored);
+        }
+        if (r.Status!.Phase == "RolledBack")
+        {
+            var start = r.Status.DeployedAt ?? r.Status.FailedAt!.Value;
+            var rollback = r.Status.RolledBackBy is { } by && byName.TryGetValue(by, out var rb) ? rb.Status?.DeployedAt : null;
+            return new FailedChange(name, "RolledBack", start, rollback ?? NextDeployment(r, start, records));
+        }
+        var failedAt = r.Status.FailedAt!.Value;
+        return new FailedChange(name, "Failed", failedAt, NextDeployment(r, failedAt, records));
+    }
+
+    /// <summary>The deployedAt of the workload's first successful deployment after <paramref name="after"/>.</summary>
+    private static DateTimeOffset? NextDeployment(DeploymentRecord failed, DateTimeOffset after, List<DeploymentRecord> records) =>
+        records
+            .Where(x => x.Spec.Workload.Name == failed.Spec.Workload.Name && x.Status is { Phase: "Succeeded", DeployedAt: { } at } && at > after)
+            .Select(x => x.Status!.DeployedAt)
+            .Min();
+
+    private static DurationMetric Durations(IEnumerable<double?> samples, Benchmark? benchmark, DoraMetric? metric)
+    {
+        var values = samples.OfType<double>().ToList();
+        var (median, p90, mean) = Statistics.Summarize(values);
+        var result = new DurationMetric { Samples = values.Count, MedianSeconds = Round(median), P90Seconds = Round(p90), MeanSeconds = Round(mean) };
+        if (benchmark is not null && metric is { } m)
+        {
+            result.Tier = median is { } v ? benchmark.Tier(m, v) : Benchmark.Unknown;
+            result.Bucket = median is { } b ? Benchmark.Bucket(m, b) : null;
+        }
+        return result;
+    }
+
+    private static RatioMetric Ratio(int count, int total, Benchmark? benchmark, DoraMetric? metric)
+    {
+        var result = new RatioMetric { Count = count, Total = total };
+        if (total > 0) result.Ratio = Round((double)count / total, 4);
+        if (benchmark is not null && metric is { } m)
+        {
+            result.Tier = total > 0 ? benchmark.Tier(m, (double)count / total) : Benchmark.Unknown;
+            result.Bucket = total > 0 ? Benchmark.Bucket(m, (double)count / total) : null;
+        }
+        return result;
+    }
+
+    private static double? Round(double? v, int digits = 3) => v is { } x ? Math.Round(x, digits) : null;
+
+    /// <summary>The benchmark a project asks for; custom thresholds come from its spec.</summary>
+    public static Benchmark BenchmarkFor(DoraProjectSpec spec)
+    {
+        if (spec.Benchmark == "dora-2024") return Benchmark.Dora2024;
+        if (spec.Benchmark != "custom" || spec.Thresholds is not { } t) return Benchmark.Dora2023;
+        static double[]? Rates(RateBands? b) => b is null ? null : [b.Elite, b.High, b.Medium];
+        static double[]? Seconds(DurationBands? b) =>
+            b is not null && Rollouts.Durations.TryParse(b.Elite, out var e) && Rollouts.Durations.TryParse(b.High, out var h) && Rollouts.Durations.TryParse(b.Medium, out var m)
+                ? [e.TotalSeconds, h.TotalSeconds, m.TotalSeconds]
+                : null;
+        return Benchmark.Custom(Rates(t.DeploymentFrequency), Seconds(t.LeadTime), Rates(t.ChangeFailureRate), Seconds(t.RecoveryTime));
+    }
+}

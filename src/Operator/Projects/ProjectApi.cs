@@ -1,0 +1,118 @@
+using System.Text.Json.Serialization;
+using DoraOperator.Entities.Dora;
+using DoraOperator.Operator.Rollouts;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace DoraOperator.Operator.Projects;
+
+/// <summary>One project's numbers as the JSON API shows them: the status's values plus the failed changes behind the failure rate.</summary>
+internal sealed record ProjectMetrics(
+    string Namespace,
+    string Name,
+    string? Team,
+    string Environment,
+    string Window,
+    DateTimeOffset WindowStart,
+    DateTimeOffset WindowEnd,
+    string Benchmark,
+    string Tier,
+    double? TierDistance,
+    FrequencyMetric DeploymentFrequency,
+    DurationMetric LeadTime,
+    RatioMetric ChangeFailureRate,
+    DurationMetric RecoveryTime,
+    RatioMetric ReworkRate,
+    DurationMetric DeploymentDuration,
+    DurationMetric TimeToDetect,
+    int OpenIncidents,
+    LastDeployment? LastDeployment,
+    IReadOnlyList<FailedChange> FailedChanges);
+
+internal sealed record ProjectList(IReadOnlyList<ProjectMetrics> Items);
+
+/// <summary>RFC 9457 problem details.</summary>
+internal sealed record Problem(string Type, string Title, int Status, string Detail, string? Instance = null);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ProjectList))]
+[JsonSerializable(typeof(ProjectMetrics))]
+[JsonSerializable(typeof(Problem))]
+internal sealed partial class ApiJsonContext : JsonSerializerContext;
+
+/// <summary>
+/// <c>GET /api/v1/projects</c> and <c>GET /api/v1/namespaces/{ns}/projects/{name}/metrics</c>, both
+/// taking <c>?window=7d</c> to compute over another window on the fly. Read from the caches, so
+/// every replica answers, leader or not. Errors are <c>application/problem+json</c>.
+/// </summary>
+internal static class ProjectApi
+{
+    public static void Map(IEndpointRouteBuilder routes, Func<IReadOnlyList<ProjectAggregator>> aggregators)
+    {
+        routes.MapGet("/api/v1/projects", (HttpContext context) =>
+        {
+            if (!TryWindow(context, out var window, out var problem)) return problem!;
+            var items = aggregators()
+                .SelectMany(a => a.Projects.List().Select(p => View(p, a.Report(p, window), window)))
+                .OrderBy(p => p.Namespace, StringComparer.Ordinal)
+                .ThenBy(p => p.Name, StringComparer.Ordinal)
+                .ToList();
+            return Results.Json(new ProjectList(items), ApiJsonContext.Default.ProjectList);
+        });
+        routes.MapGet("/api/v1/namespaces/{ns}/projects/{name}/metrics", (HttpContext context, string ns, string name) =>
+        {
+            if (!TryWindow(context, out var window, out var problem)) return problem!;
+            foreach (var a in aggregators())
+            {
+                if (a.Projects.Get(ns, name) is { } project) return Results.Json(View(project, a.Report(project, window), window), ApiJsonContext.Default.ProjectMetrics);
+            }
+            return ProblemResult(404, "DoraProject not found", $"there is no DoraProject \"{name}\" in namespace \"{ns}\" (or the operator does not watch that namespace)", context.Request.Path);
+        });
+        routes.MapFallback("/api/{**rest}", (HttpContext context) =>
+            ProblemResult(404, "No such API path", "the API serves GET /api/v1/projects and GET /api/v1/namespaces/{namespace}/projects/{name}/metrics", context.Request.Path));
+    }
+
+    private static bool TryWindow(HttpContext context, out TimeSpan? window, out IResult? problem)
+    {
+        window = null;
+        problem = null;
+        var text = context.Request.Query["window"].ToString();
+        if (string.IsNullOrEmpty(text)) return true;
+        if (Durations.TryParse(text, out var w))
+        {
+            window = w;
+            return true;
+        }
+        problem = ProblemResult(400, "Invalid window", $"window \"{text}\" is not a duration: write a whole number and a unit m, h, d or w, e.g. 7d, 12h, 2w", context.Request.Path + context.Request.QueryString);
+        return false;
+    }
+
+    private static IResult ProblemResult(int status, string title, string detail, string? instance) =>
+        Results.Json(new Problem($"https://dora-operator.io/problems/{status}", title, status, detail, instance), ApiJsonContext.Default.Problem, "application/problem+json", status);
+
+    private static ProjectMetrics View(DoraProject p, DoraReport r, TimeSpan? window) => new(
+        p.Metadata.Namespace!,
+        p.Metadata.Name!,
+        p.Spec.Team,
+        p.Spec.Environment ?? "production",
+        window is { } w ? Format(w) : p.Spec.Window ?? "30d",
+        r.WindowStart,
+        r.WindowEnd,
+        r.Benchmark,
+        r.Tier,
+        r.TierDistance,
+        r.DeploymentFrequency,
+        r.LeadTime,
+        r.ChangeFailureRate,
+        r.RecoveryTime,
+        r.ReworkRate,
+        r.DeploymentDuration,
+        r.TimeToDetect,
+        r.OpenIncidents,
+        r.LastDeployment,
+        r.FailedChanges);
+
+    private static string Format(TimeSpan w) =>
+        w.TotalDays >= 1 && w.TotalDays == Math.Floor(w.TotalDays) ? $"{w.TotalDays}d" : w.TotalHours == Math.Floor(w.TotalHours) ? $"{w.TotalHours}h" : $"{w.TotalMinutes}m";
+}
