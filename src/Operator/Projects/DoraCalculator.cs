@@ -148,10 +148,13 @@ internal static class DoraCalculator
 
     public static bool IsDeployment(DeploymentRecord r) => r.Status is { Phase: "Succeeded" or "RolledBack", DeployedAt: not null };
 
-    /// <summary>The lead-time sample of a deployment: none when the tracker recorded none (config-only, invalid or missing commit time).</summary>
+    /// <summary>
+    /// The lead-time sample of a deployment: none when the tracker recorded none (config-only, invalid
+    /// or missing commit time), and none for a rollback, which redeploys old code and ships no new commit.
+    /// </summary>
     public static double? LeadTime(DeploymentRecord r, bool fromFirstCommit)
     {
-        if (r.Status is not { LeadTimeSeconds: { } recorded, DeployedAt: { } deployedAt }) return null;
+        if (r.Status is not { LeadTimeSeconds: { } recorded, DeployedAt: { } deployedAt } || r.Status.RollbackOf is not null) return null;
         var commit = fromFirstCommit ? r.Spec.FirstCommitTime ?? r.Spec.CommitTime : r.Spec.CommitTime;
         if (commit is null) return recorded;
         var seconds = (deployedAt - commit.Value).TotalSeconds;
