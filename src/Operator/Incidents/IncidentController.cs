@@ -45,7 +45,10 @@ internal sealed class IncidentController : IAsyncDisposable
         Incidents.AddHandler(new InformerHandler<Incident>(i => Enqueue(i.Metadata), (_, i) => Enqueue(i.Metadata), i => Enqueue(i.Metadata)));
         // A record reaching production or a project changing its attribution can change links.
         records.AddHandler(new InformerHandler<DeploymentRecord>(EnqueueProjectOf, (_, r) => EnqueueProjectOf(r), EnqueueProjectOf));
-        projects.AddHandler(new InformerHandler<DoraProject>(EnqueueProject, (_, p) => EnqueueProject(p), EnqueueProject));
+        projects.AddHandler(new InformerHandler<DoraProject>(EnqueueProject, (old, p) =>
+        {
+            if (old.Metadata.Generation != p.Metadata.Generation) EnqueueProject(p);
+        }, EnqueueProject));
     }
 
     public Informer<Incident> Incidents { get; }

@@ -37,7 +37,11 @@ internal sealed class ProjectAggregator
         Incidents = incidents;
         Deployments = deployments;
         _queue = new WorkQueue<string>(time);
-        projects.AddHandler(new InformerHandler<DoraProject>(p => EnqueueNamespace(p.Metadata.Namespace), (_, p) => EnqueueNamespace(p.Metadata.Namespace), p => EnqueueNamespace(p.Metadata.Namespace)));
+        // Our own status writes come back as updates with the same generation: nothing to recompute.
+        projects.AddHandler(new InformerHandler<DoraProject>(p => EnqueueNamespace(p.Metadata.Namespace), (old, p) =>
+        {
+            if (old.Metadata.Generation != p.Metadata.Generation) EnqueueNamespace(p.Metadata.Namespace);
+        }, p => EnqueueNamespace(p.Metadata.Namespace)));
         records.AddHandler(new InformerHandler<DeploymentRecord>(r => Enqueue(r.Metadata.Namespace, r.Spec.Project), (_, r) => Enqueue(r.Metadata.Namespace, r.Spec.Project), r => Enqueue(r.Metadata.Namespace, r.Spec.Project)));
         incidents.AddHandler(new InformerHandler<Incident>(i => Enqueue(i.Metadata.Namespace, i.Spec.Project), (_, i) => Enqueue(i.Metadata.Namespace, i.Spec.Project), i => Enqueue(i.Metadata.Namespace, i.Spec.Project)));
         deployments.AddHandler(new InformerHandler<Deployment>(d => EnqueueNamespace(d.Metadata.Namespace), (a, b) =>

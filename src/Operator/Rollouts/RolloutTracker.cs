@@ -27,6 +27,12 @@ internal sealed class RolloutTracker : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
+
+    /// <summary>
+    /// Records this tracker created that its cache has not shown yet (client-go's "expectations"):
+    /// a reconcile in that gap must not create them again.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _created = new(StringComparer.Ordinal);
     private WorkQueue<string> _queue;
     private Task? _informers;
 
@@ -61,7 +67,12 @@ internal sealed class RolloutTracker : IAsyncDisposable
 
         Deployments.AddHandler(new InformerHandler<Deployment>(d => Enqueue(d.Metadata), (_, d) => Enqueue(d.Metadata), d => Enqueue(d.Metadata)));
         ReplicaSets.AddHandler(new InformerHandler<ReplicaSet>(EnqueueOwner, (_, rs) => EnqueueOwner(rs), EnqueueOwner));
-        Projects.AddHandler(new InformerHandler<DoraProject>(EnqueueNamespace, (_, p) => EnqueueNamespace(p), EnqueueNamespace));
+        // A project's spec (generation) decides what it selects; its status, written by the aggregator, does not.
+        Projects.AddHandler(new InformerHandler<DoraProject>(EnqueueNamespace, (old, p) =>
+        {
+            if (old.Metadata.Generation != p.Metadata.Generation) EnqueueNamespace(p);
+        }, EnqueueNamespace));
+        Records.AddHandler(new InformerHandler<DeploymentRecord>(r => _created.TryRemove(r.Metadata.Name + "@" + r.Metadata.Namespace, out _)));
     }
 
     public Informer<Deployment> Deployments { get; }
@@ -226,7 +237,13 @@ internal sealed class RolloutTracker : IAsyncDisposable
         {
             if (existing.TryGetValue(desired.Metadata.Name!, out var current))
             {
+                if (!_created.IsEmpty) _created.TryRemove(desired.Metadata.Name + "@" + ns, out _);
                 if (!SameStatus(current, desired)) await WriteStatusAsync(desired, cancellationToken);
+                continue;
+            }
+            if (_created.TryGetValue(desired.Metadata.Name + "@" + ns, out var at) && _time.GetUtcNow() - at < TimeSpan.FromSeconds(30))
+            {
+                // Created moments ago; the informer's event will bring it (and requeue this Deployment).
                 continue;
             }
             await CreateAsync(desired, project, cancellationToken);
@@ -282,6 +299,7 @@ internal sealed class RolloutTracker : IAsyncDisposable
             // Another writer (or our own earlier attempt) got there first: the informer event requeues us.
             return;
         }
+        _created[created.Metadata.Name + "@" + created.Metadata.Namespace] = _time.GetUtcNow();
         created.Status = status;
         await WriteStatusAsync(created, cancellationToken);
         _logger.LogInformation("recorded {Namespace}/{Record}: {Phase}", created.Metadata.Namespace, created.Metadata.Name, status?.Phase);
