@@ -9,7 +9,7 @@ namespace DoraOperator.Entities.Dora;
 /// revision. Its status is the storage of the DORA metrics: when it started, when it was deployed or
 /// failed, its lead time and what happened to it.
 /// </summary>
-[CustomResource("deploymentrecord", ShortNames = ["dr"], Categories = ["dora"])]
+[CustomResource("deploymentrecord", ShortNames = ["dr"], Categories = ["dora-operator"])]
 [PrinterColumn(1, "Project", "string", ".spec.project")]
 [PrinterColumn(2, "Workload", "string", ".spec.workload.name")]
 [PrinterColumn(3, "Revision", "integer", ".spec.revision")]

@@ -9,7 +9,7 @@ namespace DoraOperator.Entities.Dora;
 /// namespace, the environment they deliver to, and the window and benchmark its four keys are
 /// computed over. The operator writes the numbers, their DORA buckets and tiers to its status.
 /// </summary>
-[CustomResource("doraproject", ShortNames = ["dora", "dp"], Categories = ["dora"])]
+[CustomResource("doraproject", ShortNames = ["dora", "dp"], Categories = ["dora-operator"])]
 [PrinterColumn(1, "Deploys/Day", "string", ".status.display.deploysPerDay", Description = "Successful deployments per day over the window")]
 [PrinterColumn(2, "Lead Time", "string", ".status.display.leadTime", Description = "Median change lead time")]
 [PrinterColumn(3, "CFR", "string", ".status.display.changeFailureRate", Description = "Change failure rate")]

@@ -8,7 +8,7 @@ namespace DoraOperator.Entities.Dora;
 /// Incident is a degradation of service in production, opened by people (kubectl apply), by
 /// Alertmanager or by the HTTP API. It gives recovery time, and fails the deployment it links to.
 /// </summary>
-[CustomResource("incident", ShortNames = ["inc"], Categories = ["dora"])]
+[CustomResource("incident", ShortNames = ["inc"], Categories = ["dora-operator"])]
 [PrinterColumn(1, "Project", "string", ".spec.project")]
 [PrinterColumn(2, "Severity", "string", ".spec.severity")]
 [PrinterColumn(3, "Phase", "string", ".status.phase")]

@@ -1,0 +1,254 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using DoraOperator.Operator.Hosting;
+using DoraOperator.Sandbox;
+using DoraOperator.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DoraOperator.Operator.Tests.Projects;
+
+/// <summary>Incidents and project numbers end to end: the operator in-process against the Sandbox, driven with kubectl.</summary>
+public sealed class ProjectsAndIncidentsTests : IAsyncLifetime
+{
+    private readonly string _kubeconfig = Path.GetTempFileName();
+    private readonly HttpClient _http = new();
+    private SandboxApiServer _server = null!;
+    private Kubectl _kubectl = null!;
+    private OperatorHost _operator = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await SandboxApiServer.StartAsync(new SandboxOptions { KubeconfigPath = _kubeconfig });
+        _kubectl = new Kubectl(_kubeconfig, "shop");
+        await _kubectl.OkAsync($"apply -f {Repo.Path("config", "crds")}");
+        await _kubectl.OkAsync("create namespace shop -n default");
+        _operator = await OperatorHost.StartAsync(new OperatorOptions
+        {
+            Kubeconfig = _kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0,
+            MinStatusInterval = TimeSpan.FromMilliseconds(300),
+        }, NullLoggerFactory.Instance);
+        await Eventually.True(() => _operator.Ready, "the operator's caches to sync");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _operator.DisposeAsync();
+        _kubectl.Dispose();
+        _http.Dispose();
+        await _server.DisposeAsync();
+        File.Delete(_kubeconfig);
+    }
+
+    private Task ApplyProjectAsync(string attribution = "explicit") => _kubectl.OkAsync("apply -f -", $$"""
+        apiVersion: dora-operator.io/v1alpha1
+        kind: DoraProject
+        metadata: {name: shop}
+        spec:
+          team: checkout
+          selector:
+            matchLabels: {team: shop}
+          incidentAttribution:
+            mode: {{attribution}}
+        """);
+
+    /// <summary>Deployment "web" selected by the project, released once with a commit made an hour before now.</summary>
+    private async Task<DateTimeOffset> ReleaseWebAsync()
+    {
+        var commit = DateTimeOffset.UtcNow.AddHours(-1);
+        await _kubectl.OkAsync("apply -f -", $$"""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: web
+              labels: {team: shop}
+            spec:
+              selector:
+                matchLabels: {app: web}
+              template:
+                metadata:
+                  labels: {app: web}
+                  annotations:
+                    dora-operator.io/commit-sha: abc123
+                    dora-operator.io/commit-time: "{{commit.ToUnixTimeSeconds()}}"
+                spec:
+                  containers: [{name: web, image: "web:1"}]
+            """);
+        await Get("dr", "web-1", r => (string?)r["status"]?["phase"] == "Succeeded", "web-1 to succeed");
+        return commit;
+    }
+
+    private async Task<JsonObject> Get(string kind, string name, Func<JsonObject, bool> ready, string what) =>
+        await Eventually.Until(async () =>
+        {
+            var r = await _kubectl.RunAsync($"get {kind} {name} -o json");
+            return r.ExitCode == 0 ? JsonNode.Parse(r.Stdout)!.AsObject() : new JsonObject();
+        }, ready, what);
+
+    private static JsonNode? Status(JsonObject o, string path)
+    {
+        JsonNode? node = o["status"];
+        foreach (var part in path.Split('.')) node = node?[part];
+        return node;
+    }
+
+    private int ProjectStatusWrites() => _server.Audit.Where(a => a.Key.Resource == "doraprojects" && a.Key.Subresource == "status" && a.Key.Verb == "update").Sum(a => a.Value);
+
+    [Fact]
+    public async Task IncidentAppliedWithKubectl_FailsItsDeployment_AndRestoringItGivesRecoveryTime()
+    {
+        await ApplyProjectAsync();
+        await ReleaseWebAsync();
+        var project = await Get("dora", "shop", p => (int?)Status(p, "deploymentFrequency.count") == 1, "the project to count web-1");
+        Assert.Equal(0, (int?)Status(project, "changeFailureRate.count"));
+        Assert.Equal("True", (string?)Status(project, "conditions")![0]!["status"]);
+        Assert.NotNull(Status(project, "leadTime.medianSeconds"));
+
+        var now = DateTimeOffset.UtcNow;
+        var started = now.AddMinutes(-30).ToString("yyyy-MM-ddTHH:mm:ssZ");
+        await _kubectl.OkAsync("apply -f -", $"""
+            apiVersion: dora-operator.io/v1alpha1
+            kind: Incident
+            metadata: {"{"}name: checkout-down{"}"}
+            spec:
+              project: shop
+              severity: high
+              startedAt: "{started}"
+              deploymentRef: web-1
+            """);
+        var incident = await Get("inc", "checkout-down", i => (string?)Status(i, "phase") == "Open", "the incident to open");
+        Assert.Equal("web-1", (string?)Status(incident, "linkedDeployment"));
+        var record = await Get("dr", "web-1", r => Status(r, "incidents")?.AsArray().Count == 1, "web-1 to list the incident");
+        Assert.Equal("checkout-down", (string?)Status(record, "incidents")![0]);
+        project = await Get("dora", "shop", p => (int?)Status(p, "changeFailureRate.count") == 1, "the failure rate to count web-1");
+        Assert.Equal(1, (int?)Status(project, "openIncidents"));
+        Assert.Equal("100% (1/1)", (string?)Status(project, "display.changeFailureRate"));
+        Assert.Equal("-", (string?)Status(project, "display.recoveryTime"));
+        var columns = await _kubectl.OkAsync("get dora shop");
+        Assert.Matches(@"(?m)^NAME\s+DEPLOYS/DAY\s+LEAD TIME\s+CFR\s+RECOVERY\s+TIER", columns);
+        Assert.Matches(@"(?m)^shop\s+0\.03\s+\S+\s+100% \(1/1\)\s+-\s+\w+", columns);
+
+        var restored = now.AddMinutes(-5).ToString("yyyy-MM-ddTHH:mm:ssZ");
+        await _kubectl.OkAsync("patch inc checkout-down --type merge -p '{\"spec\":{\"restoredAt\":\"" + restored + "\"}}'");
+        incident = await Get("inc", "checkout-down", i => (string?)Status(i, "phase") == "Restored", "the incident to be restored");
+        Assert.Equal(1500, (double?)Status(incident, "timeToRestoreSeconds"));
+        Assert.Equal("25m", (string?)Status(incident, "display.restoredIn"));
+        project = await Get("dora", "shop", p => (int?)Status(p, "recoveryTime.samples") == 1, "recovery time to appear");
+        Assert.Equal(1500, (double?)Status(project, "recoveryTime.medianSeconds"));
+        Assert.Equal("25m", (string?)Status(project, "display.recoveryTime"));
+        Assert.Equal(0, (int?)Status(project, "openIncidents"));
+
+        var events = await Eventually.Until(() => _kubectl.OkAsync("get events.events.k8s.io -o json"),
+            e => e.Contains("\"Restored\"", StringComparison.Ordinal) && e.Contains("\"Opened\"", StringComparison.Ordinal), "Opened and Restored events");
+        Assert.Contains("checkout-down", events);
+        Assert.Contains("Restored", await _kubectl.OkAsync("describe inc checkout-down"));
+    }
+
+    [Fact]
+    public async Task IncidentDefaults_AreFilled_AndRulesTheServerCannotCheck_MakeItInvalid()
+    {
+        await ApplyProjectAsync();
+        await _kubectl.OkAsync("apply -f -", """
+            apiVersion: dora-operator.io/v1alpha1
+            kind: Incident
+            metadata: {name: plain}
+            spec: {project: shop, resolvedAt: "2099-01-01T00:00:00Z"}
+            """);
+        // resolvedAt in the far future with startedAt defaulted to now: valid, restoredAt filled from resolvedAt.
+        var plain = await Get("inc", "plain", i => (string?)i["spec"]?["restoredAt"] is not null && (string?)Status(i, "phase") is not null, "defaults to be filled");
+        Assert.Equal((string?)plain["metadata"]!["creationTimestamp"], (string?)plain["spec"]!["startedAt"]);
+        Assert.Equal("2099-01-01T00:00:00Z", (string?)plain["spec"]!["restoredAt"]);
+        Assert.Equal("Resolved", (string?)Status(plain, "phase"));
+
+        await _kubectl.OkAsync("apply -f -", """
+            apiVersion: dora-operator.io/v1alpha1
+            kind: Incident
+            metadata: {name: backwards}
+            spec: {project: shop, restoredAt: "2020-01-01T00:00:00Z"}
+            """);
+        var invalid = await Get("inc", "backwards", i => Status(i, "conditions")?.AsArray().Any(c => (string?)c!["type"] == "Invalid") == true, "an Invalid condition");
+        var condition = Status(invalid, "conditions")!.AsArray().Single(c => (string?)c!["type"] == "Invalid")!;
+        Assert.Equal("RestoredBeforeStarted", (string?)condition["reason"]);
+        Assert.Contains("creation time", (string?)condition["message"]);
+        Assert.Null(invalid["spec"]!["startedAt"]);
+        Assert.Null(Status(invalid, "phase"));
+    }
+
+    [Fact]
+    public async Task LastDeploymentAttribution_LinksAnIncidentWithoutARef()
+    {
+        await ApplyProjectAsync("lastDeployment");
+        await ReleaseWebAsync();
+        await _kubectl.OkAsync("apply -f -", """
+            apiVersion: dora-operator.io/v1alpha1
+            kind: Incident
+            metadata: {name: slow}
+            spec: {project: shop}
+            """);
+        var incident = await Get("inc", "slow", i => (string?)Status(i, "linkedDeployment") == "web-1", "the incident to be attributed to web-1");
+        Assert.True((double?)Status(incident, "timeToDetectSeconds") >= 0);
+        Assert.Equal("LastDeployment", (string?)Status(incident, "conditions")!.AsArray().Single(c => (string?)c!["type"] == "Linked")!["reason"]);
+
+        await _kubectl.OkAsync("delete inc slow");
+        await Get("dr", "web-1", r => Status(r, "incidents") is null, "web-1 to forget the deleted incident");
+        await Get("dora", "shop", p => (int?)Status(p, "changeFailureRate.count") == 0, "the failure rate to drop back");
+    }
+
+    [Fact]
+    public async Task ProjectStatus_IsNotRewritten_WhenNothingChanged()
+    {
+        await ApplyProjectAsync();
+        await ReleaseWebAsync();
+        await Get("dora", "shop", p => (int?)Status(p, "deploymentFrequency.count") == 1, "the project to count web-1");
+        await Task.Delay(500);
+        var writes = ProjectStatusWrites();
+        foreach (var a in _operator.Aggregators) Assert.Equal(DoraOperator.Kube.Queue.ReconcileResult.Done, await a.ReconcileAsync("shop/shop", CancellationToken.None));
+        foreach (var a in _operator.Aggregators) await a.ReconcileAsync("shop/shop", CancellationToken.None);
+        Assert.Equal(writes, ProjectStatusWrites());
+    }
+
+    [Fact]
+    public async Task NoDeployments_IsNotReady_AndAnInvalidSelectorSaysWhy()
+    {
+        await ApplyProjectAsync();
+        var project = await Get("dora", "shop", p => Status(p, "conditions") is not null, "a Ready condition");
+        var ready = Status(project, "conditions")![0]!;
+        Assert.Equal(("False", "NoDeployments"), ((string?)ready["status"], (string?)ready["reason"]));
+        Assert.Equal("unknown", (string?)Status(project, "tier"));
+        Assert.Null(Status(project, "deploymentFrequency.perDay"));
+
+        await _kubectl.OkAsync("""patch dora shop --type merge -p '{"spec":{"selector":{"matchLabels":null,"matchExpressions":[{"key":"team","operator":"In"}]}}}'""");
+        project = await Get("dora", "shop", p => (string?)Status(p, "conditions")?[0]?["reason"] == "SelectorInvalid", "SelectorInvalid");
+        Assert.Contains("operator In needs at least one value", (string?)Status(project, "conditions")![0]!["message"]);
+    }
+
+    [Fact]
+    public async Task JsonApi_ServesTheNumbers_AnotherWindow_AndProblemDetails()
+    {
+        await ApplyProjectAsync();
+        await ReleaseWebAsync();
+        await Get("dora", "shop", p => (int?)Status(p, "deploymentFrequency.count") == 1, "the project to count web-1");
+        var api = _operator.HttpUrl!;
+
+        var list = JsonNode.Parse(await _http.GetStringAsync(new Uri(api, "/api/v1/projects")))!;
+        var item = list["items"]!.AsArray().Single()!;
+        Assert.Equal("shop", (string?)item["namespace"]);
+        Assert.Equal("checkout", (string?)item["team"]);
+        Assert.Equal("30d", (string?)item["window"]);
+        Assert.Equal(1, (int?)item["deploymentFrequency"]!["count"]);
+        Assert.Equal(1, (int?)item["leadTime"]!["samples"]);
+        Assert.Equal(0, (int?)item["changeFailureRate"]!["total"] - 1);
+
+        var week = JsonNode.Parse(await _http.GetStringAsync(new Uri(api, "/api/v1/namespaces/shop/projects/shop/metrics?window=7d")))!;
+        Assert.Equal("7d", (string?)week["window"]);
+        Assert.Equal(Math.Round(1 / 7.0, 3), (double?)week["deploymentFrequency"]!["perDay"]);
+
+        using var bad = await _http.GetAsync(new Uri(api, "/api/v1/projects?window=7x"));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("7d, 12h, 2w", await bad.Content.ReadAsStringAsync());
+
+        using var missing = await _http.GetAsync(new Uri(api, "/api/v1/namespaces/shop/projects/nope/metrics"));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(404, (int?)JsonNode.Parse(await missing.Content.ReadAsStringAsync())!["status"]);
+    }
+}
