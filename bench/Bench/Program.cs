@@ -15,6 +15,9 @@ const string Help = """
       rollouts  [--deployments N] [--rollouts R]
                 The rollout tracker: initial sync, writes per rollout, completion-to-record
                 latency, memory. Goals: sync < 5 s, <= 2 writes/rollout, p99 < 50 ms.
+      aggregate [--records N] [--projects P] [--per-project R]
+                The DORA calculation: full recompute of one project with N records, and the
+                cost per new record with P projects x R records. Goal: < 1 ms per event.
     """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help")
@@ -40,6 +43,9 @@ switch (args[0])
         return 0;
     case "informer-variant":
         await InformerSync.RunVariantAsync(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+        return 0;
+    case "aggregate":
+        Aggregation.Run(Option("--records", 10_000), Option("--projects", 1_000), Option("--per-project", 100));
         return 0;
     case "informer":
         await InformerSync.RunAsync(Option("--objects", 10_000));

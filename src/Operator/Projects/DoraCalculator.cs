@@ -92,11 +92,13 @@ internal static class DoraCalculator
         var duration = Durations(deployed.Select(r => r.Status?.DurationSeconds), null, null);
 
         var failed = new List<FailedChange>();
+        Dictionary<string, List<DateTimeOffset>>? successes = null;
         foreach (var r in changes)
         {
             var linked = incidentsByRecord[r.Metadata.Name!].ToList();
             if (linked.Count == 0 && r.Status?.Phase is not ("Failed" or "RolledBack")) continue;
-            failed.Add(Failure(r, linked, records, byName));
+            successes ??= SuccessesByWorkload(records);
+            failed.Add(Failure(r, linked, successes, byName));
         }
         var cfr = Ratio(failed.Count, changes.Count, benchmark, DoraMetric.ChangeFailureRate);
         var recovery = Durations(failed.Select(f => f.RecoverySeconds), benchmark, DoraMetric.RecoveryTime);
@@ -169,7 +171,7 @@ internal static class DoraCalculator
 
     public static string? LinkedRecord(Incident i) => i.Status?.LinkedDeployment ?? (string.IsNullOrEmpty(i.Spec.DeploymentRef) ? null : i.Spec.DeploymentRef);
 
-    private static FailedChange Failure(DeploymentRecord r, List<Incident> linked, List<DeploymentRecord> records, Dictionary<string, DeploymentRecord> byName)
+    private static FailedChange Failure(DeploymentRecord r, List<Incident> linked, Dictionary<string, List<DateTimeOffset>> successes, Dictionary<string, DeploymentRecord> byName)
     {
         var name = r.Metadata.Name!;
         if (linked.Count > 0)
@@ -184,18 +186,35 @@ internal static class DoraCalculator
         {
             var start = r.Status.DeployedAt ?? r.Status.FailedAt!.Value;
             var rollback = r.Status.RolledBackBy is { } by && byName.TryGetValue(by, out var rb) ? rb.Status?.DeployedAt : null;
-            return new FailedChange(name, "RolledBack", start, rollback ?? NextDeployment(r, start, records));
+            return new FailedChange(name, "RolledBack", start, rollback ?? NextDeployment(r, start, successes));
         }
         var failedAt = r.Status.FailedAt!.Value;
-        return new FailedChange(name, "Failed", failedAt, NextDeployment(r, failedAt, records));
+        return new FailedChange(name, "Failed", failedAt, NextDeployment(r, failedAt, successes));
+    }
+
+    /// <summary>Each workload's successful deployment times, sorted.</summary>
+    private static Dictionary<string, List<DateTimeOffset>> SuccessesByWorkload(List<DeploymentRecord> records)
+    {
+        var result = new Dictionary<string, List<DateTimeOffset>>(StringComparer.Ordinal);
+        foreach (var r in records)
+        {
+            if (r.Status is not { Phase: "Succeeded", DeployedAt: { } at }) continue;
+            if (!result.TryGetValue(r.Spec.Workload.Name, out var list)) result[r.Spec.Workload.Name] = list = [];
+            list.Add(at);
+        }
+        foreach (var list in result.Values) list.Sort();
+        return result;
     }
 
     /// <summary>The deployedAt of the workload's first successful deployment after <paramref name="after"/>.</summary>
-    private static DateTimeOffset? NextDeployment(DeploymentRecord failed, DateTimeOffset after, List<DeploymentRecord> records) =>
-        records
-            .Where(x => x.Spec.Workload.Name == failed.Spec.Workload.Name && x.Status is { Phase: "Succeeded", DeployedAt: { } at } && at > after)
-            .Select(x => x.Status!.DeployedAt)
-            .Min();
+    private static DateTimeOffset? NextDeployment(DeploymentRecord failed, DateTimeOffset after, Dictionary<string, List<DateTimeOffset>> successes)
+    {
+        if (!successes.TryGetValue(failed.Spec.Workload.Name, out var times)) return null;
+        var i = times.BinarySearch(after);
+        i = i < 0 ? ~i : i + 1;
+        while (i < times.Count && times[i] <= after) i++;
+        return i < times.Count ? times[i] : null;
+    }
 
     private static DurationMetric Durations(IEnumerable<double?> samples, Benchmark? benchmark, DoraMetric? metric)
     {
