@@ -3,6 +3,7 @@ using DoraOperator.Kube.Events;
 using DoraOperator.Kube.Leadership;
 using DoraOperator.Kube.Rest;
 using DoraOperator.Operator.Incidents;
+using DoraOperator.Operator.Metrics;
 using DoraOperator.Operator.Projects;
 using DoraOperator.Operator.Rollouts;
 using Microsoft.AspNetCore.Builder;
@@ -34,6 +35,8 @@ internal sealed record OperatorOptions
     /// <summary>Client-side limit on API requests per second (0 turns it off), and its burst.</summary>
     public double KubeApiQps { get; init; } = 100;
     public int KubeApiBurst { get; init; } = 200;
+    /// <summary>OTLP and resource settings; null reads the OTEL_* environment variables.</summary>
+    public MetricsExportOptions? MetricsExport { get; init; }
     /// <summary>How often every project is recomputed so its window slides with no events.</summary>
     public TimeSpan RecomputeInterval { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>The least time between two status writes of one project (bursts coalesce).</summary>
@@ -66,6 +69,14 @@ internal sealed class OperatorHost : IAsyncDisposable
     public Uri? HttpUrl { get; private set; }
     public bool Ready => Trackers.Count > 0 && Trackers.All(t => t.HasSynced) && IncidentControllers.All(c => c.HasSynced);
     public LeaderElector? Elector { get; private set; }
+    public OperatorMetrics? Metrics { get; private set; }
+    public MetricsPipeline? MetricsPipeline { get; private set; }
+    public IReadOnlyList<DoraLedger> Ledgers { get; private set; } = [];
+
+    /// <summary>True while this replica leads (always, without leader election).</summary>
+    public bool IsLeader => _leaderElect ? Elector?.IsLeader == true : !_stop.IsCancellationRequested;
+
+    private bool _leaderElect;
 
     public static async Task<OperatorHost> StartAsync(OperatorOptions options, ILoggerFactory loggers, TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
@@ -81,7 +92,9 @@ internal sealed class OperatorHost : IAsyncDisposable
             throw new OperatorStartupException(e.Message, e);
         }
         var host = new OperatorHost();
-        host._client = new KubeApiClient(connection, new KubeClientOptions { MaxRetries = 2, Qps = options.KubeApiQps, Burst = options.KubeApiBurst }, time);
+        host.BuildWeb(options);
+        var metrics = host.Metrics = new OperatorMetrics(host._web!.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        host._client = new KubeApiClient(connection, new KubeClientOptions { MaxRetries = 2, Qps = options.KubeApiQps, Burst = options.KubeApiBurst, OnResponse = metrics.ApiResponse }, time);
         try
         {
             var version = await host._client.GetServerVersionAsync(cancellationToken);
@@ -90,6 +103,7 @@ internal sealed class OperatorHost : IAsyncDisposable
         catch (Exception e) when (e is HttpRequestException or KubeApiException or TimeoutException or KubeConfigException)
         {
             host._client.Dispose();
+            await host._web!.DisposeAsync();
             throw new OperatorStartupException(
                 $"cannot reach the Kubernetes API server at {connection.Server} (from {connection.Source}): {e.Message}. " +
                 "Check the cluster and your credentials, or try DoraOperator without a cluster: dotnet run --project src/Sandbox, then run the operator with --kubeconfig sandbox.kubeconfig.", e);
@@ -97,19 +111,29 @@ internal sealed class OperatorHost : IAsyncDisposable
         var identity = $"{Environment.GetEnvironmentVariable("POD_NAME") ?? Environment.MachineName}_{Guid.NewGuid()}";
         host._events = new EventRecorder(host._client, "dora-operator", identity, time, logger);
         IReadOnlyList<string?> namespaces = options.Namespaces.Count == 0 ? [null] : [.. options.Namespaces];
-        host.Trackers = namespaces.Select(ns => new RolloutTracker(host._client, host._events, ns, time, logger)).ToList();
-        host.IncidentControllers = host.Trackers.Select((t, i) => new IncidentController(host._client, host._events, t.Projects, t.Records, namespaces[i], time, logger)).ToList();
+        host.Trackers = namespaces.Select(ns => new RolloutTracker(host._client, host._events, ns, time, logger) { Metrics = metrics }).ToList();
+        host.IncidentControllers = host.Trackers.Select((t, i) => new IncidentController(host._client, host._events, t.Projects, t.Records, namespaces[i], time, logger) { Metrics = metrics }).ToList();
         host.Aggregators = host.Trackers.Select((t, i) => new ProjectAggregator(host._client, t.Projects, t.Records, host.IncidentControllers[i].Incidents, t.Deployments, time, logger)
         {
             RecomputeInterval = options.RecomputeInterval,
             MinWriteInterval = options.MinStatusInterval,
+            Metrics = metrics,
         }).ToList();
-        await host.StartWebAsync(options);
+        host.Ledgers = host.Trackers.Select((t, i) => new DoraLedger(metrics, t.Projects, t.Records, host.IncidentControllers[i].Incidents)).ToList();
+        var leaderElect = host._leaderElect = options.LeaderElect ?? !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"));
+        metrics.Observe(
+            () => host.Trackers.Select(t => ("rollouts", t.QueueDepth)).Concat(host.IncidentControllers.Select(c => ("incidents", c.QueueDepth))).Concat(host.Aggregators.Select(a => ("projects", a.QueueDepth))),
+            () => host.Trackers.SelectMany(t => OperatorMetrics.WatchRestarts(t.Deployments).Concat(OperatorMetrics.WatchRestarts(t.ReplicaSets)).Concat(OperatorMetrics.WatchRestarts(t.Projects)).Concat(OperatorMetrics.WatchRestarts(t.Records)))
+                .Concat(host.IncidentControllers.SelectMany(c => OperatorMetrics.WatchRestarts(c.Incidents))),
+            () => host.IsLeader,
+            () => host.Aggregators.SelectMany(a => a.LastReports));
+        host.MetricsPipeline = new MetricsPipeline(options.MetricsExport ?? MetricsExportOptions.FromEnvironment(), () => host.IsLeader);
+        await host.StartWebAsync();
 
         var stopping = host._stop.Token;
+        foreach (var ledger in host.Ledgers) host._running.Add(ledger.RunAsync(stopping));
         foreach (var tracker in host.Trackers) host._running.Add(tracker.StartInformersAsync(stopping));
         foreach (var incidents in host.IncidentControllers) host._running.Add(incidents.StartInformerAsync(stopping));
-        var leaderElect = options.LeaderElect ?? !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"));
         Task Lead(CancellationToken leading) => Task.WhenAll(
             host.Trackers.Select(t => t.RunAsync(options.Workers, leading))
                 .Concat(host.IncidentControllers.Select(c => c.RunAsync(1, leading)))
@@ -134,18 +158,29 @@ internal sealed class OperatorHost : IAsyncDisposable
         return host;
     }
 
-    private async Task StartWebAsync(OperatorOptions options)
+    private void BuildWeb(OperatorOptions options)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         builder.WebHost.UseUrls($"http://{options.HttpAddress}:{options.HttpPort}");
         _web = builder.Build();
-        _web.MapGet("/healthz", () => Results.Text("ok"));
-        _web.MapGet("/readyz", () => Ready ? Results.Text("ok") : Results.Text("caches not synced yet", statusCode: 503));
-        ProjectApi.Map(_web, () => Aggregators);
-        await _web.StartAsync();
-        HttpUrl = new Uri(_web.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
+    }
+
+    private async Task StartWebAsync()
+    {
+        var web = _web!;
+        web.MapGet("/healthz", () => Results.Text("ok"));
+        web.MapGet("/readyz", () => Ready ? Results.Text("ok") : Results.Text("caches not synced yet", statusCode: 503));
+        web.MapGet("/metrics", (HttpContext context) =>
+        {
+            var openMetrics = PrometheusExposition.WantsOpenMetrics(context.Request.Headers.Accept);
+            var body = MetricsPipeline!.Exposition.Scrape(openMetrics);
+            return Results.Text(body, openMetrics ? PrometheusExposition.OpenMetricsContentType : PrometheusExposition.TextContentType);
+        });
+        ProjectApi.Map(web, () => Aggregators);
+        await web.StartAsync();
+        HttpUrl = new Uri(web.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
     }
 
     private sealed class EmbeddedLifetime : IHostLifetime
@@ -169,6 +204,7 @@ internal sealed class OperatorHost : IAsyncDisposable
         {
         }
         foreach (var a in Aggregators) a.Stop();
+        MetricsPipeline?.Dispose();
         foreach (var c in IncidentControllers) await c.DisposeAsync();
         foreach (var t in Trackers) await t.DisposeAsync();
         if (_events is not null) await _events.DisposeAsync();

@@ -72,8 +72,13 @@ internal sealed class IncidentController : IAsyncDisposable
             _queue = queue;
         }
         foreach (var i in Incidents.List()) Enqueue(i.Metadata);
-        await new Controller<string>("incidents", queue, ReconcileAsync, workers, _logger).RunAsync(cancellationToken);
+        await new Controller<string>("incidents", queue, ReconcileAsync, workers, _logger) { OnReconciled = (result, took) => Metrics?.Reconciled("incidents", result, took) }.RunAsync(cancellationToken);
     }
+
+    /// <summary>Where reconcile counts and durations go (null: nowhere).</summary>
+    public Metrics.OperatorMetrics? Metrics { get; init; }
+
+    public int QueueDepth => Queue.Length;
 
     private WorkQueue<string> Queue
     {

@@ -25,6 +25,7 @@ internal sealed class ProjectAggregator
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastWrite = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (DoraProject Project, DoraReport Report)> _reports = new(StringComparer.Ordinal);
     private WorkQueue<string> _queue;
 
     public ProjectAggregator(KubeApiClient client, Informer<DoraProject> projects, Informer<DeploymentRecord> records, Informer<Incident> incidents, Informer<Deployment> deployments, TimeProvider time, ILogger logger)
@@ -80,7 +81,7 @@ internal sealed class ProjectAggregator
         }
         _lastWrite.Clear();
         EnqueueAll();
-        var controller = new Controller<string>("projects", queue, ReconcileAsync, workers, _logger);
+        var controller = new Controller<string>("projects", queue, ReconcileAsync, workers, _logger) { OnReconciled = (result, took) => Metrics?.Reconciled("projects", result, took) };
         await Task.WhenAll(controller.RunAsync(cancellationToken), TickAsync(cancellationToken));
     }
 
@@ -95,6 +96,11 @@ internal sealed class ProjectAggregator
         {
         }
     }
+
+    /// <summary>Where reconcile counts and durations go (null: nowhere).</summary>
+    public Metrics.OperatorMetrics? Metrics { get; init; }
+
+    public int QueueDepth => Queue.Length;
 
     private WorkQueue<string> Queue
     {
@@ -116,6 +122,9 @@ internal sealed class ProjectAggregator
         foreach (var p in Projects.List(ns)) Enqueue(ns, p.Metadata.Name);
     }
 
+    /// <summary>Each project's latest numbers (computed on every change and every <see cref="RecomputeInterval"/> while leading), for the metrics.</summary>
+    public IEnumerable<(DoraProject Project, DoraReport Report)> LastReports => _reports.Values;
+
     /// <summary>The project's numbers now, over its own window or <paramref name="window"/>, from the caches.</summary>
     public DoraReport Report(DoraProject project, TimeSpan? window = null)
     {
@@ -131,10 +140,12 @@ internal sealed class ProjectAggregator
         if (project is null)
         {
             _lastWrite.TryRemove(key, out _);
+            _reports.TryRemove(key, out _);
             return ReconcileResult.Done;
         }
         var now = _time.GetUtcNow();
         var report = Report(project);
+        _reports[key] = (project, report);
         var readiness = ProjectStatusBuilder.Readiness(project, Projects.List(ns), Deployments.List(ns), report);
         var status = ProjectStatusBuilder.Build(project, report, readiness, now);
         if (SameValues(project.Status, status)) return ReconcileResult.Done;

@@ -179,8 +179,9 @@ internal static class RolloutPlanner
             status.DurationSeconds = Math.Max(0, (deployed - started).TotalSeconds);
         }
         var commitText = input.LeadTimeFromFirstCommit ? record.Spec.FirstCommitTime ?? record.Spec.CommitTime : record.Spec.CommitTime;
-        if (record.Spec.ChangeType == "config" || status.Phase is "Restart")
+        if (record.Spec.ChangeType == "config" || status.Phase is "Restart" || status.RollbackOf is not null)
         {
+            // No new commit reaches production: a config-only change, a restart, a rollback to old code.
             status.LeadTimeSeconds = null;
         }
         else if (commitText is { } commit && status.DeployedAt is { } deployedAt)
@@ -196,6 +197,7 @@ internal static class RolloutPlanner
                 status.LeadTimeSeconds = (deployedAt - commit).TotalSeconds;
             }
         }
+        status.Display = status.LeadTimeSeconds is { } lead ? new DisplayValues { LeadTime = Projects.Statistics.HumanDuration(lead) } : null;
     }
 
     private static DeploymentRecord NewRecord(RolloutInput input, string name, long revision, ReplicaSet rs)

@@ -119,7 +119,7 @@ internal sealed class RolloutTracker : IAsyncDisposable
             _queue = queue;
         }
         foreach (var d in Deployments.List()) Enqueue(d.Metadata);
-        var controller = new Controller<string>("rollouts", queue, ReconcileAsync, workers, _logger);
+        var controller = new Controller<string>("rollouts", queue, ReconcileAsync, workers, _logger) { OnReconciled = (result, took) => Metrics?.Reconciled("rollouts", result, took) };
         await Task.WhenAll(controller.RunAsync(cancellationToken), RetentionLoopAsync(cancellationToken));
     }
 
@@ -191,6 +191,11 @@ internal sealed class RolloutTracker : IAsyncDisposable
         }
         return deleted;
     }
+
+    /// <summary>Where reconcile counts and durations go (null: nowhere).</summary>
+    public Metrics.OperatorMetrics? Metrics { get; init; }
+
+    public int QueueDepth => Queue.Length;
 
     private WorkQueue<string> Queue
     {

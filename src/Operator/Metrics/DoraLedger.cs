@@ -1,0 +1,108 @@
+using DoraOperator.Entities.Dora;
+using DoraOperator.Kube.Informers;
+using DoraOperator.Operator.Projects;
+
+namespace DoraOperator.Operator.Metrics;
+
+/// <summary>
+/// Feeds the DORA counters and histograms from DeploymentRecords and Incidents. Once the caches
+/// have synced it replays everything that exists (so a restart or a new leader rebuilds the same
+/// series from the custom resources), then follows transitions. Each record and incident is counted
+/// once per fact (deployed, failed, rolled back, opened, restored, resolved, detected), remembered
+/// by UID, so re-deliveries, resyncs and replays never count twice. Every replica keeps the ledger
+/// current; only the leader's exposition shows it.
+/// </summary>
+internal sealed class DoraLedger(OperatorMetrics metrics, Informer<DoraProject> projects, Informer<DeploymentRecord> records, Informer<Incident> incidents)
+{
+    [Flags]
+    private enum Fact
+    {
+        None = 0,
+        Deployed = 1,
+        Failed = 2,
+        RolledBack = 4,
+        Opened = 8,
+        Restored = 16,
+        Resolved = 32,
+        Detected = 64,
+    }
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Fact> _counted = new(StringComparer.Ordinal);
+    private bool _replayed;
+
+    /// <summary>Objects the ledger remembers (one entry per record or incident ever counted).</summary>
+    public int Remembered
+    {
+        get { lock (_gate) return _counted.Count; }
+    }
+
+    /// <summary>Subscribes to the informers and replays once all three have synced.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        records.AddHandler(new InformerHandler<DeploymentRecord>(r => Live(() => Count(r)), (_, r) => Live(() => Count(r))));
+        incidents.AddHandler(new InformerHandler<Incident>(i => Live(() => Count(i)), (_, i) => Live(() => Count(i))));
+        await Task.WhenAll(projects.WaitForSyncAsync(cancellationToken), records.WaitForSyncAsync(cancellationToken), incidents.WaitForSyncAsync(cancellationToken));
+        lock (_gate)
+        {
+            foreach (var r in records.List()) Count(r);
+            foreach (var i in incidents.List()) Count(i);
+            _replayed = true;
+        }
+    }
+
+    private void Live(Action count)
+    {
+        lock (_gate)
+        {
+            // Before the replay, events are of objects the replay will see (with the project known).
+            if (_replayed) count();
+        }
+    }
+
+    private bool Mark(string uid, Fact fact)
+    {
+        var seen = _counted.GetValueOrDefault(uid);
+        if ((seen & fact) != 0) return false;
+        _counted[uid] = seen | fact;
+        return true;
+    }
+
+    private void Count(DeploymentRecord r)
+    {
+        if (r.Status is not { Phase: "Succeeded" or "Failed" or "RolledBack" } status) return;
+        var uid = r.Metadata.Uid ?? $"{r.Metadata.Namespace}/{r.Metadata.Name}";
+        var project = projects.Get(r.Metadata.Namespace, r.Spec.Project);
+        var tags = OperatorMetrics.Tags(r.Metadata.Namespace, r.Spec.Project, project?.Spec.Team, r.Spec.Environment ?? "production");
+        if (DoraCalculator.IsDeployment(r))
+        {
+            if (Mark(uid, Fact.Deployed))
+            {
+                metrics.Deployments.Add(1, [.. tags, new("outcome", "succeeded")]);
+                if (DoraCalculator.LeadTime(r, project?.Spec.LeadTimeFrom == "firstCommit") is { } lead) metrics.LeadTime.Record(lead, tags);
+                if (status.DurationSeconds is { } duration) metrics.Duration.Record(duration, tags);
+            }
+        }
+        else if (status.Phase is "Failed" or "RolledBack" && Mark(uid, Fact.Failed))
+        {
+            metrics.Deployments.Add(1, [.. tags, new("outcome", "failed")]);
+        }
+        if (status.Phase == "RolledBack" && Mark(uid, Fact.RolledBack)) metrics.Deployments.Add(1, [.. tags, new("outcome", "rolled_back")]);
+    }
+
+    private void Count(Incident i)
+    {
+        if (i.Status?.Phase is null || !DoraCalculator.IsValid(i)) return;
+        var uid = i.Metadata.Uid ?? $"{i.Metadata.Namespace}/{i.Metadata.Name}";
+        var project = projects.Get(i.Metadata.Namespace, i.Spec.Project);
+        var tags = OperatorMetrics.Tags(i.Metadata.Namespace, i.Spec.Project, project?.Spec.Team, project?.Spec.Environment ?? "production");
+        if (Mark(uid, Fact.Opened)) metrics.Incidents.Add(1, [.. tags, new("severity", i.Spec.Severity ?? "medium")]);
+        if (DoraCalculator.RestoredAt(i) is not null && Mark(uid, Fact.Restored))
+        {
+            metrics.Restored.Add(1, tags);
+            if (i.Status.TimeToRestoreSeconds is { } ttr) metrics.TimeToRestore.Record(ttr, tags);
+        }
+        if (i.Spec.ResolvedAt is not null && Mark(uid, Fact.Resolved)) metrics.Resolved.Add(1, tags);
+        if (i.Status.TimeToDetectSeconds is { } ttd && Mark(uid, Fact.Detected)) metrics.TimeToDetect.Record(ttd, tags);
+    }
+}

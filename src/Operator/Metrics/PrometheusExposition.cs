@@ -1,0 +1,167 @@
+using System.Globalization;
+using System.Text;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+
+namespace DoraOperator.Operator.Metrics;
+
+/// <summary>
+/// The pull side of the metrics pipeline: an OpenTelemetry reader whose exporter renders each
+/// collection as Prometheus text (format 0.0.4) or OpenMetrics 1.0. Rendering happens on scrape
+/// (<see cref="Scrape"/> collects, then renders); nothing runs on a timer.
+/// </summary>
+internal sealed class PrometheusExposition : BaseExporter<Metric>
+{
+    public const string TextContentType = "text/plain; version=0.0.4; charset=utf-8";
+    public const string OpenMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+    private readonly Lock _gate = new();
+    private readonly Func<bool> _leader;
+    private StringBuilder? _target;
+    private bool _openMetrics;
+
+    public PrometheusExposition(Func<bool> leader)
+    {
+        _leader = leader;
+        Reader = new BaseExportingMetricReader(this) { TemporalityPreference = MetricReaderTemporalityPreference.Cumulative };
+    }
+
+    public MetricReader Reader { get; }
+
+    /// <summary>True when the scraper's Accept header asks for OpenMetrics.</summary>
+    public static bool WantsOpenMetrics(string? accept) => accept?.Contains("application/openmetrics-text", StringComparison.OrdinalIgnoreCase) == true;
+
+    /// <summary>Collects every instrument now and renders the result.</summary>
+    public string Scrape(bool openMetrics)
+    {
+        lock (_gate)
+        {
+            _target = new StringBuilder(64 * 1024);
+            _openMetrics = openMetrics;
+            try
+            {
+                Reader.Collect();
+                if (openMetrics) _target.Append("# EOF\n");
+                return _target.ToString();
+            }
+            finally
+            {
+                _target = null;
+            }
+        }
+    }
+
+    public override ExportResult Export(in Batch<Metric> batch)
+    {
+        var sb = _target;
+        if (sb is null) return ExportResult.Success;
+        var leader = _leader();
+        foreach (var metric in batch)
+        {
+            if (!leader && OperatorMetrics.IsDoraSeries(metric.Name)) continue;
+            Render(sb, metric, _openMetrics);
+        }
+        return ExportResult.Success;
+    }
+
+    internal static void Render(StringBuilder sb, Metric metric, bool openMetrics)
+    {
+        var type = metric.MetricType;
+        var isCounter = type is MetricType.LongSum or MetricType.DoubleSum;
+        var isHistogram = type == MetricType.Histogram;
+        var family = metric.Name;
+        var sample = isCounter ? family + "_total" : family;
+        var points = new List<MetricPoint>();
+        foreach (ref readonly var p in metric.GetMetricPoints()) points.Add(p);
+        if (points.Count == 0) return;
+
+        sb.Append("# HELP ").Append(openMetrics || !isCounter ? family : sample).Append(' ');
+        AppendHelp(sb, metric.Description);
+        sb.Append('\n');
+        sb.Append("# TYPE ").Append(openMetrics || !isCounter ? family : sample).Append(' ').Append(isCounter ? "counter" : isHistogram ? "histogram" : "gauge").Append('\n');
+        if (openMetrics && metric.Unit == "s" && family.EndsWith("_seconds", StringComparison.Ordinal)) sb.Append("# UNIT ").Append(family).Append(" seconds\n");
+
+        foreach (var point in points)
+        {
+            var labels = Labels(point);
+            if (isHistogram)
+            {
+                long cumulative = 0;
+                foreach (var bucket in point.GetHistogramBuckets())
+                {
+                    cumulative += bucket.BucketCount;
+                    sb.Append(family).Append("_bucket{").Append(labels).Append(labels.Length > 0 ? "," : "").Append("le=\"")
+                        .Append(double.IsPositiveInfinity(bucket.ExplicitBound) ? "+Inf" : Number(bucket.ExplicitBound)).Append("\"} ")
+                        .Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                }
+                sb.Append(family).Append("_sum").Append(Braced(labels)).Append(' ').Append(Number(point.GetHistogramSum())).Append('\n');
+                sb.Append(family).Append("_count").Append(Braced(labels)).Append(' ').Append(point.GetHistogramCount().ToString(CultureInfo.InvariantCulture)).Append('\n');
+                continue;
+            }
+            var value = type switch
+            {
+                MetricType.LongSum or MetricType.LongSumNonMonotonic => point.GetSumLong().ToString(CultureInfo.InvariantCulture),
+                MetricType.DoubleSum or MetricType.DoubleSumNonMonotonic => Number(point.GetSumDouble()),
+                MetricType.LongGauge => point.GetGaugeLastValueLong().ToString(CultureInfo.InvariantCulture),
+                _ => Number(point.GetGaugeLastValueDouble()),
+            };
+            sb.Append(sample).Append(Braced(labels)).Append(' ').Append(value).Append('\n');
+        }
+    }
+
+    private static string Braced(string labels) => labels.Length == 0 ? "" : "{" + labels + "}";
+
+    private static string Labels(in MetricPoint point)
+    {
+        var sb = new StringBuilder();
+        foreach (var tag in point.Tags)
+        {
+            if (tag.Key == OperatorMetrics.DeploymentEnvironmentAttribute) continue;
+            if (sb.Length > 0) sb.Append(',');
+            sb.Append(LabelName(tag.Key)).Append("=\"");
+            AppendEscaped(sb, Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "");
+            sb.Append('"');
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>Label names may hold [a-zA-Z0-9_]; anything else becomes '_'.</summary>
+    private static string LabelName(string key)
+    {
+        var chars = key.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            if (!(char.IsAsciiLetterOrDigit(chars[i]) || chars[i] == '_')) chars[i] = '_';
+        }
+        return new string(chars);
+    }
+
+    /// <summary>Label values escape backslash, double quote and line feed.</summary>
+    private static void AppendEscaped(StringBuilder sb, string value)
+    {
+        foreach (var c in value)
+        {
+            switch (c)
+            {
+                case '\\': sb.Append("\\\\"); break;
+                case '"': sb.Append("\\\""); break;
+                case '\n': sb.Append("\\n"); break;
+                default: sb.Append(c); break;
+            }
+        }
+    }
+
+    /// <summary>HELP text escapes backslash and line feed.</summary>
+    private static void AppendHelp(StringBuilder sb, string? help)
+    {
+        foreach (var c in help ?? "")
+        {
+            if (c == '\\') sb.Append("\\\\");
+            else if (c == '\n') sb.Append("\\n");
+            else sb.Append(c);
+        }
+    }
+
+    private static string Number(double v) =>
+        double.IsPositiveInfinity(v) ? "+Inf" : double.IsNegativeInfinity(v) ? "-Inf" : double.IsNaN(v) ? "NaN" : v.ToString("R", CultureInfo.InvariantCulture);
+}
