@@ -94,6 +94,7 @@ internal sealed class OperatorHost : IAsyncDisposable
         var host = new OperatorHost();
         host.BuildWeb(options);
         var metrics = host.Metrics = new OperatorMetrics(host._web!.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        host.MetricsPipeline = new MetricsPipeline(options.MetricsExport ?? MetricsExportOptions.FromEnvironment(), () => host.IsLeader);
         host._client = new KubeApiClient(connection, new KubeClientOptions { MaxRetries = 2, Qps = options.KubeApiQps, Burst = options.KubeApiBurst, OnResponse = metrics.ApiResponse }, time);
         try
         {
@@ -103,6 +104,7 @@ internal sealed class OperatorHost : IAsyncDisposable
         catch (Exception e) when (e is HttpRequestException or KubeApiException or TimeoutException or KubeConfigException)
         {
             host._client.Dispose();
+            host.MetricsPipeline.Dispose();
             await host._web!.DisposeAsync();
             throw new OperatorStartupException(
                 $"cannot reach the Kubernetes API server at {connection.Server} (from {connection.Source}): {e.Message}. " +
@@ -127,7 +129,6 @@ internal sealed class OperatorHost : IAsyncDisposable
                 .Concat(host.IncidentControllers.SelectMany(c => OperatorMetrics.WatchRestarts(c.Incidents))),
             () => host.IsLeader,
             () => host.Aggregators.SelectMany(a => a.LastReports));
-        host.MetricsPipeline = new MetricsPipeline(options.MetricsExport ?? MetricsExportOptions.FromEnvironment(), () => host.IsLeader);
         await host.StartWebAsync();
 
         var stopping = host._stop.Token;

@@ -1,0 +1,174 @@
+using System.Diagnostics.Metrics;
+using DoraOperator.Entities.Dora;
+using DoraOperator.Kube.Meta;
+using DoraOperator.Operator.Metrics;
+using DoraOperator.Operator.Projects;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DoraOperator.Operator.Tests.Metrics;
+
+/// <summary>
+/// Metrics tests share one process-wide meter name, so they run alone (no other operator's
+/// instruments are alive while they collect).
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MetricsCollection
+{
+    public const string Name = "metrics";
+}
+
+/// <summary>The exposition format, pinned by a golden text, plus leader-only export and cardinality.</summary>
+[Collection(MetricsCollection.Name)]
+public sealed class ExpositionTests : IDisposable
+{
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly OperatorMetrics _metrics;
+    private readonly MetricsPipeline _pipeline;
+    private readonly List<(DoraProject, DoraReport)> _reports = [];
+    private bool _leader = true;
+
+    public ExpositionTests()
+    {
+        _metrics = new OperatorMetrics(_services.GetRequiredService<IMeterFactory>());
+        _metrics.Observe(() => [("rollouts", 2)], () => [("deployments", 1)], () => _leader, () => _reports);
+        _pipeline = new MetricsPipeline(new MetricsExportOptions(), () => _leader);
+    }
+
+    public void Dispose()
+    {
+        _pipeline.Dispose();
+        _services.Dispose();
+    }
+
+    private static DoraProject Project(string name, string team = "checkout") => new()
+    {
+        Metadata = new ObjectMeta { Name = name, Namespace = "shop" },
+        Spec = new DoraProjectSpec { Team = team, Environment = "production", Window = "30d" },
+    };
+
+    private static DoraReport Report(double perDay, double? lead, double? cfr) => new()
+    {
+        WindowStart = DateTimeOffset.UnixEpoch,
+        WindowEnd = DateTimeOffset.UnixEpoch,
+        Benchmark = "dora-2023",
+        DeploymentFrequency = new FrequencyMetric { PerDay = perDay, Count = 3, Tier = "high" },
+        LeadTime = new DurationMetric { MedianSeconds = lead, Samples = lead is null ? 0 : 3, Tier = lead is null ? "unknown" : "elite" },
+        ChangeFailureRate = new RatioMetric { Ratio = cfr, Count = 1, Total = 3, Tier = "low" },
+        RecoveryTime = new DurationMetric { Samples = 0, Tier = "unknown" },
+        ReworkRate = new RatioMetric { Ratio = 0, Count = 0, Total = 3 },
+        DeploymentDuration = new DurationMetric(),
+        TimeToDetect = new DurationMetric(),
+        Tier = "high",
+        OpenIncidents = 1,
+        FailedChanges = [],
+    };
+
+    private string Scrape(bool openMetrics = false) => _pipeline.Exposition.Scrape(openMetrics);
+
+    [Fact]
+    public void Golden_text_for_a_small_state()
+    {
+        _reports.Add((Project("pay\"ments"), Report(0.1, 3600, 1.0 / 3)));
+        var tags = OperatorMetrics.Tags("shop", "pay\"ments", "checkout", "production");
+        _metrics.Deployments.Add(2, [.. tags, new("outcome", "succeeded")]);
+        _metrics.LeadTime.Record(120, tags);
+        _metrics.LeadTime.Record(7200, tags);
+
+        var text = Scrape();
+        var dora = string.Join('\n', text.Split('\n').Where(l => !l.Contains("dora_operator_", StringComparison.Ordinal)));
+        const string Expected = """
+            # HELP dora_deployments_total Rollouts that finished, by outcome: succeeded (reached the environment), failed (never did), rolled_back (was rolled back; also counted as succeeded or failed).
+            # TYPE dora_deployments_total counter
+            dora_deployments_total{environment="production",namespace="shop",outcome="succeeded",project="pay\"ments",team="checkout"} 2
+            # HELP dora_deployment_lead_time_seconds Change lead time of each deployment (commit to running in the environment).
+            # TYPE dora_deployment_lead_time_seconds histogram
+            dora_deployment_lead_time_seconds_bucket{environment="production",namespace="shop",project="pay\"ments",team="checkout",le="60"} 0
+            dora_deployment_lead_time_seconds_bucket{environment="production",namespace="shop",project="pay\"ments",team="checkout",le="300"} 1
+            dora_deployment_lead_time_seconds_bucket{environment="production",namespace="shop",project="pay\"ments",team="checkout",le="900"} 1
+            dora_deployment_lead_time_seconds_bucket{environment="production",namespace="shop",project="pay\"ments",team="checkout",le="1800"} 1
+            dora_deployment_lead_time_seconds_bucket{environment="production",namespace="shop",project="pay\"ments",team="checkout",le="3600"} 1
+            dora_deployment_lead_time_seconds_bucket{environment="production",namespace="shop",project="pay\"ments",team="checkout",le="7200"} 2
+            dora_deployment_lead_time_seconds_bucket{environment="production",namespace="shop",project="pay\"ments",team="checkout",le="14400"} 2
+            dora_deployment_lead_time_seconds_bucket{environment="production",namespace="shop",project="pay\"ments",team="checkout",le="28800"} 2
+            dora_deployment_lead_time_seconds_bucket{environment="production",namespace="shop",project="pay\"ments",team="checkout",le="86400"} 2
+            dora_deployment_lead_time_seconds_bucket{environment="production",namespace="shop",project="pay\"ments",team="checkout",le="172800"} 2
+            dora_deployment_lead_time_seconds_bucket{environment="production",namespace="shop",project="pay\"ments",team="checkout",le="345600"} 2
+            dora_deployment_lead_time_seconds_bucket{environment="production",namespace="shop",project="pay\"ments",team="checkout",le="604800"} 2
+            dora_deployment_lead_time_seconds_bucket{environment="production",namespace="shop",project="pay\"ments",team="checkout",le="1209600"} 2
+            dora_deployment_lead_time_seconds_bucket{environment="production",namespace="shop",project="pay\"ments",team="checkout",le="2592000"} 2
+            dora_deployment_lead_time_seconds_bucket{environment="production",namespace="shop",project="pay\"ments",team="checkout",le="7776000"} 2
+            dora_deployment_lead_time_seconds_bucket{environment="production",namespace="shop",project="pay\"ments",team="checkout",le="15552000"} 2
+            dora_deployment_lead_time_seconds_bucket{environment="production",namespace="shop",project="pay\"ments",team="checkout",le="+Inf"} 2
+            dora_deployment_lead_time_seconds_sum{environment="production",namespace="shop",project="pay\"ments",team="checkout"} 7320
+            dora_deployment_lead_time_seconds_count{environment="production",namespace="shop",project="pay\"ments",team="checkout"} 2
+            # HELP dora_deployment_frequency_per_day Successful deployments per day over the project's window.
+            # TYPE dora_deployment_frequency_per_day gauge
+            dora_deployment_frequency_per_day{environment="production",namespace="shop",project="pay\"ments",team="checkout"} 0.1
+            # HELP dora_lead_time_median_seconds Median change lead time over the project's window.
+            # TYPE dora_lead_time_median_seconds gauge
+            dora_lead_time_median_seconds{environment="production",namespace="shop",project="pay\"ments",team="checkout"} 3600
+            # HELP dora_change_failure_ratio Failed changes / changes over the project's window (0..1).
+            # TYPE dora_change_failure_ratio gauge
+            dora_change_failure_ratio{environment="production",namespace="shop",project="pay\"ments",team="checkout"} 0.3333333333333333
+            # HELP dora_rework_ratio Share of deployments with change type fix or hotfix over the project's window (0..1).
+            # TYPE dora_rework_ratio gauge
+            dora_rework_ratio{environment="production",namespace="shop",project="pay\"ments",team="checkout"} 0
+            # HELP dora_incidents_open Incidents of the project not yet restored.
+            # TYPE dora_incidents_open gauge
+            dora_incidents_open{environment="production",namespace="shop",project="pay\"ments",team="checkout"} 1
+            # HELP dora_tier 1 for the project's current tier per metric (deployment_frequency, lead_time, change_failure_rate, recovery_time, overall).
+            # TYPE dora_tier gauge
+            dora_tier{environment="production",metric="deployment_frequency",namespace="shop",project="pay\"ments",team="checkout",tier="high"} 1
+            dora_tier{environment="production",metric="lead_time",namespace="shop",project="pay\"ments",team="checkout",tier="elite"} 1
+            dora_tier{environment="production",metric="change_failure_rate",namespace="shop",project="pay\"ments",team="checkout",tier="low"} 1
+            dora_tier{environment="production",metric="recovery_time",namespace="shop",project="pay\"ments",team="checkout",tier="unknown"} 1
+            dora_tier{environment="production",metric="overall",namespace="shop",project="pay\"ments",team="checkout",tier="high"} 1
+            # HELP dora_project_info Static facts about each project; always 1.
+            # TYPE dora_project_info gauge
+            dora_project_info{benchmark="dora-2023",environment="production",namespace="shop",project="pay\"ments",team="checkout",window="30d"} 1
+            """;
+        Assert.Equal(Expected.ReplaceLineEndings("\n"), dora.Trim());
+    }
+
+    [Fact]
+    public void OpenMetrics_names_counter_families_without_total_and_ends_with_eof()
+    {
+        _metrics.Deployments.Add(1, [.. OperatorMetrics.Tags("shop", "a", "t", "production"), new("outcome", "failed")]);
+        _metrics.LeadTime.Record(60, OperatorMetrics.Tags("shop", "a", "t", "production"));
+        var text = Scrape(openMetrics: true);
+        Assert.Contains("# TYPE dora_deployments counter\n", text);
+        Assert.Contains("dora_deployments_total{", text);
+        Assert.Contains("# UNIT dora_deployment_lead_time_seconds seconds\n", text);
+        Assert.EndsWith("# EOF\n", text);
+        Assert.DoesNotContain("deployment_environment_name", text);
+    }
+
+    [Fact]
+    public void A_follower_exports_health_series_but_no_DORA_series()
+    {
+        _reports.Add((Project("a"), Report(1, 60, 0)));
+        _metrics.Deployments.Add(1, [.. OperatorMetrics.Tags("shop", "a", "t", "production"), new("outcome", "succeeded")]);
+        _leader = false;
+        var text = Scrape();
+        Assert.Contains("dora_operator_leader 0", text);
+        Assert.Contains("dora_operator_workqueue_depth{controller=\"rollouts\"} 2", text);
+        Assert.DoesNotMatch(@"(?m)^dora_(?!operator_)", text);
+        _leader = true;
+        Assert.Matches(@"(?m)^dora_deployments_total\{", Scrape());
+    }
+
+    [Fact]
+    public void A_thousand_projects_give_exactly_the_expected_series()
+    {
+        for (var i = 0; i < 1000; i++) _reports.Add((Project($"p{i}", team: $"t{i % 7}"), Report(1, i % 2 == 0 ? 60 : null, 0)));
+        var text = Scrape();
+        int Count(string family) => text.Split('\n').Count(l => l.StartsWith(family + "{", StringComparison.Ordinal));
+        Assert.Equal(1000, Count("dora_deployment_frequency_per_day"));
+        Assert.Equal(500, Count("dora_lead_time_median_seconds"));
+        Assert.Equal(1000, Count("dora_change_failure_ratio"));
+        Assert.Equal(0, Count("dora_recovery_time_median_seconds"));
+        Assert.Equal(1000, Count("dora_incidents_open"));
+        Assert.Equal(5000, Count("dora_tier"));
+        Assert.Equal(1000, Count("dora_project_info"));
+    }
+}
