@@ -18,6 +18,9 @@ const string Help = """
       aggregate [--records N] [--projects P] [--per-project R]
                 The DORA calculation: full recompute of one project with N records, and the
                 cost per new record with P projects x R records. Goal: < 1 ms per event.
+      metrics   [--projects P] [--scrapes N]
+                /metrics render time, size and allocations with every DORA family populated
+                for P projects. Goal: < 20 ms per scrape (P = 1,000).
     """;
 
 if (args.Length == 0 || args[0] is "-h" or "--help")
@@ -46,6 +49,9 @@ switch (args[0])
         return 0;
     case "aggregate":
         Aggregation.Run(Option("--records", 10_000), Option("--projects", 1_000), Option("--per-project", 100));
+        return 0;
+    case "metrics":
+        MetricsRender.Run(Option("--projects", 1_000), Option("--scrapes", 50));
         return 0;
     case "informer":
         await InformerSync.RunAsync(Option("--objects", 10_000));

@@ -19,6 +19,7 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
     private readonly Func<bool> _leader;
     private StringBuilder? _target;
     private bool _openMetrics;
+    private int _lastSize = 64 * 1024;
 
     public PrometheusExposition(Func<bool> leader)
     {
@@ -36,12 +37,13 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
     {
         lock (_gate)
         {
-            _target = new StringBuilder(64 * 1024);
+            _target = new StringBuilder(_lastSize + 4096);
             _openMetrics = openMetrics;
             try
             {
                 Reader.Collect();
                 if (openMetrics) _target.Append("# EOF\n");
+                _lastSize = _target.Length;
                 return _target.ToString();
             }
             finally
@@ -71,17 +73,29 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
         var isHistogram = type == MetricType.Histogram;
         var family = metric.Name;
         var sample = isCounter ? family + "_total" : family;
-        var points = new List<MetricPoint>();
-        foreach (ref readonly var p in metric.GetMetricPoints()) points.Add(p);
-        if (points.Count == 0) return;
+        var header = false;
+        foreach (ref readonly var point in metric.GetMetricPoints())
+        {
+            if (!header)
+            {
+                Header(sb, metric, openMetrics, isCounter, isHistogram, family, sample);
+                header = true;
+            }
+            RenderPoint(sb, point, type, isHistogram, family, sample);
+        }
+    }
 
+    private static void Header(StringBuilder sb, Metric metric, bool openMetrics, bool isCounter, bool isHistogram, string family, string sample)
+    {
         sb.Append("# HELP ").Append(openMetrics || !isCounter ? family : sample).Append(' ');
         AppendHelp(sb, metric.Description);
         sb.Append('\n');
         sb.Append("# TYPE ").Append(openMetrics || !isCounter ? family : sample).Append(' ').Append(isCounter ? "counter" : isHistogram ? "histogram" : "gauge").Append('\n');
         if (openMetrics && metric.Unit == "s" && family.EndsWith("_seconds", StringComparison.Ordinal)) sb.Append("# UNIT ").Append(family).Append(" seconds\n");
+    }
 
-        foreach (var point in points)
+    private static void RenderPoint(StringBuilder sb, in MetricPoint point, MetricType type, bool isHistogram, string family, string sample)
+    {
         {
             var labels = Labels(point);
             if (isHistogram)
@@ -91,12 +105,12 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
                 {
                     cumulative += bucket.BucketCount;
                     sb.Append(family).Append("_bucket{").Append(labels).Append(labels.Length > 0 ? "," : "").Append("le=\"")
-                        .Append(double.IsPositiveInfinity(bucket.ExplicitBound) ? "+Inf" : Number(bucket.ExplicitBound)).Append("\"} ")
-                        .Append(cumulative.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                        .Append(Bound(bucket.ExplicitBound)).Append("\"} ")
+                        .Append(cumulative).Append('\n');
                 }
                 sb.Append(family).Append("_sum").Append(Braced(labels)).Append(' ').Append(Number(point.GetHistogramSum())).Append('\n');
                 sb.Append(family).Append("_count").Append(Braced(labels)).Append(' ').Append(point.GetHistogramCount().ToString(CultureInfo.InvariantCulture)).Append('\n');
-                continue;
+                return;
             }
             var value = type switch
             {
@@ -113,13 +127,13 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
 
     private static string Labels(in MetricPoint point)
     {
-        var sb = new StringBuilder();
+        var sb = new StringBuilder(128);
         foreach (var tag in point.Tags)
         {
             if (tag.Key == OperatorMetrics.DeploymentEnvironmentAttribute) continue;
             if (sb.Length > 0) sb.Append(',');
             sb.Append(LabelName(tag.Key)).Append("=\"");
-            AppendEscaped(sb, Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "");
+            AppendEscaped(sb, tag.Value as string ?? Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "");
             sb.Append('"');
         }
         return sb.ToString();
@@ -161,6 +175,10 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
             else sb.Append(c);
         }
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<double, string> Bounds = new();
+
+    private static string Bound(double bound) => Bounds.GetOrAdd(bound, b => double.IsPositiveInfinity(b) ? "+Inf" : Number(b));
 
     private static string Number(double v) =>
         double.IsPositiveInfinity(v) ? "+Inf" : double.IsNegativeInfinity(v) ? "-Inf" : double.IsNaN(v) ? "NaN" : v.ToString("R", CultureInfo.InvariantCulture);
