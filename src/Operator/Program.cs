@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DoraOperator.Operator.Crds;
 using DoraOperator.Operator.Hosting;
+using DoraOperator.Operator.Metrics;
 using DoraOperator.Operator.Sandboxing;
 using Microsoft.Extensions.Logging;
 
@@ -13,16 +14,18 @@ var namespaces = new Option<string[]>("--namespaces")
     CustomParser = r => r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray(),
 };
 var leaderElect = new Option<bool?>("--leader-elect") { Description = "Elect a leader on a Lease so only one replica writes (default: on in a cluster, off outside)." };
-var httpPort = new Option<int>("--http-port") { Description = "Port for /healthz and /readyz.", DefaultValueFactory = _ => 8080 };
+var httpPort = new Option<int>("--http-port") { Description = "Port for /metrics, /api/v1/projects, /healthz and /readyz.", DefaultValueFactory = _ => 8080 };
+var otlpEndpoint = new Option<string?>("--otlp-endpoint") { Description = "Push metrics by OTLP to this endpoint (default: OTEL_EXPORTER_OTLP_ENDPOINT; off when neither is set)." };
+var clusterName = new Option<string?>("--cluster-name") { Description = "The k8s.cluster.name resource attribute on pushed metrics." };
 var qps = new Option<double>("--kube-api-qps") { Description = "Client-side limit on Kubernetes API requests per second (0: off).", DefaultValueFactory = _ => 100 };
 var burst = new Option<int>("--kube-api-burst") { Description = "Burst allowed above --kube-api-qps.", DefaultValueFactory = _ => 200 };
 
 var root = new RootCommand(
     "DoraOperator measures the DORA metrics of the workloads on a Kubernetes cluster.\n" +
-    "Run without a command, it records every rollout of the Deployments that DoraProjects select (DeploymentRecords).\n" +
-    "The DORA calculations and metrics are not built yet.")
+    "Run without a command, it records every rollout of the Deployments that DoraProjects select (DeploymentRecords),\n" +
+    "tracks Incidents, writes each project's four keys to its status, and serves /metrics and /api/v1/projects.")
 {
-    kubeconfig, context, namespaces, leaderElect, httpPort, qps, burst,
+    kubeconfig, context, namespaces, leaderElect, httpPort, otlpEndpoint, clusterName, qps, burst,
     new Command("generate", "Generate files derived from the code.") { GenerateCrdsCommand.Create() },
     SandboxCommand.Create(),
 };
@@ -38,6 +41,7 @@ root.SetAction(async (parse, cancellationToken) =>
         HttpPort = parse.GetValue(httpPort),
         KubeApiQps = parse.GetValue(qps),
         KubeApiBurst = parse.GetValue(burst),
+        MetricsExport = MetricsExportOptions.FromEnvironment(parse.GetValue(clusterName), parse.GetValue(otlpEndpoint)),
     };
     OperatorHost host;
     try
