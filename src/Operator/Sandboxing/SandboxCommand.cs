@@ -12,23 +12,27 @@ namespace DoraOperator.Operator.Sandboxing;
 /// <c>sandbox</c>: the product on a laptop with no cluster. Starts the in-memory API server with its
 /// simulated Deployment controller, installs the CRDs (generated from the entity types), runs the
 /// real operator against it over HTTPS like against any cluster, and writes a kubeconfig.
-/// Not yet: <c>--demo</c> and the live table of issue [Try it].
+/// With <c>--demo</c> it also plays a delivery history (<see cref="DemoDriver"/>). While it runs, a
+/// live table shows each project's numbers.
 /// </summary>
 internal static class SandboxCommand
 {
     public static Command Create()
     {
         var apiPort = new Option<int>("--api-port") { Description = "Port of the Sandbox API server on 127.0.0.1 (default: a free port, printed)." };
-        var httpPort = new Option<int>("--http-port") { Description = "Port of the operator's /healthz and /readyz.", DefaultValueFactory = _ => 8080 };
+        var httpPort = new Option<int>("--http-port") { Description = "Port of the operator's /metrics, /api/v1/projects, /healthz and /readyz (0: any free port).", DefaultValueFactory = _ => 8080 };
         var kubeconfigOut = new Option<string>("--kubeconfig-out") { Description = "Where to write the kubeconfig for kubectl.", DefaultValueFactory = _ => "sandbox.kubeconfig" };
         var rolloutSeconds = new Option<double>("--rollout-seconds") { Description = "How long a simulated rollout takes.", DefaultValueFactory = _ => 1.5 };
+        var demo = new Option<bool>("--demo") { Description = "Create a demo namespace, a DoraProject and three Deployments, play a delivery history (releases, a failed rollout, a rollback, an incident, a restart) and keep releasing." };
         var command = new Command("sandbox", "Run DoraOperator against an in-memory Kubernetes API server: no cluster needed.")
         {
-            apiPort, httpPort, kubeconfigOut, rolloutSeconds,
+            apiPort, httpPort, kubeconfigOut, rolloutSeconds, demo,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(LogLevel.Information));
+            // The live table owns an interactive terminal: logs below Warning would tear it.
+            var interactive = !Console.IsOutputRedirected;
+            using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(interactive ? LogLevel.Warning : LogLevel.Information));
             var kubeconfig = parse.GetValue(kubeconfigOut)!;
             var seconds = parse.GetValue(rolloutSeconds);
             await using var api = await SandboxApiServer.StartAsync(new SandboxOptions
@@ -62,23 +66,38 @@ internal static class SandboxCommand
             }
             await using (host)
             {
+                var ns = parse.GetValue(demo) ? DemoDriver.Namespace : "default";
                 Console.WriteLine($$"""
 
                     DoraOperator sandbox is running.
                       API server:  {{api.Url}}   (kubeconfig: {{Path.GetFullPath(kubeconfig)}})
-                      operator:    {{host.HttpUrl}}healthz, {{host.HttpUrl}}readyz
+                      operator:    {{host.HttpUrl}}metrics  {{host.HttpUrl}}api/v1/projects  {{host.HttpUrl}}healthz
 
                     Try, in another terminal:
                       export KUBECONFIG={{Path.GetFullPath(kubeconfig)}}
+                    """ + (parse.GetValue(demo) ? $$"""
+                      kubectl -n demo get dora,dr,inc
+                      kubectl -n demo describe inc checkout-errors
+                      kubectl -n demo set image deployment/frontend frontend=registry.example/storefront:2.0
+                      curl -s {{host.HttpUrl}}metrics | grep '^dora_'
+                    """ : """
                       kubectl apply -f config/samples/doraproject.yaml
                       kubectl create deployment checkout --image=nginx:1.27
                       kubectl label deployment checkout app.kubernetes.io/part-of=checkout
+                      kubectl annotate deployment checkout dora-operator.io/commit-time=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)
                       kubectl set image deployment/checkout nginx=nginx:1.28
-                      kubectl get dora,dr -w
+                      kubectl get dora,dr,inc -w
+                    """) + """
 
                     Ctrl+C stops everything.
                     """);
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var tasks = new List<Task>();
+                if (parse.GetValue(demo)) tasks.Add(new DemoDriver(api, TimeProvider.System, loggers.CreateLogger("demo")).RunAsync(stop.Token));
+                tasks.Add(LiveTable.RunAsync(() => host.Aggregators.SelectMany(a => a.LastReports), $"[grey]namespace {ns} · Ctrl+C stops[/]", TimeProvider.System, stop.Token));
                 await DoraOperator.Sandbox.ProcessSignals.WaitForStopAsync();
+                await stop.CancelAsync();
+                await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
                 Console.WriteLine("stopping");
             }
             return 0;

@@ -1,0 +1,162 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using DoraOperator.Sandbox;
+using Microsoft.Extensions.Logging;
+
+namespace DoraOperator.Operator.Sandboxing;
+
+/// <summary>
+/// <c>sandbox --demo</c>: a <c>demo</c> namespace with a DoraProject and three annotated Deployments,
+/// then a scripted history (releases with commit times hours to days old, a failed rollout and its
+/// fix, a rollback, an incident opened and restored, a restart), then a release every few seconds
+/// for as long as the sandbox runs. Everything goes through the API server, as a CI pipeline's
+/// kubectl would, so the operator sees nothing it would not see on a cluster.
+/// </summary>
+internal sealed class DemoDriver(SandboxApiServer api, TimeProvider time, ILogger logger)
+{
+    public const string Namespace = "demo";
+    public const string Project = "storefront";
+    private static readonly string[] Workloads = ["frontend", "checkout", "catalog"];
+    private readonly HttpClient _http = api.CreateHttpClient();
+    private readonly Random _random = new(2026);
+    private readonly Dictionary<string, (string Image, string Sha, string CommitTime, string ChangeType)> _current = [];
+    private readonly Dictionary<string, (string Image, string Sha, string CommitTime, string ChangeType)> _previous = [];
+    private int _build = 100;
+
+    /// <summary>Time between releases once the scripted history is done.</summary>
+    public TimeSpan Pace { get; init; } = TimeSpan.FromSeconds(6);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SetUpAsync(cancellationToken);
+            await HistoryAsync(cancellationToken);
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(Pace, time, cancellationToken);
+                await ReleaseAsync(Workloads[_random.Next(Workloads.Length)], cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e) when (e is HttpRequestException or InvalidOperationException)
+        {
+            logger.LogError("demo stopped: {Error}", e.Message);
+        }
+        finally
+        {
+            _http.Dispose();
+        }
+    }
+
+    private async Task SetUpAsync(CancellationToken cancellationToken)
+    {
+        await SendAsync(HttpMethod.Post, "/api/v1/namespaces", new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = Namespace } }, cancellationToken, allowConflict: true);
+        await SendAsync(HttpMethod.Post, $"/apis/dora-operator.io/v1alpha1/namespaces/{Namespace}/doraprojects", JsonNode.Parse(Fill("""
+            {"apiVersion":"dora-operator.io/v1alpha1","kind":"DoraProject","metadata":{"name":"@0@"},
+             "spec":{"team":"web","selector":{"matchLabels":{"app.kubernetes.io/part-of":"@1@"}},"incidentAttribution":{"mode":"lastDeployment"}}}
+            """, Project, Project))!, cancellationToken, allowConflict: true);
+        foreach (var w in Workloads)
+        {
+            var release = NextRelease("feature", TimeSpan.FromHours(_random.Next(2, 30)));
+            _current[w] = release;
+            await SendAsync(HttpMethod.Post, $"/apis/apps/v1/namespaces/{Namespace}/deployments", JsonNode.Parse(Fill("""
+                {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"@0@","labels":{"app.kubernetes.io/part-of":"@1@"}},
+                 "spec":{"replicas":2,"selector":{"matchLabels":{"app":"@2@"}},
+                  "template":{"metadata":{"labels":{"app":"@3@"},"annotations":@4@},
+                   "spec":{"containers":[{"name":"@5@","image":"@6@"}]}}}}
+                """, w, Project, w, w, Annotations(release), w, release.Image))!, cancellationToken, allowConflict: true);
+        }
+        logger.LogInformation("demo: namespace {Namespace}, DoraProject {Project}, Deployments {Workloads}", Namespace, Project, string.Join(", ", Workloads));
+    }
+
+    private async Task HistoryAsync(CancellationToken cancellationToken)
+    {
+        var step = TimeSpan.FromSeconds(2.5);
+        foreach (var (w, type, age) in new[] { ("frontend", "feature", 26.0), ("checkout", "feature", 50.0), ("catalog", "fix", 5.0), ("frontend", "feature", 3.0) })
+        {
+            await Task.Delay(step, time, cancellationToken);
+            await ReleaseAsync(w, cancellationToken, type, TimeSpan.FromHours(age));
+        }
+        // A rollout that never becomes available, then the fix.
+        await Task.Delay(step, time, cancellationToken);
+        api.Deployments!.FailNextRollout(Namespace, "checkout");
+        await ReleaseAsync("checkout", cancellationToken, "feature", TimeSpan.FromHours(8));
+        await Task.Delay(step * 2, time, cancellationToken);
+        await ReleaseAsync("checkout", cancellationToken, "hotfix", TimeSpan.FromMinutes(40));
+        // A bad release rolled back to the previous template (the old ReplicaSet is revived).
+        await Task.Delay(step, time, cancellationToken);
+        await ReleaseAsync("catalog", cancellationToken, "feature", TimeSpan.FromHours(20));
+        await Task.Delay(step * 2, time, cancellationToken);
+        await RollBackAsync("catalog", cancellationToken);
+        // An incident caused by the checkout hotfix, restored a few (compressed) moments later.
+        await Task.Delay(step, time, cancellationToken);
+        await SendAsync(HttpMethod.Post, $"/apis/dora-operator.io/v1alpha1/namespaces/{Namespace}/incidents", JsonNode.Parse(Fill("""
+            {"apiVersion":"dora-operator.io/v1alpha1","kind":"Incident","metadata":{"name":"checkout-errors"},
+             "spec":{"project":"@0@","title":"5xx on checkout","severity":"high","deploymentRef":"checkout-4","startedAt":"@1@"}}
+            """, Project, Rfc3339(time.GetUtcNow())))!, cancellationToken, allowConflict: true);
+        await Task.Delay(step * 2, time, cancellationToken);
+        await SendAsync(HttpMethod.Patch, $"/apis/dora-operator.io/v1alpha1/namespaces/{Namespace}/incidents/checkout-errors",
+            JsonNode.Parse(Fill("""{"spec":{"restoredAt":"@0@"}}""", Rfc3339(time.GetUtcNow())))!, cancellationToken);
+        // kubectl rollout restart: a new revision that ships nothing.
+        await Task.Delay(step, time, cancellationToken);
+        await SendAsync(HttpMethod.Patch, $"/apis/apps/v1/namespaces/{Namespace}/deployments/frontend",
+            JsonNode.Parse(Fill("""{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":"@0@"}}}}}""", Rfc3339(time.GetUtcNow())))!, cancellationToken);
+        logger.LogInformation("demo: history done (releases, a failed rollout, a rollback, an incident, a restart); a release every {Pace} s from now on", Pace.TotalSeconds);
+    }
+
+    private (string Image, string Sha, string CommitTime, string ChangeType) NextRelease(string changeType, TimeSpan commitAge)
+    {
+        _build++;
+        var sha = Convert.ToHexString(BitConverter.GetBytes(_random.NextInt64())).ToLowerInvariant()[..12];
+        var commit = time.GetUtcNow() - commitAge;
+        return ($"registry.example/storefront:1.{_build}", sha, Rfc3339(commit), changeType);
+    }
+
+    private async Task ReleaseAsync(string workload, CancellationToken cancellationToken, string? changeType = null, TimeSpan? commitAge = null)
+    {
+        var release = NextRelease(changeType ?? (_random.Next(4) == 0 ? "fix" : "feature"), commitAge ?? TimeSpan.FromMinutes(_random.Next(20, 60 * 30)));
+        _previous[workload] = _current[workload];
+        _current[workload] = release;
+        await PatchTemplateAsync(workload, release, cancellationToken);
+    }
+
+    private async Task RollBackAsync(string workload, CancellationToken cancellationToken)
+    {
+        var back = _previous[workload];
+        _current[workload] = back;
+        await PatchTemplateAsync(workload, back, cancellationToken);
+    }
+
+    private Task PatchTemplateAsync(string workload, (string Image, string Sha, string CommitTime, string ChangeType) release, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Patch, $"/apis/apps/v1/namespaces/{Namespace}/deployments/{workload}", JsonNode.Parse(Fill("""
+            {"spec":{"template":{"metadata":{"annotations":@0@},"spec":{"containers":[{"name":"@1@","image":"@2@"}]}}}}
+            """, Annotations(release), workload, release.Image))!, cancellationToken, contentType: "application/strategic-merge-patch+json");
+
+    private static string Annotations((string Image, string Sha, string CommitTime, string ChangeType) r) =>
+        Fill("""{"dora-operator.io/commit-sha":"@0@","dora-operator.io/commit-time":"@1@","dora-operator.io/change-type":"@2@"}""", r.Sha, r.CommitTime, r.ChangeType);
+
+    /// <summary>Replaces @0@, @1@, ... in a JSON template.</summary>
+    private static string Fill(string template, params object[] values)
+    {
+        for (var i = 0; i < values.Length; i++) template = template.Replace($"@{i}@", Convert.ToString(values[i], CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        return template;
+    }
+
+    private static string Rfc3339(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private async Task SendAsync(HttpMethod method, string path, JsonNode body, CancellationToken cancellationToken, bool allowConflict = false, string contentType = "application/merge-patch+json")
+    {
+        using var request = new HttpRequestMessage(method, path)
+        {
+            Content = new StringContent(body.ToJsonString(), Encoding.UTF8, method == HttpMethod.Patch ? contentType : "application/json"),
+        };
+        if (method == HttpMethod.Patch) request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        using var reply = await _http.SendAsync(request, cancellationToken);
+        if (reply.IsSuccessStatusCode || (allowConflict && reply.StatusCode == System.Net.HttpStatusCode.Conflict)) return;
+        throw new InvalidOperationException($"{method} {path}: {(int)reply.StatusCode} {await reply.Content.ReadAsStringAsync(cancellationToken)}");
+    }
+}
