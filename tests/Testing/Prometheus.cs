@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using DoraOperator.Testing;
 
-namespace DoraOperator.Operator.Tests.Metrics;
+namespace DoraOperator.Testing;
 
 /// <summary>A real Prometheus server (Debian package "prometheus") scraping one target every second, queried over its HTTP API.</summary>
-internal sealed class Prometheus : IAsyncDisposable
+public sealed class Prometheus : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly string _dir;

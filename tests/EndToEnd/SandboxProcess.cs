@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using DoraOperator.Testing;
+
+namespace DoraOperator.EndToEnd;
+
+/// <summary><c>dotnet DoraOperator.Operator.dll sandbox ...</c> in its own working directory, as a user starts it.</summary>
+internal sealed partial class SandboxProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _output = [];
+    private readonly Task _reading;
+
+    private SandboxProcess(Process process, string dir)
+    {
+        _process = process;
+        WorkDir = dir;
+        _reading = Task.Run(async () =>
+        {
+            while (await process.StandardOutput.ReadLineAsync() is { } line)
+            {
+                lock (_output) _output.Add(line);
+            }
+        });
+        _ = process.StandardError.ReadToEndAsync();
+    }
+
+    public string WorkDir { get; }
+    public string Kubeconfig => Path.Combine(WorkDir, "sandbox.kubeconfig");
+    public Uri OperatorUrl { get; private set; } = null!;
+    public int Id => _process.Id;
+    public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
+
+    public IReadOnlyList<string> Output
+    {
+        get { lock (_output) return [.. _output]; }
+    }
+
+    public static async Task<SandboxProcess> StartAsync(params string[] args)
+    {
+        var dir = Directory.CreateTempSubdirectory("dora-e2e-").FullName;
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "DoraOperator.Operator.dll"));
+        psi.ArgumentList.Add("sandbox");
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var sandbox = new SandboxProcess(Process.Start(psi)!, dir);
+        await Eventually.True(() => sandbox.Output.Any(l => l.Contains("Ctrl+C stops everything.", StringComparison.Ordinal)), "the sandbox to start", TimeSpan.FromSeconds(60));
+        var url = sandbox.Output.Select(l => OperatorLine().Match(l)).First(m => m.Success).Groups[1].Value;
+        sandbox.OperatorUrl = new Uri(url);
+        return sandbox;
+    }
+
+    [GeneratedRegex(@"operator:\s+(http://[^ ]+/)metrics")]
+    private static partial Regex OperatorLine();
+
+    /// <summary>Sends SIGINT (Ctrl+C) and waits for the exit; returns how long it took.</summary>
+    public async Task<TimeSpan> StopAsync()
+    {
+        var watch = Stopwatch.StartNew();
+        Posix.Signal(_process.Id, Posix.SigInt);
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
+        await _reading;
+        return watch.Elapsed;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+        Directory.Delete(WorkDir, recursive: true);
+    }
+}
