@@ -10,12 +10,8 @@ namespace DoraOperator.EndToEnd;
 /// </summary>
 public sealed class JourneyTests
 {
-    private static async Task<JsonObject> Get(Kubectl kubectl, string what, Func<JsonObject, bool> ready, string description, int seconds = 30) =>
-        await Eventually.Until(async () =>
-        {
-            var r = await kubectl.RunAsync($"get {what} -o json");
-            return r.ExitCode == 0 ? JsonNode.Parse(r.Stdout)!.AsObject() : new JsonObject();
-        }, ready, description, TimeSpan.FromSeconds(seconds));
+    private static Task<JsonObject> Get(Kubectl kubectl, string what, Func<JsonObject, bool> ready, string description, int seconds = 30) =>
+        kubectl.WaitForAsync(what, ready, description, TimeSpan.FromSeconds(seconds));
 
     [Fact]
     public async Task A_release_an_incident_and_a_restore_show_up_in_kubectl_and_in_Prometheus()

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 
 namespace DoraOperator.Testing;
 
@@ -69,6 +70,17 @@ public sealed class Kubectl : IDisposable
         if (result.ExitCode != 0) throw new InvalidOperationException($"kubectl {args} failed: {result}");
         return result.Stdout;
     }
+
+    /// <summary>
+    /// Polls <c>kubectl get {what} -o json</c> until <paramref name="ready"/> holds (an object that
+    /// cannot be read yet counts as an empty one) and returns it.
+    /// </summary>
+    public Task<JsonObject> WaitForAsync(string what, Func<JsonObject, bool> ready, string description, TimeSpan? timeout = null) =>
+        Eventually.Until(async () =>
+        {
+            var r = await RunAsync($"get {what} -o json");
+            return r.ExitCode == 0 ? JsonNode.Parse(r.Stdout)!.AsObject() : new JsonObject();
+        }, ready, description, timeout);
 
     /// <summary>Starts a long-running kubectl (e.g. <c>get -w</c>) and returns the process; the caller kills it.</summary>
     public Process Start(string args)

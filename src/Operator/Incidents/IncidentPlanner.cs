@@ -63,6 +63,10 @@ internal static class IncidentPlanner
         {
             return ("StartedInFuture", $"startedAt {startedAt:O} is in the future.");
         }
+        if (spec.ResolvedAt is { } z2 && z2 < startedAt)
+        {
+            return ("ResolvedBeforeStarted", $"resolvedAt {z2:O} is before the start {startedAt:O}{(spec.StartedAt is null ? " (the creation time, since startedAt is not set)" : "")}.");
+        }
         if (restoredAt is { } r && r < startedAt)
         {
             return ("RestoredBeforeStarted", $"restoredAt {r:O} is before the start {startedAt:O}{(spec.StartedAt is null ? " (the creation time, since startedAt is not set)" : "")}.");
@@ -70,10 +74,6 @@ internal static class IncidentPlanner
         if (spec.ResolvedAt is { } z && spec.RestoredAt is { } restored && z < restored)
         {
             return ("ResolvedBeforeRestored", $"resolvedAt {z:O} is before restoredAt {restored:O}; an incident is restored before it is resolved.");
-        }
-        if (spec.ResolvedAt is { } z2 && z2 < startedAt)
-        {
-            return ("ResolvedBeforeStarted", $"resolvedAt {z2:O} is before the start {startedAt:O}.");
         }
         if (spec.DetectedAt is { } d && d < startedAt)
         {

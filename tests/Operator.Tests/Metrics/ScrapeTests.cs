@@ -54,12 +54,7 @@ public sealed class ScrapeTests : IAsyncLifetime
         await Eventually.True(() => _operator.Ready, "the operator's caches to sync");
     }
 
-    private async Task<JsonObject> Get(string kind, string name, Func<JsonObject, bool> ready, string what) =>
-        await Eventually.Until(async () =>
-        {
-            var r = await _kubectl.RunAsync($"get {kind} {name} -o json");
-            return r.ExitCode == 0 ? JsonNode.Parse(r.Stdout)!.AsObject() : new JsonObject();
-        }, ready, what);
+    private Task<JsonObject> Get(string kind, string name, Func<JsonObject, bool> ready, string what) => _kubectl.WaitForAsync($"{kind} {name}", ready, what);
 
     private async Task Release(int revision, string image, TimeSpan commitAge)
     {

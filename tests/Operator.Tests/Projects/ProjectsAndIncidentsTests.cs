@@ -77,12 +77,7 @@ public sealed class ProjectsAndIncidentsTests : IAsyncLifetime
         return commit;
     }
 
-    private async Task<JsonObject> Get(string kind, string name, Func<JsonObject, bool> ready, string what) =>
-        await Eventually.Until(async () =>
-        {
-            var r = await _kubectl.RunAsync($"get {kind} {name} -o json");
-            return r.ExitCode == 0 ? JsonNode.Parse(r.Stdout)!.AsObject() : new JsonObject();
-        }, ready, what);
+    private Task<JsonObject> Get(string kind, string name, Func<JsonObject, bool> ready, string what) => _kubectl.WaitForAsync($"{kind} {name}", ready, what);
 
     private static JsonNode? Status(JsonObject o, string path)
     {
