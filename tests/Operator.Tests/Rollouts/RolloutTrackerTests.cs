@@ -201,6 +201,10 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         var events = await Eventually.Until(() => _kubectl.OkAsync("get events.events.k8s.io -o json"),
             e => e.Contains("SelectorOverlap", StringComparison.Ordinal), "a SelectorOverlap warning");
         Assert.Contains("shop, younger all select Deployment shop/web", events);
+        var younger = await _kubectl.WaitForAsync("dora younger", p => (string?)p["status"]?["conditions"]?[0]?["reason"] == "SelectorOverlap", "SelectorOverlap on the younger project");
+        Assert.Equal("False", (string?)younger["status"]!["conditions"]![0]!["status"]);
+        Assert.Contains("web (recorded by shop)", (string?)younger["status"]!["conditions"]![0]!["message"]);
+        await _kubectl.WaitForAsync("dora shop", p => (string?)p["status"]?["conditions"]?[0]?["reason"] == "Calculated", "the older project to be Ready");
     }
 
     [Fact]
