@@ -121,7 +121,7 @@ public sealed class SandboxApiServer : IAsyncDisposable
         {
             Url = url,
         };
-        if (options.KubeconfigPath is not null) await server.WriteKubeconfigAsync(options.KubeconfigPath, null, cancellationToken);
+        if (options.KubeconfigPath is not null) await server.WriteKubeconfigAsync(options.KubeconfigPath, null, null, cancellationToken);
         return server;
     }
 
@@ -152,15 +152,28 @@ public sealed class SandboxApiServer : IAsyncDisposable
         (_ca ?? throw new InvalidOperationException("client certificates need the HTTPS Sandbox (SandboxOptions.Https = true)")).IssueClientCertificate(user, groups);
 
     /// <summary>Writes a kubeconfig (cluster, admin token user, context "sandbox") that kubectl and our client accept.</summary>
-    public async Task WriteKubeconfigAsync(string path, string? @namespace = null, CancellationToken cancellationToken = default)
+    public async Task WriteKubeconfigAsync(string path, string? @namespace = null, string? token = null, CancellationToken cancellationToken = default)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        await File.WriteAllTextAsync(path, Kubeconfig(@namespace), cancellationToken);
+        await File.WriteAllTextAsync(path, Kubeconfig(@namespace, token), cancellationToken);
     }
 
-    /// <summary>The kubeconfig text for this server.</summary>
-    public string Kubeconfig(string? @namespace = null)
+    /// <summary>
+    /// A bearer token that authenticates as ServiceAccount <paramref name="name"/> of
+    /// <paramref name="namespace"/> (user <c>system:serviceaccount:NS:NAME</c>, with the groups a real
+    /// service account token carries). With <see cref="SandboxOptions.Authorization"/> RBAC, what it may
+    /// do is what the Roles bound to that ServiceAccount allow.
+    /// </summary>
+    public string AddServiceAccountToken(string @namespace, string name)
+    {
+        var token = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+        AddToken(token, $"system:serviceaccount:{@namespace}:{name}", "system:serviceaccounts", $"system:serviceaccounts:{@namespace}", "system:authenticated");
+        return token;
+    }
+
+    /// <summary>The kubeconfig text for this server (the admin token unless <paramref name="token"/> is given).</summary>
+    public string Kubeconfig(string? @namespace = null, string? token = null)
     {
         var sb = new StringBuilder();
         sb.AppendLine("apiVersion: v1");
@@ -173,7 +186,7 @@ public sealed class SandboxApiServer : IAsyncDisposable
         sb.AppendLine("users:");
         sb.AppendLine("- name: sandbox-admin");
         sb.AppendLine("  user:");
-        sb.AppendLine($"    token: {AdminToken}");
+        sb.AppendLine($"    token: {token ?? AdminToken}");
         sb.AppendLine("contexts:");
         sb.AppendLine("- name: sandbox");
         sb.AppendLine("  context:");

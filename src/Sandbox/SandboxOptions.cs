@@ -35,6 +35,9 @@ public sealed record SandboxOptions
     /// <summary>The admin bearer token written into the kubeconfig; generated when null.</summary>
     public string? AdminToken { get; init; }
 
+    /// <summary>How requests are authorized: AlwaysAllow (default) or RBAC from the Roles and bindings stored in the Sandbox.</summary>
+    public Security.AuthorizationMode Authorization { get; init; } = Security.AuthorizationMode.AlwaysAllow;
+
     /// <summary>Where to write a kubeconfig for kubectl and clients; none when null.</summary>
     public string? KubeconfigPath { get; init; }
 }

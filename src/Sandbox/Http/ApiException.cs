@@ -61,6 +61,10 @@ internal sealed class ApiException(int code, string reason, string message) : Ex
 
     public static ApiException Forbidden(string message) => new(403, "Forbidden", message);
 
+    /// <summary>A 403 with details naming the object, as kube-apiserver's authorizer sends it.</summary>
+    public static ApiException Forbidden(string message, ResourceType type, string? name) =>
+        new(403, "Forbidden", message) { DetailName = name, DetailGroup = type.Group, DetailKind = type.Plural };
+
     public static ApiException Unauthorized() => new(401, "Unauthorized", "Unauthorized");
 
     public static ApiException RequestEntityTooLarge(long limit) => new(413, "RequestEntityTooLarge", $"Request entity too large: limit is {limit}");

@@ -36,6 +36,7 @@ internal sealed class ApiHandler(
     private static readonly string[] PatchTypes = ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml"];
 
     private readonly ConcurrentDictionary<AuditKey, int> _audit = new();
+    private readonly RbacAuthorizer _rbac = new(store, registry);
     private readonly ConcurrentDictionary<string, JsonObject> _applied = new();
     public IReadOnlyDictionary<AuditKey, int> Audit => _audit;
 
@@ -142,6 +143,10 @@ internal sealed class ApiHandler(
         if (!type.Namespaced && request.Namespace is not null) throw ApiException.NotFoundRaw("the server could not find the requested resource");
 
         _audit.AddOrUpdate(new AuditKey(user.Name, verb, type.Group, type.Plural, request.Subresource), 1, (_, n) => n + 1);
+        if (options.Authorization == AuthorizationMode.Rbac && !_rbac.Allows(user, verb, type.Group, type.Plural, request.Subresource, ns, request.Name))
+        {
+            throw ApiException.Forbidden(RbacAuthorizer.Denial(user, verb, type.Group, type.Plural, request.Subresource, ns, request.Name), type, request.Name);
+        }
         if (faults.Match(verb, type.Plural, request.Subresource, ns) is { } fault)
         {
             if (fault.Delay > TimeSpan.Zero) await Task.Delay(fault.Delay, options.TimeProvider, context.RequestAborted);

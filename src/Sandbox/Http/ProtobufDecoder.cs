@@ -7,7 +7,7 @@ namespace DoraOperator.Sandbox.Http;
 /// Decodes Kubernetes protobuf request bodies (<c>application/vnd.kubernetes.protobuf</c>: the
 /// <c>k8s\0</c> magic, then a runtime.Unknown envelope) into JSON, for the built-in kinds that
 /// kubectl's typed commands create (Deployment, ReplicaSet, Namespace, ConfigMap, Secret,
-/// ServiceAccount, Lease). Field numbers follow the published k8s.io/api generated.proto files.
+/// ServiceAccount, Lease, and the RBAC kinds). Field numbers follow the published k8s.io/api generated.proto files.
 /// Fields outside this table are skipped, like unknown fields. Responses are always JSON, which
 /// every client that sends protobuf also accepts.
 /// </summary>
@@ -77,6 +77,17 @@ internal static class ProtobufDecoder
             [4] = new("stringData", K.StringMap), [5] = new("immutable", K.Bool),
         },
         ["ServiceAccount"] = new() { [1] = new("metadata", K.Message, Type: "ObjectMeta") },
+        ["Role"] = new() { [1] = new("metadata", K.Message, Type: "ObjectMeta"), [2] = new("rules", K.Message, true, "PolicyRule") },
+        ["ClusterRole"] = new() { [1] = new("metadata", K.Message, Type: "ObjectMeta"), [2] = new("rules", K.Message, true, "PolicyRule") },
+        ["PolicyRule"] = new()
+        {
+            [1] = new("verbs", K.String, true), [2] = new("apiGroups", K.String, true), [3] = new("resources", K.String, true),
+            [4] = new("resourceNames", K.String, true), [5] = new("nonResourceURLs", K.String, true),
+        },
+        ["RoleBinding"] = new() { [1] = new("metadata", K.Message, Type: "ObjectMeta"), [2] = new("subjects", K.Message, true, "Subject"), [3] = new("roleRef", K.Message, Type: "RoleRef") },
+        ["ClusterRoleBinding"] = new() { [1] = new("metadata", K.Message, Type: "ObjectMeta"), [2] = new("subjects", K.Message, true, "Subject"), [3] = new("roleRef", K.Message, Type: "RoleRef") },
+        ["Subject"] = new() { [1] = new("kind", K.String), [2] = new("apiGroup", K.String), [3] = new("name", K.String), [4] = new("namespace", K.String) },
+        ["RoleRef"] = new() { [1] = new("apiGroup", K.String), [2] = new("kind", K.String), [3] = new("name", K.String) },
         ["Lease"] = new() { [1] = new("metadata", K.Message, Type: "ObjectMeta"), [2] = new("spec", K.Message, Type: "LeaseSpec") },
         ["LeaseSpec"] = new()
         {
