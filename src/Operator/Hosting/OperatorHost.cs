@@ -37,6 +37,8 @@ internal sealed record OperatorOptions
     public int KubeApiBurst { get; init; } = 200;
     /// <summary>OTLP and resource settings; null reads the OTEL_* environment variables.</summary>
     public MetricsExportOptions? MetricsExport { get; init; }
+    /// <summary>How often record retention runs while leading.</summary>
+    public TimeSpan RetentionInterval { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>How often every project is recomputed so its window slides with no events.</summary>
     public TimeSpan RecomputeInterval { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>The least time between two status writes of one project (bursts coalesce).</summary>
@@ -113,7 +115,7 @@ internal sealed class OperatorHost : IAsyncDisposable
         var identity = $"{Environment.GetEnvironmentVariable("POD_NAME") ?? Environment.MachineName}_{Guid.NewGuid()}";
         host._events = new EventRecorder(host._client, "dora-operator", identity, time, logger);
         IReadOnlyList<string?> namespaces = options.Namespaces.Count == 0 ? [null] : [.. options.Namespaces];
-        host.Trackers = namespaces.Select(ns => new RolloutTracker(host._client, host._events, ns, time, logger) { Metrics = metrics }).ToList();
+        host.Trackers = namespaces.Select(ns => new RolloutTracker(host._client, host._events, ns, time, logger) { Metrics = metrics, RetentionInterval = options.RetentionInterval }).ToList();
         host.IncidentControllers = host.Trackers.Select((t, i) => new IncidentController(host._client, host._events, t.Projects, t.Records, namespaces[i], time, logger) { Metrics = metrics }).ToList();
         host.Aggregators = host.Trackers.Select((t, i) => new ProjectAggregator(host._client, t.Projects, t.Records, host.IncidentControllers[i].Incidents, t.Deployments, time, logger)
         {
