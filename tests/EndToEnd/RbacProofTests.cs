@@ -5,7 +5,6 @@ using DoraOperator.Sandbox;
 using DoraOperator.Sandbox.Security;
 using DoraOperator.Testing;
 using Microsoft.Extensions.Logging;
-using YamlDotNet.Serialization;
 
 namespace DoraOperator.EndToEnd;
 
@@ -48,9 +47,7 @@ public sealed class RbacProofTests : IAsyncLifetime
     /// <summary>The rules of a chart rules file (rbac/*.yaml), as JSON.</summary>
     internal static JsonArray ChartRules(string file)
     {
-        var yaml = new DeserializerBuilder().Build().Deserialize<object>(File.ReadAllText(Repo.Path("charts", "dora-operator", "rbac", file)));
-        var json = new SerializerBuilder().JsonCompatible().Build().Serialize(yaml);
-        return JsonNode.Parse(json)!.AsArray();
+        return YamlJson.Parse(File.ReadAllText(Repo.Path("charts", "dora-operator", "rbac", file)))!.AsArray();
     }
 
     private static IEnumerable<(string Verb, string Group, string Resource)> Expand(JsonArray rules) =>

@@ -1,0 +1,291 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using DoraOperator.Testing;
+using YamlDotNet.RepresentationModel;
+
+namespace DoraOperator.EndToEnd;
+
+/// <summary>
+/// What can be checked of the Helm chart without Helm (which cannot be installed on the build
+/// machines): CRDs in step, values against the schema, every referenced value and file present,
+/// templates balanced and YAML-shaped, the pod's security settings, the dashboard's queries and the
+/// recording rules (by promtool).
+/// </summary>
+public sealed partial class ChartTests
+{
+    private static readonly string Chart = Repo.Path("charts", "dora-operator");
+
+    private static JsonNode? Yaml(string text) => YamlJson.Parse(text);
+
+    private static JsonObject Values() => Yaml(File.ReadAllText(Path.Combine(Chart, "values.yaml")))!.AsObject();
+
+    private static JsonObject Schema() => JsonNode.Parse(File.ReadAllText(Path.Combine(Chart, "values.schema.json")))!.AsObject();
+
+    [Fact]
+    public void Chart_crds_are_the_generated_ones()
+    {
+        var generated = Directory.GetFiles(Repo.Path("config", "crds")).Select(Path.GetFileName).Order().ToList();
+        Assert.Equal(generated, Directory.GetFiles(Path.Combine(Chart, "crds")).Select(Path.GetFileName).Order());
+        foreach (var file in generated)
+        {
+            Assert.True(File.ReadAllText(Repo.Path("config", "crds", file!)) == File.ReadAllText(Path.Combine(Chart, "crds", file!)),
+                $"charts/dora-operator/crds/{file} differs from config/crds/{file}: cp config/crds/*.yaml charts/dora-operator/crds/");
+        }
+    }
+
+    [Fact]
+    public void Values_yaml_satisfies_its_schema_and_the_schema_rejects_mistakes()
+    {
+        Assert.Empty(SchemaCheck.Validate(Schema(), Values(), "values"));
+
+        var wrong = Values();
+        wrong["replicaCount"] = 0;
+        wrong["service"]!["type"] = "Ingress";
+        wrong["replicas"] = 3;
+        var errors = SchemaCheck.Validate(Schema(), wrong, "values");
+        Assert.Contains("values.replicaCount: 0 is below the minimum 1", errors);
+        Assert.Contains("values.service.type: \"Ingress\" is not one of ClusterIP, NodePort, LoadBalancer", errors);
+        Assert.Contains("values.replicas: unknown key", errors);
+    }
+
+    [Fact]
+    public void Every_value_and_file_a_template_uses_exists()
+    {
+        var values = Values();
+        foreach (var template in Directory.GetFiles(Path.Combine(Chart, "templates")))
+        {
+            var text = File.ReadAllText(template);
+            foreach (Match m in ValueReference().Matches(text))
+            {
+                JsonNode? node = values;
+                foreach (var part in m.Groups[1].Value.Split('.')) node = node?[part];
+                Assert.True(node is not null || values.ContainsKey(m.Groups[1].Value.Split('.')[0]) && Exists(values, m.Groups[1].Value),
+                    $"{Path.GetFileName(template)} uses .Values.{m.Groups[1].Value}, which values.yaml does not define");
+            }
+            foreach (Match m in FileReference().Matches(text))
+            {
+                Assert.True(File.Exists(Path.Combine(Chart, m.Groups[1].Value)), $"{Path.GetFileName(template)} reads {m.Groups[1].Value}, which the chart lacks");
+            }
+        }
+    }
+
+    private static bool Exists(JsonObject values, string path)
+    {
+        JsonNode? node = values;
+        var parts = path.Split('.');
+        for (var i = 0; i < parts.Length; i++)
+        {
+            if (node is not JsonObject o || !o.ContainsKey(parts[i])) return false;
+            node = o[parts[i]];
+        }
+        return true;
+    }
+
+    [Fact]
+    public void Templates_have_balanced_actions_and_are_yaml_once_actions_are_placeheld()
+    {
+        foreach (var template in Directory.GetFiles(Path.Combine(Chart, "templates"), "*.yaml"))
+        {
+            var text = File.ReadAllText(template);
+            var depth = 0;
+            foreach (Match m in Action().Matches(text))
+            {
+                var action = m.Groups[1].Value.Trim();
+                if (Regex.IsMatch(action, @"^(if|range|with|define)\b")) depth++;
+                else if (action == "end") depth--;
+                Assert.True(depth >= 0, $"{Path.GetFileName(template)}: an end without an opening action");
+            }
+            Assert.True(depth == 0, $"{Path.GetFileName(template)}: {depth} actions not closed");
+            foreach (var document in Placeheld(text).Split("\n---", StringSplitOptions.RemoveEmptyEntries))
+            {
+                var exception = Record.Exception(() => Yaml(document));
+                Assert.True(exception is null, $"{Path.GetFileName(template)} is not YAML once its actions are replaced: {exception?.Message}\n{document}");
+            }
+        }
+    }
+
+    /// <summary>Drops lines that hold only actions, and turns inline actions into a scalar.</summary>
+    private static string Placeheld(string template) =>
+        string.Join('\n', template.Split('\n')
+            .Where(l => !OnlyActions().IsMatch(l))
+            .Select(l => Action().Replace(l, "x")));
+
+    [Fact]
+    public void The_operator_pod_runs_restricted()
+    {
+        var deployment = Yaml(Placeheld(File.ReadAllText(Path.Combine(Chart, "templates", "deployment.yaml"))))!;
+        var pod = deployment["spec"]!["template"]!["spec"]!;
+        Assert.True((bool)pod["securityContext"]!["runAsNonRoot"]!);
+        Assert.Equal("RuntimeDefault", (string?)pod["securityContext"]!["seccompProfile"]!["type"]);
+        var container = pod["containers"]![0]!;
+        Assert.False((bool)container["securityContext"]!["allowPrivilegeEscalation"]!);
+        Assert.True((bool)container["securityContext"]!["readOnlyRootFilesystem"]!);
+        Assert.Equal("ALL", (string?)container["securityContext"]!["capabilities"]!["drop"]![0]);
+        Assert.Equal("/healthz", (string?)container["livenessProbe"]!["httpGet"]!["path"]);
+        Assert.Equal("/readyz", (string?)container["readinessProbe"]!["httpGet"]!["path"]);
+        Assert.Equal(2L, (long)Values()["replicaCount"]!);
+        Assert.True((bool)Values()["leaderElection"]!);
+
+        var dockerfile = File.ReadAllText(Repo.Path("Dockerfile"));
+        Assert.Matches(@"(?m)^FROM mcr\.microsoft\.com/dotnet/sdk:10\.0 AS build", dockerfile);
+        Assert.Matches(@"(?m)^FROM mcr\.microsoft\.com/dotnet/aspnet:10\.0", dockerfile);
+        Assert.Matches(@"(?m)^USER 1654$", dockerfile);
+        Assert.Matches(@"(?m)^ENTRYPOINT \[""dotnet"", ""DoraOperator\.Operator\.dll""\]$", dockerfile);
+        Assert.Contains("runAsUser: 1654", File.ReadAllText(Path.Combine(Chart, "templates", "deployment.yaml")));
+    }
+
+    [Fact]
+    public void The_dashboard_queries_only_documented_series()
+    {
+        var dashboard = JsonNode.Parse(File.ReadAllText(Path.Combine(Chart, "dashboards", "dora.json")))!;
+        var docs = File.ReadAllText(Repo.Path("docs", "metrics.md"));
+        var titles = dashboard["panels"]!.AsArray().Select(p => (string?)p!["title"]).ToList();
+        foreach (var key in new[] { "Deployment frequency", "Lead time", "Change failure rate", "Recovery time", "Tiers", "Counts" })
+        {
+            Assert.Contains(titles, t => t!.StartsWith(key, StringComparison.Ordinal));
+        }
+        var expressions = dashboard["panels"]!.AsArray().SelectMany(p => p!["targets"]!.AsArray()).Select(t => (string)t!["expr"]!).ToList();
+        Assert.NotEmpty(expressions);
+        foreach (var series in expressions.SelectMany(e => SeriesName().Matches(e).Select(m => m.Value)).Distinct())
+        {
+            var family = Regex.Replace(series, "_(bucket|sum|count)$", "");
+            Assert.True(docs.Contains($"`{family}`", StringComparison.Ordinal), $"the dashboard uses {series}, which docs/metrics.md does not list");
+        }
+    }
+
+    [Fact]
+    public async Task Promtool_accepts_the_recording_rules()
+    {
+        var rules = File.ReadAllText(Path.Combine(Chart, "rules", "dora-recording-rules.yaml"));
+        var file = Path.Combine(Path.GetTempPath(), $"dora-rules-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, "groups:\n" + string.Join('\n', rules.Split('\n').Select(l => l.Length == 0 ? l : "  " + l)));
+        try
+        {
+            var psi = new ProcessStartInfo("promtool") { RedirectStandardOutput = true, RedirectStandardError = true };
+            psi.ArgumentList.Add("check");
+            psi.ArgumentList.Add("rules");
+            psi.ArgumentList.Add(file);
+            using var process = Process.Start(psi)!;
+            var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 0, output);
+            Assert.Contains("SUCCESS: 4 rules found", output);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [GeneratedRegex(@"\.Values\.([A-Za-z0-9_.]+)")]
+    private static partial Regex ValueReference();
+
+    [GeneratedRegex(@"\.Files\.Get ""([^""]+)""")]
+    private static partial Regex FileReference();
+
+    [GeneratedRegex(@"\{\{-?(.*?)-?\}\}")]
+    private static partial Regex Action();
+
+    [GeneratedRegex(@"^\s*(\{\{-?.*?-?\}\}\s*)+$")]
+    private static partial Regex OnlyActions();
+
+    [GeneratedRegex(@"\bdora_[a-z_]+")]
+    private static partial Regex SeriesName();
+}
+
+/// <summary>YAML to JSON with YAML 1.2 core-schema typing of plain scalars (quoted ones stay strings).</summary>
+internal static class YamlJson
+{
+    public static JsonNode? Parse(string text)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(text));
+        return stream.Documents.Count == 0 ? null : Convert(stream.Documents[0].RootNode);
+    }
+
+    private static JsonNode? Convert(YamlNode node) => node switch
+    {
+        YamlMappingNode map => new JsonObject(map.Children.Select(kv => KeyValuePair.Create(((YamlScalarNode)kv.Key).Value!, Convert(kv.Value)))),
+        YamlSequenceNode list => new JsonArray(list.Children.Select(Convert).ToArray()),
+        YamlScalarNode { Style: YamlDotNet.Core.ScalarStyle.Plain } scalar => Plain(scalar.Value ?? ""),
+        YamlScalarNode scalar => JsonValue.Create(scalar.Value),
+        _ => null,
+    };
+
+    private static JsonNode? Plain(string v) => v switch
+    {
+        "" or "null" or "~" => null,
+        "true" => JsonValue.Create(true),
+        "false" => JsonValue.Create(false),
+        _ when long.TryParse(v, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var l) => JsonValue.Create(l),
+        _ when Regex.IsMatch(v, @"^-?[0-9]+\.[0-9]+$") => JsonValue.Create(double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)),
+        _ => JsonValue.Create(v),
+    };
+}
+
+/// <summary>The part of JSON Schema draft 7 that values.schema.json uses: type, properties, required, additionalProperties, enum, minimum, maximum, minLength, pattern, items.</summary>
+internal static class SchemaCheck
+{
+    public static List<string> Validate(JsonObject schema, JsonNode? value, string path)
+    {
+        var errors = new List<string>();
+        Check(schema, value, path, errors);
+        return errors;
+    }
+
+    private static void Check(JsonObject schema, JsonNode? value, string path, List<string> errors)
+    {
+        if (schema["type"] is JsonValue t && !TypeMatches((string)t!, value))
+        {
+            errors.Add($"{path}: expected {(string)t!}, got {value?.GetValueKind().ToString().ToLowerInvariant() ?? "null"}");
+            return;
+        }
+        if (schema["enum"] is JsonArray options && !options.Any(o => JsonNode.DeepEquals(o, value)))
+        {
+            errors.Add($"{path}: {value?.ToJsonString()} is not one of {string.Join(", ", options.Select(o => (string?)o))}");
+        }
+        if (value is JsonValue number && number.GetValueKind() == System.Text.Json.JsonValueKind.Number)
+        {
+            var n = Num(number);
+            if (schema["minimum"] is { } min && n < Num(min)) errors.Add($"{path}: {n} is below the minimum {Num(min)}");
+            if (schema["maximum"] is { } max && n > Num(max)) errors.Add($"{path}: {n} is above the maximum {Num(max)}");
+        }
+        if (value is JsonValue s && s.GetValueKind() == System.Text.Json.JsonValueKind.String)
+        {
+            var text = s.GetValue<string>();
+            if (schema["minLength"] is { } minLength && text.Length < Num(minLength)) errors.Add($"{path}: shorter than {Num(minLength)}");
+            if (schema["pattern"] is { } pattern && !Regex.IsMatch(text, (string)pattern!)) errors.Add($"{path}: \"{text}\" does not match {(string)pattern!}");
+        }
+        if (value is JsonObject obj)
+        {
+            var properties = schema["properties"] as JsonObject;
+            foreach (var required in (schema["required"] as JsonArray)?.Select(r => (string)r!) ?? [])
+            {
+                if (!obj.ContainsKey(required)) errors.Add($"{path}.{required}: required");
+            }
+            foreach (var (key, child) in obj)
+            {
+                if (properties?[key] is JsonObject childSchema) Check(childSchema, child, $"{path}.{key}", errors);
+                else if (schema["additionalProperties"] is JsonValue extra && !(bool)extra) errors.Add($"{path}.{key}: unknown key");
+            }
+        }
+        if (value is JsonArray array && schema["items"] is JsonObject itemSchema)
+        {
+            for (var i = 0; i < array.Count; i++) Check(itemSchema, array[i], $"{path}[{i}]", errors);
+        }
+    }
+
+    private static double Num(JsonNode node) => double.Parse(node.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
+
+    private static bool TypeMatches(string type, JsonNode? value) => type switch
+    {
+        "object" => value is JsonObject,
+        "array" => value is JsonArray,
+        "string" => value is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String,
+        "boolean" => value is JsonValue b && b.GetValueKind() is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False,
+        "integer" => value is JsonValue i && i.GetValueKind() == System.Text.Json.JsonValueKind.Number && Math.Abs(Num(i) % 1) < 1e-12,
+        "number" => value is JsonValue n && n.GetValueKind() == System.Text.Json.JsonValueKind.Number,
+        _ => true,
+    };
+}
