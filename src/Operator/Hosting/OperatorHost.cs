@@ -178,8 +178,8 @@ internal sealed class OperatorHost : IAsyncDisposable
         web.MapGet("/metrics", (HttpContext context) =>
         {
             var openMetrics = PrometheusExposition.WantsOpenMetrics(context.Request.Headers.Accept);
-            var body = MetricsPipeline!.Exposition.Scrape(openMetrics);
-            return Results.Text(body, openMetrics ? PrometheusExposition.OpenMetricsContentType : PrometheusExposition.TextContentType);
+            var body = MetricsPipeline!.Exposition.ScrapeUtf8(openMetrics);
+            return Results.Bytes(body, openMetrics ? PrometheusExposition.OpenMetricsContentType : PrometheusExposition.TextContentType);
         });
         ProjectApi.Map(web, () => Aggregators);
         await web.StartAsync();

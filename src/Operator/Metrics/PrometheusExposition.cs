@@ -19,7 +19,7 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
     private readonly Func<bool> _leader;
     private StringBuilder? _target;
     private bool _openMetrics;
-    private int _lastSize = 64 * 1024;
+    private StringBuilder _buffer = new(64 * 1024);
 
     public PrometheusExposition(Func<bool> leader)
     {
@@ -32,24 +32,52 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
     /// <summary>True when the scraper's Accept header asks for OpenMetrics.</summary>
     public static bool WantsOpenMetrics(string? accept) => accept?.Contains("application/openmetrics-text", StringComparison.OrdinalIgnoreCase) == true;
 
-    /// <summary>Collects every instrument now and renders the result.</summary>
+    /// <summary>Collects every instrument now and renders the result as text.</summary>
     public string Scrape(bool openMetrics)
     {
         lock (_gate)
         {
-            _target = new StringBuilder(_lastSize + 4096);
-            _openMetrics = openMetrics;
-            try
-            {
-                Reader.Collect();
-                if (openMetrics) _target.Append("# EOF\n");
-                _lastSize = _target.Length;
-                return _target.ToString();
-            }
-            finally
-            {
-                _target = null;
-            }
+            return Render(openMetrics).ToString();
+        }
+    }
+
+    /// <summary>Collects every instrument now and renders the result as UTF-8 (what /metrics sends).</summary>
+    public byte[] ScrapeUtf8(bool openMetrics)
+    {
+        lock (_gate)
+        {
+            var text = Render(openMetrics);
+            var bytes = new byte[System.Text.Encoding.UTF8.GetMaxByteCount(0) + Utf8Length(text)];
+            var written = 0;
+            foreach (var chunk in text.GetChunks()) written += System.Text.Encoding.UTF8.GetBytes(chunk.Span, bytes.AsSpan(written));
+            return written == bytes.Length ? bytes : bytes[..written];
+        }
+    }
+
+    private static int Utf8Length(StringBuilder text)
+    {
+        var length = 0;
+        foreach (var chunk in text.GetChunks()) length += System.Text.Encoding.UTF8.GetByteCount(chunk.Span);
+        return length;
+    }
+
+    /// <summary>Renders into the reused builder (its capacity survives scrapes, so steady state allocates little).</summary>
+    private StringBuilder Render(bool openMetrics)
+    {
+        // One contiguous chunk sized by the last scrape: appends never allocate in steady state.
+        if (_buffer.Capacity < _buffer.Length + 4096) _buffer = new StringBuilder(_buffer.Length + (_buffer.Length / 8) + 4096);
+        _buffer.Clear();
+        _target = _buffer;
+        _openMetrics = openMetrics;
+        try
+        {
+            Reader.Collect();
+            if (openMetrics) _buffer.Append("# EOF\n");
+            return _buffer;
+        }
+        finally
+        {
+            _target = null;
         }
     }
 
