@@ -121,6 +121,7 @@ internal sealed class OperatorHost : IAsyncDisposable
         {
             RecomputeInterval = options.RecomputeInterval,
             MinWriteInterval = options.MinStatusInterval,
+            MinComputeInterval = options.MinStatusInterval < TimeSpan.FromSeconds(1) ? options.MinStatusInterval : TimeSpan.FromSeconds(1),
             Metrics = metrics,
         }).ToList();
         host.Ledgers = host.Trackers.Select((t, i) => new DoraLedger(metrics, t.Projects, t.Records, host.IncidentControllers[i].Incidents)).ToList();

@@ -59,6 +59,14 @@ internal sealed class ProjectAggregator
     /// <summary>How often every project is recomputed while leading, so the window slides.</summary>
     public TimeSpan RecomputeInterval { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// The least time between two recomputations of one project: a burst of record events (1,000
+    /// rollouts at once) costs one recompute per interval instead of one per event.
+    /// </summary>
+    public TimeSpan MinComputeInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastCompute = new(StringComparer.Ordinal);
+
     /// <summary>The least time between two status writes of one project.</summary>
     public TimeSpan MinWriteInterval { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -80,6 +88,7 @@ internal sealed class ProjectAggregator
             _queue = queue;
         }
         _lastWrite.Clear();
+        _lastCompute.Clear();
         EnqueueAll();
         var controller = new Controller<string>("projects", queue, ReconcileAsync, workers, _logger) { OnReconciled = (result, took) => Metrics?.Reconciled("projects", result, took) };
         await Task.WhenAll(controller.RunAsync(cancellationToken), TickAsync(cancellationToken));
@@ -140,10 +149,16 @@ internal sealed class ProjectAggregator
         if (project is null)
         {
             _lastWrite.TryRemove(key, out _);
+            _lastCompute.TryRemove(key, out _);
             _reports.TryRemove(key, out _);
             return ReconcileResult.Done;
         }
         var now = _time.GetUtcNow();
+        if (_lastCompute.TryGetValue(key, out var computed) && now - computed < MinComputeInterval)
+        {
+            return ReconcileResult.RequeueAfter(MinComputeInterval - (now - computed));
+        }
+        _lastCompute[key] = now;
         var report = Report(project);
         _reports[key] = (project, report);
         var readiness = ProjectStatusBuilder.Readiness(project, Projects.List(ns), Deployments.List(ns), report);
