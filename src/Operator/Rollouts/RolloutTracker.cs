@@ -72,7 +72,12 @@ internal sealed class RolloutTracker : IAsyncDisposable
         {
             if (old.Metadata.Generation != p.Metadata.Generation) EnqueueNamespace(p);
         }, EnqueueNamespace));
-        Records.AddHandler(new InformerHandler<DeploymentRecord>(r => _created.TryRemove(r.Metadata.Name + "@" + r.Metadata.Namespace, out _)));
+        // A record we created shows up in the cache: reconcile its Deployment again, since a reconcile
+        // in between skipped it (the Deployment may have completed meanwhile).
+        Records.AddHandler(new InformerHandler<DeploymentRecord>(r =>
+        {
+            if (_created.TryRemove(r.Metadata.Name + "@" + r.Metadata.Namespace, out _)) Queue.Add($"{r.Metadata.Namespace}/{r.Spec.Workload.Name}");
+        }));
     }
 
     public Informer<Deployment> Deployments { get; }
@@ -248,7 +253,7 @@ internal sealed class RolloutTracker : IAsyncDisposable
             }
             if (_created.TryGetValue(desired.Metadata.Name + "@" + ns, out var at) && _time.GetUtcNow() - at < TimeSpan.FromSeconds(30))
             {
-                // Created moments ago; the informer's event will bring it (and requeue this Deployment).
+                // Created moments ago: the informer's add event brings it and requeues this Deployment.
                 continue;
             }
             await CreateAsync(desired, project, cancellationToken);
