@@ -12,9 +12,7 @@ const string Help = """
                 Initial list+watch of N Deployments into an informer: time, allocations,
                 managed memory per cached object with and without the lean transform.
                 Goal: < 3 s and < 2 KB per stripped Deployment (N = 10,000).
-      rollouts  [--deployments N] [--rollouts R]
-                The rollout tracker: initial sync, writes per rollout, completion-to-record
-                latency, memory. Goals: sync < 5 s, <= 2 writes/rollout, p99 < 50 ms.
+      (the rollout load benchmark is its own project: dotnet run -c Release --project bench/Load)
       aggregate [--records N] [--projects P] [--per-project R]
                 The DORA calculation: full recompute of one project with N records, and the
                 cost per new record with P projects x R records. Goal: < 1 ms per event.
@@ -42,8 +40,8 @@ switch (args[0])
         await SandboxThroughput.RunAsync(Option("--writes", 20_000), Option("--watchers", 10), Option("--writers", 16), !args.Contains("--http"));
         return 0;
     case "rollouts":
-        await RolloutLoad.RunAsync(Option("--deployments", 10_000), Option("--rollouts", 1_000));
-        return 0;
+        Console.Error.WriteLine("moved: dotnet run -c Release --project bench/Load -- --deployments 10000 --rollouts 1000");
+        return 2;
     case "informer-variant":
         await InformerSync.RunVariantAsync(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
         return 0;

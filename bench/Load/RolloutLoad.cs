@@ -110,6 +110,22 @@ internal static class RolloutLoad
         var writes = Writes() - writesBefore;
 
         var rssAfterRollouts = OperatorRss();
+        // /metrics as Prometheus would scrape it, and the operator's own managed-heap gauge.
+        var metricsUrl = new Uri(health, "/metrics");
+        var renders = new List<double>();
+        string metricsText = "";
+        using (var scraper = new HttpClient())
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                metricsText = await scraper.GetStringAsync(metricsUrl);
+                renders.Add(watch.Elapsed.TotalMilliseconds);
+            }
+        }
+        renders.Sort();
+        var heapLine = metricsText.Split('\n').FirstOrDefault(l => l.StartsWith("dora_operator_managed_heap_bytes ", StringComparison.Ordinal));
+        var heap = heapLine is null ? double.NaN : double.Parse(heapLine.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
         operatorProcess.Kill();
         var latencies = recorded.Where(kv => completed.ContainsKey(kv.Key))
             .Select(kv => Math.Max(0, Stopwatch.GetElapsedTime(completed[kv.Key], kv.Value).TotalMilliseconds)).Order().ToList();
@@ -125,6 +141,9 @@ internal static class RolloutLoad
         Stats.Row("completion -> record p99", $"{Stats.Percentile(latencies, 99):N1} ms", "< 50 ms");
         Stats.Row("operator working set after sync", $"{rssAfterSync / 1024.0 / 1024:N0} MB", "< 150 MB");
         Stats.Row("operator working set after the rollouts", $"{rssAfterRollouts / 1024.0 / 1024:N0} MB", "< 150 MB");
+        Stats.Row("operator managed heap after the rollouts", $"{heap / 1024 / 1024:N0} MB", "");
+        Stats.Row("/metrics scrape (HTTP, median of 20)", $"{Stats.Percentile(renders, 50):N1} ms", "< 20 ms");
+        Stats.Row("/metrics size", $"{metricsText.Length / 1024.0:N0} KB", "");
         File.Delete(kubeconfig);
     }
 
