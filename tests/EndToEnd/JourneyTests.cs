@@ -19,6 +19,44 @@ public sealed class JourneyTests
         await using var sandbox = await SandboxProcess.StartAsync("--http-port", "0", "--rollout-seconds", "0.3");
         using var kubectl = new Kubectl(sandbox.Kubeconfig, "shop");
         await kubectl.OkAsync("create namespace shop");
+        await RunJourneyAsync(kubectl, sandbox.OperatorUrl, TimeSpan.FromSeconds(30));
+
+        var stopped = await sandbox.StopAsync();
+        Assert.Equal(0, sandbox.ExitCode);
+        Assert.True(stopped < TimeSpan.FromSeconds(5), $"Ctrl+C took {stopped.TotalSeconds:F1} s");
+    }
+
+    /// <summary>
+    /// The same journey against a real cluster where the chart is installed: set DORA_E2E_KUBECONFIG
+    /// (and DORA_E2E_METRICS_URL, e.g. a port-forward to the operator's Service, for the Prometheus
+    /// part). It runs in a fresh namespace, deleted afterwards. Without the variable it is skipped,
+    /// and says why.
+    /// </summary>
+    [ClusterFact]
+    public async Task The_same_journey_on_a_real_cluster()
+    {
+        var ns = $"dora-e2e-{Guid.NewGuid().ToString("N")[..8]}";
+        using var kubectl = new Kubectl(Environment.GetEnvironmentVariable(ClusterFactAttribute.Variable)!, ns);
+        await kubectl.OkAsync($"create namespace {ns}");
+        try
+        {
+            var metrics = Environment.GetEnvironmentVariable("DORA_E2E_METRICS_URL");
+            await RunJourneyAsync(kubectl, string.IsNullOrEmpty(metrics) ? null : new Uri(metrics), TimeSpan.FromMinutes(3));
+        }
+        finally
+        {
+            await kubectl.RunAsync($"delete namespace {ns} --wait=false");
+        }
+    }
+
+    /// <summary>
+    /// A project, a Deployment, a release with a commit time (exact lead time), an incident linked to
+    /// it and restored 30 minutes after it started: kubectl's columns, and Prometheus when a metrics URL is given.
+    /// Images are real and tiny (pause), so the journey also runs where pods really start.
+    /// </summary>
+    private static async Task RunJourneyAsync(Kubectl kubectl, Uri? metricsUrl, TimeSpan patience)
+    {
+        var seconds = (int)patience.TotalSeconds;
         await kubectl.OkAsync("apply -f -", """
             apiVersion: dora-operator.io/v1alpha1
             kind: DoraProject
@@ -29,14 +67,15 @@ public sealed class JourneyTests
               selector:
                 matchLabels: {app.kubernetes.io/part-of: shop}
             """);
-        await kubectl.OkAsync("create deployment web --image=web:1");
+        await kubectl.OkAsync("create deployment web --image=registry.k8s.io/pause:3.9");
         await kubectl.OkAsync("label deployment web app.kubernetes.io/part-of=shop");
+        await kubectl.OkAsync($"rollout status deployment/web --timeout={seconds}s");
         var commit = DateTimeOffset.UtcNow.AddHours(-3).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
         // What a CI step does: the new image and the commit it ships, in one change.
-        await kubectl.OkAsync("patch deployment web -p '" + """{"spec":{"template":{"metadata":{"annotations":{"dora-operator.io/commit-sha":"4f2a9c1","dora-operator.io/commit-time":"COMMIT"}},"spec":{"containers":[{"name":"web","image":"web:2"}]}}}}""".Replace("COMMIT", commit, StringComparison.Ordinal) + "'");
-        await kubectl.OkAsync("rollout status deployment/web --timeout=30s");
+        await kubectl.OkAsync("patch deployment web -p '" + """{"spec":{"template":{"metadata":{"annotations":{"dora-operator.io/commit-sha":"4f2a9c1","dora-operator.io/commit-time":"COMMIT"}},"spec":{"containers":[{"name":"pause","image":"registry.k8s.io/pause:3.10"}]}}}}""".Replace("COMMIT", commit, StringComparison.Ordinal) + "'");
+        await kubectl.OkAsync($"rollout status deployment/web --timeout={seconds}s");
 
-        var record = await Get(kubectl, "dr web-2", r => (string?)r["status"]?["phase"] == "Succeeded", "web-2 to succeed");
+        var record = await Get(kubectl, "dr web-2", r => (string?)r["status"]?["phase"] == "Succeeded", "web-2 to succeed", seconds);
         var deployedAt = DateTimeOffset.Parse((string)record["status"]!["deployedAt"]!, CultureInfo.InvariantCulture);
         Assert.Equal((deployedAt - DateTimeOffset.Parse(commit, CultureInfo.InvariantCulture)).TotalSeconds, (double)record["status"]!["leadTimeSeconds"]!);
         Assert.Equal("4f2a9c1", (string?)record["spec"]!["commitSha"]);
@@ -52,24 +91,22 @@ public sealed class JourneyTests
               deploymentRef: web-2
               startedAt: "{deployedAt.AddSeconds(1):yyyy-MM-ddTHH:mm:ssZ}"
             """);
-        await Get(kubectl, "inc slow-checkout", i => (string?)i["status"]?["phase"] == "Open", "the incident to open");
-        await Get(kubectl, "dora shop", p => (int?)p["status"]?["changeFailureRate"]?["count"] == 1, "the failure to count");
+        await Get(kubectl, "inc slow-checkout", i => (string?)i["status"]?["phase"] == "Open", "the incident to open", seconds);
+        await Get(kubectl, "dora shop", p => (int?)p["status"]?["changeFailureRate"]?["count"] == 1, "the failure to count", seconds);
         var restored = deployedAt.AddSeconds(1801).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
         await kubectl.OkAsync("patch inc slow-checkout --type merge -p '{\"spec\":{\"restoredAt\":\"" + restored + "\"}}'");
-        await Get(kubectl, "dora shop", p => (double?)p["status"]?["recoveryTime"]?["medianSeconds"] == 1800, "recovery time to appear");
+        await Get(kubectl, "dora shop", p => (double?)p["status"]?["recoveryTime"]?["medianSeconds"] == 1800, "recovery time to appear", seconds);
 
         // Two deployments in 30 days (web-1 has no commit time), one failed by the incident, restored in 30 minutes.
         var columns = await kubectl.OkAsync("get dora shop");
         Assert.Matches(@"(?m)^shop\s+0\.07\s+3h\s+50% \(1/2\)\s+30m\s+\w+", columns);
 
-        await using var prometheus = await Prometheus.StartAsync(sandbox.OperatorUrl);
-        Assert.Equal(2, await prometheus.ScalarAsync("sum(dora_deployments_total{outcome=\"succeeded\",project=\"shop\",team=\"payments\"})"));
-        Assert.Equal(1, await prometheus.ScalarAsync("sum(dora_incidents_restored_total{project=\"shop\"})"));
-        Assert.Equal(1800, await prometheus.ScalarAsync("dora_recovery_time_median_seconds{project=\"shop\"}"));
-
-        var stopped = await sandbox.StopAsync();
-        Assert.Equal(0, sandbox.ExitCode);
-        Assert.True(stopped < TimeSpan.FromSeconds(5), $"Ctrl+C took {stopped.TotalSeconds:F1} s");
+        if (metricsUrl is null) return;
+        await using var prometheus = await Prometheus.StartAsync(metricsUrl);
+        var ns = kubectl.Namespace;
+        Assert.Equal(2, await prometheus.ScalarAsync($"sum(dora_deployments_total{{outcome=\"succeeded\",namespace=\"{ns}\",project=\"shop\",team=\"payments\"}})"));
+        Assert.Equal(1, await prometheus.ScalarAsync($"sum(dora_incidents_restored_total{{namespace=\"{ns}\",project=\"shop\"}})"));
+        Assert.Equal(1800, await prometheus.ScalarAsync($"dora_recovery_time_median_seconds{{namespace=\"{ns}\",project=\"shop\"}}"));
     }
 
     [Fact]
@@ -93,5 +130,20 @@ public sealed class JourneyTests
         Assert.Equal(0, sandbox.ExitCode);
         Assert.True(stopped < TimeSpan.FromSeconds(5), $"Ctrl+C took {stopped.TotalSeconds:F1} s");
         Assert.Equal(["sandbox.kubeconfig"], Directory.GetFileSystemEntries(sandbox.WorkDir).Select(Path.GetFileName));
+    }
+}
+
+/// <summary>A test that runs only against a real cluster: skipped, with the reason shown, when DORA_E2E_KUBECONFIG is not set.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class ClusterFactAttribute : FactAttribute
+{
+    public const string Variable = "DORA_E2E_KUBECONFIG";
+
+    public ClusterFactAttribute()
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(Variable)))
+        {
+            Skip = $"{Variable} is not set: point it at a kubeconfig of a cluster with the chart installed to run this journey there";
+        }
     }
 }
