@@ -26,6 +26,38 @@ public sealed class JourneyTests
         Assert.True(stopped < TimeSpan.FromSeconds(1), $"Ctrl+C took {stopped.TotalSeconds:F1} s (the goal is under a second)");
     }
 
+    [Fact]
+    public async Task In_a_terminal_the_demo_shows_a_live_table()
+    {
+        // util-linux's script gives the sandbox a pseudo-terminal, as a user's shell would.
+        var dir = Directory.CreateTempSubdirectory("dora-tty-").FullName;
+        var typescript = Path.Combine(dir, "typescript");
+        var command = $"dotnet {Path.Combine(AppContext.BaseDirectory, "DoraOperator.Operator.dll")} sandbox --demo --http-port 0 --rollout-seconds 0.3";
+        var psi = new System.Diagnostics.ProcessStartInfo("script") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var a in new[] { "-qfc", command, typescript }) psi.ArgumentList.Add(a);
+        psi.Environment["TERM"] = "xterm-256color";
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        _ = process.StandardOutput.ReadToEndAsync();
+        _ = process.StandardError.ReadToEndAsync();
+        try
+        {
+            static string Text(string raw) => System.Text.RegularExpressions.Regex.Replace(raw, @"\x1b\[[0-9;?]*[A-Za-z]", "");
+            var screen = await Eventually.Until(async () => File.Exists(typescript) ? Text(await File.ReadAllTextAsync(typescript)) : "",
+                t => t.Contains("│ demo/sto", StringComparison.Ordinal) && t.Contains("(1/", StringComparison.Ordinal),
+                "the live table with the demo project", TimeSpan.FromSeconds(60));
+            Assert.Contains("DORA metrics", screen);
+            Assert.Matches(@"│\s*Project\s*│.*│\s*CFR\s*│\s*Recovery\s*│.*│\s*Tier\s*│", screen);
+            Assert.Matches(@"│ demo/sto.*│ \d+% \(\d+/\d+\)", screen);
+            Assert.DoesNotContain("info: DoraOperator", screen);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     /// <summary>
     /// The same journey against a real cluster where the chart is installed: set DORA_E2E_KUBECONFIG
     /// (and DORA_E2E_METRICS_URL, e.g. a port-forward to the operator's Service, for the Prometheus

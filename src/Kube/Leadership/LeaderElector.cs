@@ -145,6 +145,11 @@ public sealed class LeaderElector(KubeApiClient client, LeaderElectionOptions op
             Observe(updated, now);
             return true;
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: a request in flight when the caller cancelled is not an error.
+            return false;
+        }
         catch (KubeApiException e) when (e.IsConflict || e.IsAlreadyExists)
         {
             return false;

@@ -65,8 +65,8 @@ internal static class LiveTable
 
     private static Table Build(IEnumerable<(DoraProject Project, DoraReport Report)> reports)
     {
-        var table = new Table().Border(TableBorder.Rounded).Title("[bold]DORA metrics[/] (window per project, counts in brackets)");
-        foreach (var column in new[] { "Project", "Deploys/day", "Lead time (median)", "Change failure rate", "Recovery (median)", "Rework", "Open inc.", "Tier" }) table.AddColumn(column);
+        var table = new Table().Border(TableBorder.Rounded).Title("[bold]DORA metrics[/] (medians; counts in brackets)");
+        foreach (var column in new[] { "Project", "Deploys/day", "Lead time", "CFR", "Recovery", "Rework", "Open", "Tier" }) table.AddColumn(column);
         var any = false;
         foreach (var (p, r) in reports.OrderBy(x => x.Project.Metadata.Namespace, StringComparer.Ordinal).ThenBy(x => x.Project.Metadata.Name, StringComparer.Ordinal))
         {
