@@ -100,7 +100,32 @@ internal static class RolloutPlanner
             }
             plan.Add(prior);
         }
+        AddUnobserved(input, byRevision, current, existing, plan);
         return new RolloutPlan(plan, problems);
+    }
+
+    /// <summary>
+    /// Revisions that started and were replaced before the operator recorded them (it was not running,
+    /// or a burst coalesced them): their start is known from the ReplicaSet, their outcome is not. They
+    /// are recorded as Superseded with a reason, so the history has no gaps, and count in no metric.
+    /// Only revisions after the newest record count: what happened before a Deployment was tracked is
+    /// not ours to record.
+    /// </summary>
+    private static void AddUnobserved(RolloutInput input, Dictionary<long, ReplicaSet> byRevision, long current, Dictionary<string, DeploymentRecord> existing, List<DeploymentRecord> plan)
+    {
+        if (input.Records.Count == 0) return;
+        var newest = input.Records.Max(r => r.Spec.Revision);
+        foreach (var (revision, rs) in byRevision.Where(kv => kv.Key > newest && kv.Key < current).OrderBy(kv => kv.Key))
+        {
+            var name = RecordName(input.Deployment.Metadata.Name!, revision);
+            if (existing.ContainsKey(name) || plan.Any(p => p.Metadata.Name == name)) continue;
+            var next = byRevision.Keys.Where(k => k > revision).Min();
+            var record = NewRecord(input, name, revision, rs);
+            record.Status!.Phase = "Superseded";
+            record.Status.StartedAt = rs.Metadata.CreationTimestamp ?? input.Now;
+            record.Status.Reason = $"revision {revision} was replaced by revision {next} before the operator recorded it (the operator was not running, or both came at once); its outcome was not observed";
+            plan.Add(record);
+        }
     }
 
     /// <summary>

@@ -218,6 +218,25 @@ public sealed class RolloutPlannerTests
     }
 
     [Fact]
+    public void RevisionsNobodyRecorded_AreSuperseded_WithTheirStart_AndOnlyAfterTheNewestRecord()
+    {
+        // Recorded up to revision 2; revisions 3 and 4 came and went unseen; 5 is current.
+        var sets = new[] { Rs("a", 1, T0), Rs("b", 2, T0.AddMinutes(10)), Rs("c", 3, T0.AddMinutes(20)), Rs("d", 4, T0.AddMinutes(30)), Rs("e", 5, T0.AddMinutes(40)) };
+        var plan = Plan(Dep(5), sets, Stored("web-2", 2, "Succeeded", deployedAt: T0.AddMinutes(12)));
+        var three = Record(plan, "web-3");
+        Assert.Equal("Superseded", three.Status!.Phase);
+        Assert.Equal(T0.AddMinutes(20), three.Status.StartedAt);
+        Assert.Contains("replaced by revision 4", three.Status.Reason);
+        Assert.Null(three.Status.LeadTimeSeconds);
+        Assert.Equal("Superseded", Record(plan, "web-4").Status!.Phase);
+        Assert.Equal("Succeeded", Record(plan, "web-5").Status!.Phase);
+        Assert.DoesNotContain(plan.Records, r => r.Metadata.Name == "web-1");
+
+        // A Deployment seen for the first time records only its current revision.
+        Assert.Equal(["web-5"], Plan(Dep(5), sets).Records.Select(r => r.Metadata.Name));
+    }
+
+    [Fact]
     public void NoRevisionYet_PlansNothing()
     {
         var d = Dep(1);

@@ -192,6 +192,30 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RevisionsThatCameAndWentWhileTheOperatorWasDown_AreRecordedAsUnobserved()
+    {
+        await CreateTrackedWebAsync();
+        await Record("web-1", r => Phase(r) == "Succeeded", "web-1");
+        await _operator.DisposeAsync();
+
+        foreach (var image in new[] { "web:2", "web:3" })
+        {
+            await _kubectl.OkAsync($"set image deployment/web web={image}");
+            await _kubectl.OkAsync("rollout status deployment/web --timeout=30s");
+        }
+        var rs2 = JsonNode.Parse(await _kubectl.OkAsync("get rs -o json"))!["items"]!.AsArray()
+            .Single(rs => (string?)rs!["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"] == "2")!;
+
+        _operator = await OperatorHost.StartAsync(new OperatorOptions { Kubeconfig = _kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0 }, NullLoggerFactory.Instance);
+        var missed = await Record("web-2", r => Phase(r) == "Superseded", "web-2 recorded as unobserved");
+        Assert.Equal((string?)rs2["metadata"]!["creationTimestamp"], (string?)missed["status"]!["startedAt"]);
+        Assert.Contains("replaced by revision 3 before the operator recorded it", (string?)missed["status"]!["reason"]);
+        Assert.Equal("web:2", (string?)missed["spec"]!["image"]);
+        await Record("web-3", r => Phase(r) == "Succeeded", "web-3");
+        Assert.Equal(3, _server.Audit.Where(x => x.Key.Resource == "deploymentrecords" && x.Key.Verb == "create").Sum(x => x.Value));
+    }
+
+    [Fact]
     public async Task TwoProjectsSelectingOneDeployment_TheOlderWins_AndTheOverlapIsAWarning()
     {
         await _kubectl.OkAsync("apply -f -", "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata:\n  name: younger\nspec:\n  selector:\n    matchExpressions: [{key: team, operator: Exists}]\n");
