@@ -53,7 +53,8 @@ internal static class MetricsRender
         {
             var before = GC.GetAllocatedBytesForCurrentThread();
             var sw = Stopwatch.StartNew();
-            pipeline.Exposition.ScrapeUtf8(false);
+            var (buffer, _) = pipeline.Exposition.ScrapeUtf8Pooled(false);
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
             times[i] = sw.Elapsed.TotalMilliseconds;
             allocated += GC.GetAllocatedBytesForCurrentThread() - before;
         }

@@ -176,11 +176,20 @@ internal sealed class OperatorHost : IAsyncDisposable
         var web = _web!;
         web.MapGet("/healthz", () => Results.Text("ok"));
         web.MapGet("/readyz", () => Ready ? Results.Text("ok") : Results.Text("caches not synced yet", statusCode: 503));
-        web.MapGet("/metrics", (HttpContext context) =>
+        web.MapGet("/metrics", async (HttpContext context) =>
         {
             var openMetrics = PrometheusExposition.WantsOpenMetrics(context.Request.Headers.Accept);
-            var body = MetricsPipeline!.Exposition.ScrapeUtf8(openMetrics);
-            return Results.Bytes(body, openMetrics ? PrometheusExposition.OpenMetricsContentType : PrometheusExposition.TextContentType);
+            var (buffer, length) = MetricsPipeline!.Exposition.ScrapeUtf8Pooled(openMetrics);
+            try
+            {
+                context.Response.ContentType = openMetrics ? PrometheusExposition.OpenMetricsContentType : PrometheusExposition.TextContentType;
+                context.Response.ContentLength = length;
+                await context.Response.Body.WriteAsync(buffer.AsMemory(0, length), context.RequestAborted);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
         });
         ProjectApi.Map(web, () => Aggregators);
         await web.StartAsync();

@@ -41,24 +41,56 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
         }
     }
 
-    /// <summary>Collects every instrument now and renders the result as UTF-8 (what /metrics sends).</summary>
+    /// <summary>Collects every instrument now and renders the result as UTF-8.</summary>
     public byte[] ScrapeUtf8(bool openMetrics)
+    {
+        var (buffer, length) = ScrapeUtf8Pooled(openMetrics);
+        try
+        {
+            return buffer.AsSpan(0, length).ToArray();
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>
+    /// What /metrics sends: the UTF-8 text in a buffer rented from the shared pool (the caller returns
+    /// it once written), so a scrape of megabytes does not allocate a large object each time.
+    /// </summary>
+    public (byte[] Buffer, int Length) ScrapeUtf8Pooled(bool openMetrics)
     {
         lock (_gate)
         {
             var text = Render(openMetrics);
-            var bytes = new byte[System.Text.Encoding.UTF8.GetMaxByteCount(0) + Utf8Length(text)];
+            // One pass when the text is ASCII (label values almost always are); otherwise count first.
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(text.Length);
             var written = 0;
-            foreach (var chunk in text.GetChunks()) written += System.Text.Encoding.UTF8.GetBytes(chunk.Span, bytes.AsSpan(written));
-            return written == bytes.Length ? bytes : bytes[..written];
+            foreach (var chunk in text.GetChunks())
+            {
+                if (!System.Text.Encoding.UTF8.TryGetBytes(chunk.Span, buffer.AsSpan(written), out var n))
+                {
+                    System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                    var exact = Utf8Slow(text);
+                    var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(exact.Length);
+                    exact.CopyTo(rented, 0);
+                    return (rented, exact.Length);
+                }
+                written += n;
+            }
+            return (buffer, written);
         }
     }
 
-    private static int Utf8Length(StringBuilder text)
+    private static byte[] Utf8Slow(StringBuilder text)
     {
         var length = 0;
         foreach (var chunk in text.GetChunks()) length += System.Text.Encoding.UTF8.GetByteCount(chunk.Span);
-        return length;
+        var bytes = new byte[length];
+        var written = 0;
+        foreach (var chunk in text.GetChunks()) written += System.Text.Encoding.UTF8.GetBytes(chunk.Span, bytes.AsSpan(written));
+        return bytes;
     }
 
     /// <summary>Renders into the reused builder (its capacity survives scrapes, so steady state allocates little).</summary>
@@ -136,8 +168,8 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
                         .Append(Bound(bucket.ExplicitBound)).Append("\"} ")
                         .Append(cumulative).Append('\n');
                 }
-                sb.Append(family).Append("_sum").Append(Braced(labels)).Append(' ').Append(Number(point.GetHistogramSum())).Append('\n');
-                sb.Append(family).Append("_count").Append(Braced(labels)).Append(' ').Append(point.GetHistogramCount().ToString(CultureInfo.InvariantCulture)).Append('\n');
+                AppendBraced(sb.Append(family).Append("_sum"), labels).Append(' ').Append(Number(point.GetHistogramSum())).Append('\n');
+                AppendBraced(sb.Append(family).Append("_count"), labels).Append(' ').Append(point.GetHistogramCount().ToString(CultureInfo.InvariantCulture)).Append('\n');
                 return;
             }
             var value = type switch
@@ -147,11 +179,11 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
                 MetricType.LongGauge => point.GetGaugeLastValueLong().ToString(CultureInfo.InvariantCulture),
                 _ => Number(point.GetGaugeLastValueDouble()),
             };
-            sb.Append(sample).Append(Braced(labels)).Append(' ').Append(value).Append('\n');
+            AppendBraced(sb.Append(sample), labels).Append(' ').Append(value).Append('\n');
         }
     }
 
-    private static string Braced(string labels) => labels.Length == 0 ? "" : "{" + labels + "}";
+    private static StringBuilder AppendBraced(StringBuilder sb, string labels) => labels.Length == 0 ? sb : sb.Append('{').Append(labels).Append('}');
 
     private static string Labels(in MetricPoint point)
     {
@@ -170,6 +202,7 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
     /// <summary>Label names may hold [a-zA-Z0-9_]; anything else becomes '_'.</summary>
     private static string LabelName(string key)
     {
+        if (key.AsSpan().IndexOfAnyExcept(LabelNameChars) < 0) return key;
         var chars = key.ToCharArray();
         for (var i = 0; i < chars.Length; i++)
         {
@@ -181,6 +214,11 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
     /// <summary>Label values escape backslash, double quote and line feed.</summary>
     private static void AppendEscaped(StringBuilder sb, string value)
     {
+        if (value.AsSpan().IndexOfAny(EscapedChars) < 0)
+        {
+            sb.Append(value);
+            return;
+        }
         foreach (var c in value)
         {
             switch (c)
@@ -205,6 +243,8 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
     }
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<double, string> Bounds = new();
+    private static readonly System.Buffers.SearchValues<char> LabelNameChars = System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+    private static readonly System.Buffers.SearchValues<char> EscapedChars = System.Buffers.SearchValues.Create("\\\"\n");
 
     private static string Bound(double bound) => Bounds.GetOrAdd(bound, b => double.IsPositiveInfinity(b) ? "+Inf" : Number(b));
 
