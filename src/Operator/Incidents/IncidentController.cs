@@ -25,8 +25,7 @@ internal sealed class IncidentController : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Informer<DoraProject> _projects;
     private readonly Informer<DeploymentRecord> _records;
-    private readonly Lock _gate = new();
-    private WorkQueue<string> _queue;
+    private readonly Hosting.TermQueue _queue;
 
     public IncidentController(KubeApiClient client, EventRecorder events, Informer<DoraProject> projects, Informer<DeploymentRecord> records, string? ns, TimeProvider time, ILogger logger)
     {
@@ -36,7 +35,7 @@ internal sealed class IncidentController : IAsyncDisposable
         _logger = logger;
         _projects = projects;
         _records = records;
-        _queue = new WorkQueue<string>(time);
+        _queue = new Hosting.TermQueue("incidents", time, logger);
         Incidents = new Informer<Incident>(client, new InformerOptions<Incident>
         {
             Namespace = ns,
@@ -65,25 +64,18 @@ internal sealed class IncidentController : IAsyncDisposable
     public async Task RunAsync(int workers, CancellationToken cancellationToken)
     {
         await Task.WhenAll(Incidents.WaitForSyncAsync(cancellationToken), _projects.WaitForSyncAsync(cancellationToken), _records.WaitForSyncAsync(cancellationToken));
-        var queue = new WorkQueue<string>(_time);
-        lock (_gate)
+        await _queue.RunAsync(ReconcileAsync, workers, () =>
         {
-            _queue.ShutDown();
-            _queue = queue;
-        }
-        foreach (var i in Incidents.List()) Enqueue(i.Metadata);
-        await new Controller<string>("incidents", queue, ReconcileAsync, workers, _logger) { OnReconciled = (result, took) => Metrics?.Reconciled("incidents", result, took) }.RunAsync(cancellationToken);
+            foreach (var i in Incidents.List()) Enqueue(i.Metadata);
+        }, Metrics, cancellationToken);
     }
 
     /// <summary>Where reconcile counts and durations go (null: nowhere).</summary>
     public Metrics.OperatorMetrics? Metrics { get; init; }
 
-    public int QueueDepth => Queue.Length;
+    public int QueueDepth => _queue.Depth;
 
-    private WorkQueue<string> Queue
-    {
-        get { lock (_gate) return _queue; }
-    }
+    private Hosting.TermQueue Queue => _queue;
 
     private void Enqueue(ObjectMeta meta) => Queue.Add($"{meta.Namespace}/{meta.Name}");
 

@@ -23,10 +23,9 @@ internal sealed class ProjectAggregator
     private readonly KubeApiClient _client;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastWrite = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (DoraProject Project, DoraReport Report)> _reports = new(StringComparer.Ordinal);
-    private WorkQueue<string> _queue;
+    private readonly Hosting.TermQueue _queue;
 
     public ProjectAggregator(KubeApiClient client, Informer<DoraProject> projects, Informer<DeploymentRecord> records, Informer<Incident> incidents, Informer<Deployment> deployments, TimeProvider time, ILogger logger)
     {
@@ -37,7 +36,7 @@ internal sealed class ProjectAggregator
         Records = records;
         Incidents = incidents;
         Deployments = deployments;
-        _queue = new WorkQueue<string>(time);
+        _queue = new Hosting.TermQueue("projects", time, logger);
         // Our own status writes come back as updates with the same generation: nothing to recompute.
         projects.AddHandler(new InformerHandler<DoraProject>(p => EnqueueNamespace(p.Metadata.Namespace), (old, p) =>
         {
@@ -81,17 +80,13 @@ internal sealed class ProjectAggregator
     public async Task RunAsync(int workers, CancellationToken cancellationToken)
     {
         await Task.WhenAll(Projects.WaitForSyncAsync(cancellationToken), Records.WaitForSyncAsync(cancellationToken), Incidents.WaitForSyncAsync(cancellationToken), Deployments.WaitForSyncAsync(cancellationToken));
-        var queue = new WorkQueue<string>(_time);
-        lock (_gate)
+        var work = _queue.RunAsync(ReconcileAsync, workers, () =>
         {
-            _queue.ShutDown();
-            _queue = queue;
-        }
-        _lastWrite.Clear();
-        _lastCompute.Clear();
-        EnqueueAll();
-        var controller = new Controller<string>("projects", queue, ReconcileAsync, workers, _logger) { OnReconciled = (result, took) => Metrics?.Reconciled("projects", result, took) };
-        await Task.WhenAll(controller.RunAsync(cancellationToken), TickAsync(cancellationToken));
+            _lastWrite.Clear();
+            _lastCompute.Clear();
+            EnqueueAll();
+        }, Metrics, cancellationToken);
+        await Task.WhenAll(work, TickAsync(cancellationToken));
     }
 
     private async Task TickAsync(CancellationToken cancellationToken)
@@ -109,12 +104,9 @@ internal sealed class ProjectAggregator
     /// <summary>Where reconcile counts and durations go (null: nowhere).</summary>
     public Metrics.OperatorMetrics? Metrics { get; init; }
 
-    public int QueueDepth => Queue.Length;
+    public int QueueDepth => _queue.Depth;
 
-    private WorkQueue<string> Queue
-    {
-        get { lock (_gate) return _queue; }
-    }
+    private Hosting.TermQueue Queue => _queue;
 
     private void EnqueueAll()
     {

@@ -33,7 +33,7 @@ internal sealed class RolloutTracker : IAsyncDisposable
     /// a reconcile in that gap must not create them again.
     /// </summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _created = new(StringComparer.Ordinal);
-    private WorkQueue<string> _queue;
+    private readonly Hosting.TermQueue _queue;
     private Task? _informers;
 
     public RolloutTracker(KubeApiClient client, EventRecorder events, string? ns, TimeProvider time, ILogger logger)
@@ -42,7 +42,7 @@ internal sealed class RolloutTracker : IAsyncDisposable
         _events = events;
         _time = time;
         _logger = logger;
-        _queue = new WorkQueue<string>(time);
+        _queue = new Hosting.TermQueue("rollouts", time, logger);
         Deployments = new Informer<Deployment>(client, new InformerOptions<Deployment> { Namespace = ns, Transform = Workloads.Lean }, time, logger);
         ReplicaSets = new Informer<ReplicaSet>(client, new InformerOptions<ReplicaSet>
         {
@@ -117,15 +117,11 @@ internal sealed class RolloutTracker : IAsyncDisposable
     public async Task RunAsync(int workers, CancellationToken cancellationToken)
     {
         await StartInformersAsync(cancellationToken).WaitAsync(cancellationToken);
-        var queue = new WorkQueue<string>(_time);
-        lock (_gate)
+        var work = _queue.RunAsync(ReconcileAsync, workers, () =>
         {
-            _queue.ShutDown();
-            _queue = queue;
-        }
-        foreach (var d in Deployments.List()) Enqueue(d.Metadata);
-        var controller = new Controller<string>("rollouts", queue, ReconcileAsync, workers, _logger) { OnReconciled = (result, took) => Metrics?.Reconciled("rollouts", result, took) };
-        await Task.WhenAll(controller.RunAsync(cancellationToken), RetentionLoopAsync(cancellationToken));
+            foreach (var d in Deployments.List()) Enqueue(d.Metadata);
+        }, Metrics, cancellationToken);
+        await Task.WhenAll(work, RetentionLoopAsync(cancellationToken));
     }
 
     /// <summary>How often retention runs while leading.</summary>
@@ -200,12 +196,9 @@ internal sealed class RolloutTracker : IAsyncDisposable
     /// <summary>Where reconcile counts and durations go (null: nowhere).</summary>
     public Metrics.OperatorMetrics? Metrics { get; init; }
 
-    public int QueueDepth => Queue.Length;
+    public int QueueDepth => _queue.Depth;
 
-    private WorkQueue<string> Queue
-    {
-        get { lock (_gate) return _queue; }
-    }
+    private Hosting.TermQueue Queue => _queue;
 
     private void Enqueue(ObjectMeta meta) => Queue.Add($"{meta.Namespace}/{meta.Name}");
 
