@@ -21,38 +21,30 @@ namespace DoraOperator.Operator.Tests.Metrics;
 [Collection(MetricsCollection.Name)]
 public sealed class ScrapeTests : IAsyncLifetime
 {
-    private readonly string _kubeconfig = Path.GetTempFileName();
     private readonly HttpClient _http = new();
+    private OperatorOnSandbox _env = null!;
     private SandboxApiServer _server = null!;
     private Kubectl _kubectl = null!;
     private OperatorHost? _operator;
 
     public async Task InitializeAsync()
     {
-        _server = await SandboxApiServer.StartAsync(new SandboxOptions { KubeconfigPath = _kubeconfig });
-        _kubectl = new Kubectl(_kubeconfig, "shop");
-        await _kubectl.OkAsync($"apply -f {Repo.Path("config", "crds")}");
-        await _kubectl.OkAsync("create namespace shop -n default");
+        _env = await OperatorOnSandbox.StartAsync();
+        (_server, _kubectl) = (_env.Server, _env.Kubectl);
     }
 
     public async Task DisposeAsync()
     {
         if (_operator is not null) await _operator.DisposeAsync();
-        _kubectl.Dispose();
         _http.Dispose();
-        await _server.DisposeAsync();
-        File.Delete(_kubeconfig);
+        await _env.DisposeAsync();
     }
 
-    private async Task StartOperatorAsync(MetricsExportOptions? export = null)
-    {
-        _operator = await OperatorHost.StartAsync(new OperatorOptions
+    private async Task StartOperatorAsync(MetricsExportOptions? export = null) =>
+        _operator = await _env.StartOperatorAsync(_env.Options with
         {
-            Kubeconfig = _kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0,
             MinStatusInterval = TimeSpan.FromMilliseconds(200), MetricsExport = export ?? new MetricsExportOptions(),
-        }, NullLoggerFactory.Instance);
-        await Eventually.True(() => _operator.Ready, "the operator's caches to sync");
-    }
+        });
 
     private Task<JsonObject> Get(string kind, string name, Func<JsonObject, bool> ready, string what) => _kubectl.WaitForAsync($"{kind} {name}", ready, what);
 

@@ -10,33 +10,24 @@ namespace DoraOperator.Operator.Tests.Projects;
 /// <summary>Incidents and project numbers end to end: the operator in-process against the Sandbox, driven with kubectl.</summary>
 public sealed class ProjectsAndIncidentsTests : IAsyncLifetime
 {
-    private readonly string _kubeconfig = Path.GetTempFileName();
     private readonly HttpClient _http = new();
+    private OperatorOnSandbox _env = null!;
     private SandboxApiServer _server = null!;
     private Kubectl _kubectl = null!;
     private OperatorHost _operator = null!;
 
     public async Task InitializeAsync()
     {
-        _server = await SandboxApiServer.StartAsync(new SandboxOptions { KubeconfigPath = _kubeconfig });
-        _kubectl = new Kubectl(_kubeconfig, "shop");
-        await _kubectl.OkAsync($"apply -f {Repo.Path("config", "crds")}");
-        await _kubectl.OkAsync("create namespace shop -n default");
-        _operator = await OperatorHost.StartAsync(new OperatorOptions
-        {
-            Kubeconfig = _kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0,
-            MinStatusInterval = TimeSpan.FromMilliseconds(300),
-        }, NullLoggerFactory.Instance);
-        await Eventually.True(() => _operator.Ready, "the operator's caches to sync");
+        _env = await OperatorOnSandbox.StartAsync();
+        (_server, _kubectl) = (_env.Server, _env.Kubectl);
+        _operator = await _env.StartOperatorAsync(_env.Options with { MinStatusInterval = TimeSpan.FromMilliseconds(300) });
     }
 
     public async Task DisposeAsync()
     {
         await _operator.DisposeAsync();
-        _kubectl.Dispose();
         _http.Dispose();
-        await _server.DisposeAsync();
-        File.Delete(_kubeconfig);
+        await _env.DisposeAsync();
     }
 
     private Task ApplyProjectAsync(string attribution = "explicit") => _kubectl.OkAsync("apply -f -", $$"""

@@ -9,28 +9,24 @@ namespace DoraOperator.Operator.Tests.Rollouts;
 /// <summary>The operator in-process against the Sandbox and its simulated Deployment controller, driven with kubectl.</summary>
 public sealed class RolloutTrackerTests : IAsyncLifetime
 {
-    private readonly string _kubeconfig = Path.GetTempFileName();
+    private OperatorOnSandbox _env = null!;
+    private string _kubeconfig = null!;
     private SandboxApiServer _server = null!;
     private Kubectl _kubectl = null!;
     private OperatorHost _operator = null!;
 
     public async Task InitializeAsync()
     {
-        _server = await SandboxApiServer.StartAsync(new SandboxOptions { KubeconfigPath = _kubeconfig });
-        _kubectl = new Kubectl(_kubeconfig, "shop");
-        await _kubectl.OkAsync($"apply -f {Repo.Path("config", "crds")}");
-        await _kubectl.OkAsync("create namespace shop -n default");
+        _env = await OperatorOnSandbox.StartAsync();
+        (_kubeconfig, _server, _kubectl) = (_env.KubeconfigPath, _env.Server, _env.Kubectl);
         await _kubectl.OkAsync("apply -f -", "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata:\n  name: shop\nspec:\n  selector:\n    matchLabels:\n      team: shop\n");
-        _operator = await OperatorHost.StartAsync(new OperatorOptions { Kubeconfig = _kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0 }, NullLoggerFactory.Instance);
-        await Eventually.True(() => _operator.Ready, "the operator's caches to sync");
+        _operator = await _env.StartOperatorAsync();
     }
 
     public async Task DisposeAsync()
     {
         await _operator.DisposeAsync();
-        _kubectl.Dispose();
-        await _server.DisposeAsync();
-        File.Delete(_kubeconfig);
+        await _env.DisposeAsync();
     }
 
     private async Task<JsonObject> Record(string name, Func<JsonObject, bool> ready, string what) =>
@@ -151,7 +147,7 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         {
             await a.DisposeAsync();
             await b.DisposeAsync();
-            _operator = await OperatorHost.StartAsync(new OperatorOptions { Kubeconfig = _kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0 }, NullLoggerFactory.Instance);
+            _operator = await OperatorHost.StartAsync(_env.Options, NullLoggerFactory.Instance);
         }
     }
 
@@ -185,7 +181,7 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         var completedAt = (string?)deployment["status"]!["conditions"]!.AsArray().Single(c => (string?)c!["type"] == "Progressing")!["lastUpdateTime"];
         await Task.Delay(1100);
 
-        _operator = await OperatorHost.StartAsync(new OperatorOptions { Kubeconfig = _kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0 }, NullLoggerFactory.Instance);
+        _operator = await OperatorHost.StartAsync(_env.Options, NullLoggerFactory.Instance);
         var done = await Record("web-1", r => Phase(r) == "Succeeded", "web-1 to be completed by the restarted operator");
         Assert.Equal(completedAt, (string?)done["status"]!["deployedAt"]);
         Assert.Equal(1, _server.Audit.Where(x => x.Key.Resource == "deploymentrecords" && x.Key.Verb == "create").Sum(x => x.Value));
@@ -206,7 +202,7 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         var rs2 = JsonNode.Parse(await _kubectl.OkAsync("get rs -o json"))!["items"]!.AsArray()
             .Single(rs => (string?)rs!["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"] == "2")!;
 
-        _operator = await OperatorHost.StartAsync(new OperatorOptions { Kubeconfig = _kubeconfig, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0 }, NullLoggerFactory.Instance);
+        _operator = await OperatorHost.StartAsync(_env.Options, NullLoggerFactory.Instance);
         var missed = await Record("web-2", r => Phase(r) == "Superseded", "web-2 recorded as unobserved");
         Assert.Equal((string?)rs2["metadata"]!["creationTimestamp"], (string?)missed["status"]!["startedAt"]);
         Assert.Contains("replaced by revision 3 before the operator recorded it", (string?)missed["status"]!["reason"]);

@@ -1,0 +1,53 @@
+using DoraOperator.Operator.Hosting;
+using DoraOperator.Sandbox;
+using DoraOperator.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DoraOperator.Operator.Tests;
+
+/// <summary>
+/// The environment the operator's in-process tests share: a Sandbox with the CRDs from config/crds,
+/// a namespace "shop", kubectl pointed at it, and the operator started on demand with test defaults
+/// (no leader election, any free HTTP port, no client-side rate limit).
+/// </summary>
+internal sealed class OperatorOnSandbox : IAsyncDisposable
+{
+    private OperatorOnSandbox(string kubeconfig, SandboxApiServer server, Kubectl kubectl)
+    {
+        KubeconfigPath = kubeconfig;
+        Server = server;
+        Kubectl = kubectl;
+    }
+
+    public string KubeconfigPath { get; }
+    public SandboxApiServer Server { get; }
+    public Kubectl Kubectl { get; }
+
+    public static async Task<OperatorOnSandbox> StartAsync()
+    {
+        var kubeconfig = Path.GetTempFileName();
+        var server = await SandboxApiServer.StartAsync(new SandboxOptions { KubeconfigPath = kubeconfig });
+        var kubectl = new Kubectl(kubeconfig, "shop");
+        await kubectl.OkAsync($"apply -f {Repo.Path("config", "crds")}");
+        await kubectl.OkAsync("create namespace shop -n default");
+        return new OperatorOnSandbox(kubeconfig, server, kubectl);
+    }
+
+    /// <summary>The test defaults for this Sandbox; adjust with <c>with</c>.</summary>
+    public OperatorOptions Options => new() { Kubeconfig = KubeconfigPath, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0 };
+
+    /// <summary>Starts the operator and waits until its caches have synced.</summary>
+    public async Task<OperatorHost> StartOperatorAsync(OperatorOptions? options = null)
+    {
+        var host = await OperatorHost.StartAsync(options ?? Options, NullLoggerFactory.Instance);
+        await Eventually.True(() => host.Ready, "the operator's caches to sync");
+        return host;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Kubectl.Dispose();
+        await Server.DisposeAsync();
+        File.Delete(KubeconfigPath);
+    }
+}
