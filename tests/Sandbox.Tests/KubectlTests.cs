@@ -62,6 +62,55 @@ public sealed class KubectlTests(SandboxFixture fixture) : IClassFixture<Sandbox
         Assert.Contains("unknown field \"spec.shape\"", unknown.Stderr);
     }
 
+    /// <summary>
+    /// A status default (as Gateway API's CRDs use): status sent on create is dropped (status
+    /// subresource), and the defaults show until a controller writes status, as kube-apiserver's
+    /// defaulting on read does; a status write that removes the field shows the default again.
+    /// </summary>
+    [Fact]
+    public async Task StatusDefaults_ShowUntilAControllerWritesStatus()
+    {
+        using var kubectl = await NewKubectl();
+        var group = $"k{Guid.NewGuid():N}"[..10] + ".example.io";
+        await kubectl.OkAsync("apply -f -", """
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: jobs.GROUP}
+            spec:
+              group: GROUP
+              scope: Namespaced
+              names: {plural: jobs, singular: job, kind: Job}
+              versions:
+              - name: v1
+                served: true
+                storage: true
+                subresources: {status: {}}
+                additionalPrinterColumns:
+                - {name: Phase, type: string, jsonPath: .status.phase}
+                schema:
+                  openAPIV3Schema:
+                    type: object
+                    properties:
+                      spec: {type: object, properties: {size: {type: integer}}}
+                      status:
+                        type: object
+                        default: {}
+                        properties:
+                          phase: {type: string, default: Pending}
+                          note: {type: string}
+            """.Replace("GROUP", group, StringComparison.Ordinal));
+        await kubectl.OkAsync("apply -f -", $"apiVersion: {group}/v1\nkind: Job\nmetadata:\n  name: j1\nspec:\n  size: 1\nstatus:\n  phase: Done\n  note: ignored\n");
+        Assert.Equal("Pending|", await kubectl.OkAsync($"get jobs.{group} j1 -o 'jsonpath={{.status.phase}}|{{.status.note}}'"));
+        Assert.Matches(@"(?m)^j1\s+Pending\s*$", await kubectl.OkAsync($"get jobs.{group}"));
+        await kubectl.OkAsync($$$"""patch jobs.{{{group}}} j1 --subresource=status --type merge -p '{"status":{"phase":"Done","note":"written"}}'""");
+        Assert.Equal("Done|written", await kubectl.OkAsync($"get jobs.{group} j1 -o 'jsonpath={{.status.phase}}|{{.status.note}}'"));
+        await kubectl.OkAsync($$$"""patch jobs.{{{group}}} j1 --subresource=status --type merge -p '{"status":{"phase":null}}'""");
+        Assert.Equal("Pending|written", await kubectl.OkAsync($"get jobs.{group} j1 -o 'jsonpath={{.status.phase}}|{{.status.note}}'"));
+        // An update of the main resource keeps the status as it was.
+        await kubectl.OkAsync($$$"""patch jobs.{{{group}}} j1 --type merge -p '{"spec":{"size":2},"status":{"phase":"Done"}}'""");
+        Assert.Equal("Pending|written|2", await kubectl.OkAsync($"get jobs.{group} j1 -o 'jsonpath={{.status.phase}}|{{.status.note}}|{{.spec.size}}'"));
+    }
+
     [Fact]
     public async Task PatchMergeAndJson_ChangeTheObject()
     {

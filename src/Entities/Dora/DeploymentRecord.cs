@@ -22,6 +22,12 @@ public sealed class DeploymentRecord : KubeObject, IKubeResource<DeploymentRecor
     public static JsonTypeInfo<DeploymentRecord> JsonType => DoraJsonContext.Default.DeploymentRecord;
 
     public DeploymentRecordSpec Spec { get; set; } = new();
+
+    /// <summary>
+    /// What happened to the rollout. Written once, with the outcome; until then the API server shows
+    /// its defaults (phase Progressing), so a rollout costs one create and one status write.
+    /// </summary>
+    [DefaultEmptyObject]
     public DeploymentRecordStatus? Status { get; set; }
 }
 
@@ -76,12 +82,13 @@ public sealed class DeploymentRecordStatus
 {
     /// <summary>Progressing, Succeeded, Failed, RolledBack, Superseded, or Restart (a restart only: counted in no metric).</summary>
     [AllowedValues("Progressing", "Succeeded", "Failed", "RolledBack", "Superseded", "Restart")]
+    [Default("Progressing")]
     public string? Phase { get; set; }
 
     /// <summary>Why the record is in its phase, for phases that need explaining.</summary>
     public string? Reason { get; set; }
 
-    /// <summary>When the rollout started: the new ReplicaSet's creation time.</summary>
+    /// <summary>When the rollout started: the new ReplicaSet's creation time (a reused ReplicaSet: the record's creation). Written with the outcome.</summary>
     public DateTimeOffset? StartedAt { get; set; }
 
     /// <summary>When it completed: the Progressing condition's lastUpdateTime with reason NewReplicaSetAvailable.</summary>

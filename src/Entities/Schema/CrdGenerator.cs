@@ -101,6 +101,7 @@ public static class CrdGenerator
             schema = Prepend(schema, "description", description);
         if (p.GetCustomAttribute<AllowedValuesAttribute>() is { } allowed) schema["enum"] = Strings(allowed.Values);
         if (p.GetCustomAttribute<DefaultAttribute>() is { } def) schema["default"] = JsonValue.Create(def.Value is int i ? i : def.Value);
+        if (p.GetCustomAttribute<DefaultEmptyObjectAttribute>() is not null) schema["default"] = new JsonObject();
         if (p.GetCustomAttribute<PatternAttribute>() is { } pattern) schema["pattern"] = pattern.Regex;
         if (p.GetCustomAttribute<MaxLengthAttribute>() is { } max) schema["maxLength"] = max.Length;
         if (p.GetCustomAttribute<RangeAttribute>() is { } range)

@@ -39,6 +39,13 @@ public sealed class DefaultAttribute(object value) : Attribute
     public object Value { get; } = value;
 }
 
+/// <summary>
+/// The API server fills in an empty object when the field is absent, so the defaults of the fields
+/// inside apply too (a status that reads <c>Progressing</c> before any controller wrote one).
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class DefaultEmptyObjectAttribute : Attribute;
+
 [AttributeUsage(AttributeTargets.Property)]
 public sealed class PatternAttribute(string regex) : Attribute
 {

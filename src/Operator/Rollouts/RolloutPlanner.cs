@@ -60,7 +60,8 @@ internal static class RolloutPlanner
         var record = existing.TryGetValue(name, out var found) ? Clone(found) : NewRecord(input, name, current, currentRs);
         var status = record.Status ??= new DeploymentRecordStatus();
         CheckCommitTimes(record, input, currentRs, problems, isNew: found is null);
-        status.StartedAt ??= reused ? input.Now : currentRs.Metadata.CreationTimestamp ?? input.Now;
+        // A reused ReplicaSet carries no start: the record's creation is when the operator saw it start.
+        status.StartedAt ??= reused ? found?.Metadata.CreationTimestamp ?? input.Now : currentRs.Metadata.CreationTimestamp ?? input.Now;
         if (isRollback && previous is not null) status.RollbackOf ??= previousName;
 
         if (status.Phase is null or "Progressing")

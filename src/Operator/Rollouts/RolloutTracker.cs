@@ -241,7 +241,7 @@ internal sealed class RolloutTracker : IAsyncDisposable
             if (existing.TryGetValue(desired.Metadata.Name!, out var current))
             {
                 if (!_created.IsEmpty) _created.TryRemove(desired.Metadata.Name + "@" + ns, out _);
-                if (!SameStatus(current, desired)) await WriteStatusAsync(desired, cancellationToken);
+                if (!InProgress(desired) && !SameStatus(current, desired)) await WriteStatusAsync(desired, cancellationToken);
                 continue;
             }
             if (_created.TryGetValue(desired.Metadata.Name + "@" + ns, out var at) && _time.GetUtcNow() - at < TimeSpan.FromSeconds(30))
@@ -304,7 +304,7 @@ internal sealed class RolloutTracker : IAsyncDisposable
         }
         _created[created.Metadata.Name + "@" + created.Metadata.Namespace] = _time.GetUtcNow();
         created.Status = status;
-        await WriteStatusAsync(created, cancellationToken);
+        if (!InProgress(created)) await WriteStatusAsync(created, cancellationToken);
         _logger.LogInformation("recorded {Namespace}/{Record}: {Phase}", created.Metadata.Namespace, created.Metadata.Name, status?.Phase);
     }
 
@@ -320,6 +320,13 @@ internal sealed class RolloutTracker : IAsyncDisposable
             Queue.AddRateLimited($"{record.Metadata.Namespace}/{record.Spec.Workload.Name}");
         }
     }
+
+    /// <summary>
+    /// A rollout still in progress has nothing to write: the API server shows a record without status
+    /// as Progressing (the CRD's default), and everything else is written once, with the outcome. That
+    /// keeps a rollout at two writes, and a reconcile that finds it still progressing writes nothing.
+    /// </summary>
+    private static bool InProgress(DeploymentRecord desired) => desired.Status?.Phase is null or "Progressing";
 
     private static bool SameStatus(DeploymentRecord a, DeploymentRecord b) =>
         JsonSerializer.Serialize(a.Status, DoraJsonContext.Default.DeploymentRecordStatus) == JsonSerializer.Serialize(b.Status, DoraJsonContext.Default.DeploymentRecordStatus)

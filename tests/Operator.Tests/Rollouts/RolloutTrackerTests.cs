@@ -249,6 +249,40 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARolloutSeenInProgress_CostsTwoWrites_AndShowsProgressingFromTheCrdDefault()
+    {
+        var before = RecordWrites();
+        await CreateTrackedWebAsync(replicas: 2, manualPace: true);
+        var progressing = await Record("web-1", r => r.ContainsKey("metadata"), "web-1 to be created");
+        Assert.Equal("Progressing", Phase(progressing));
+        Assert.Null(progressing["status"]!["startedAt"]);
+        Assert.Matches(@"(?m)^web-1\s+shop\s+web\s+1\s+Progressing", await _kubectl.OkAsync("get dr"));
+        // Reconciles while the rollout progresses write nothing.
+        foreach (var tracker in _operator.Trackers) await tracker.ReconcileAsync("shop/web", CancellationToken.None);
+        Assert.Equal(before + 1, RecordWrites());
+
+        _server.Deployments!.Complete("shop", "web");
+        var done = await Record("web-1", r => Phase(r) == "Succeeded", "web-1 to succeed");
+        var rs = JsonNode.Parse(await _kubectl.OkAsync("get rs -o json"))!["items"]![0]!;
+        Assert.Equal((string?)rs["metadata"]!["creationTimestamp"], (string?)done["status"]!["startedAt"]);
+        Assert.Equal(before + 2, RecordWrites());
+
+        // A rollback reuses a ReplicaSet, which carries no start time: the record's creation is the start.
+        await _kubectl.OkAsync("set image deployment/web web=web:2");
+        _server.Deployments.Complete("shop", "web");
+        await Record("web-2", r => Phase(r) == "Succeeded", "web-2 to succeed");
+        await _kubectl.OkAsync("rollout undo deployment/web");
+        var rollback = await Record("web-3", r => r.ContainsKey("metadata"), "the rollback's record");
+        Assert.Equal("Progressing", Phase(rollback));
+        await Task.Delay(1100);
+        _server.Deployments.Complete("shop", "web");
+        rollback = await Record("web-3", r => Phase(r) == "Succeeded", "the rollback to complete");
+        Assert.Equal((string?)rollback["metadata"]!["creationTimestamp"], (string?)rollback["status"]!["startedAt"]);
+        Assert.True(DateTimeOffset.Parse((string)rollback["status"]!["deployedAt"]!, System.Globalization.CultureInfo.InvariantCulture)
+            > DateTimeOffset.Parse((string)rollback["status"]!["startedAt"]!, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task ANewRevisionDuringARollout_SupersedesIt_AndPausedRolloutsWaitUntilResumed()
     {
         await CreateTrackedWebAsync(replicas: 2, manualPace: true);
