@@ -7,6 +7,11 @@ const string Help = """
     Usage: dotnet run -c Release --project bench/Load -- [--deployments N] [--rollouts R]
       --deployments N   tracked Deployments (default 10,000)
       --rollouts R      rollouts started at once (default 1,000)
+      --operator-env K=V  an environment variable for the operator process only (repeatable),
+                        e.g. DOTNET_GCHeapHardLimit=6400000 (hex, no 0x) as a container memory limit would set
+      --workers N       the operator's reconcile workers (default: its own default)
+      --memory          instead: where the operator's managed memory goes with N Deployments
+                        recorded (operator in this process; live bytes after full collections)
     """;
 
 if (args.Contains("-h") || args.Contains("--help"))
@@ -25,6 +30,29 @@ int Option(string name, int fallback)
     return 0;
 }
 
-Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
-await RolloutLoad.RunAsync(Option("--deployments", 10_000), Option("--rollouts", 1_000));
+if (args.FirstOrDefault() != "--memory-child") Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
+var operatorEnv = new Dictionary<string, string>(StringComparer.Ordinal);
+for (var i = 0; i < args.Length - 1; i++)
+{
+    if (args[i] != "--operator-env") continue;
+    var pair = args[i + 1].Split('=', 2);
+    if (pair.Length != 2 || pair[0].Length == 0)
+    {
+        Console.Error.WriteLine($"--operator-env needs NAME=VALUE, got \"{args[i + 1]}\"\n\n{Help}");
+        return 2;
+    }
+    operatorEnv[pair[0]] = pair[1];
+}
+if (args.Length == 4 && args[0] == "--memory-child")
+{
+    await OperatorMemory.RunChildAsync(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+    return 0;
+}
+if (args.Contains("--memory"))
+{
+    await OperatorMemory.RunAsync(Option("--deployments", 10_000));
+    return 0;
+}
+var workers = args.Contains("--workers") ? Option("--workers", 2) : (int?)null;
+await RolloutLoad.RunAsync(Option("--deployments", 10_000), Option("--rollouts", 1_000), operatorEnv, workers);
 return 0;

@@ -17,52 +17,47 @@ namespace DoraOperator.Bench;
 /// </summary>
 internal static class RolloutLoad
 {
-    public static async Task RunAsync(int deployments, int rollouts)
+    public static async Task RunAsync(int deployments, int rollouts, IReadOnlyDictionary<string, string> operatorEnv, int? workers)
     {
-        await using var server = await SandboxApiServer.StartAsync(new SandboxOptions { WatchHistory = 200_000 });
-        var kubeconfig = Path.GetTempFileName();
-        await server.WriteKubeconfigAsync(kubeconfig);
-        using var client = new KubeApiClient(KubeConfigLoader.Load(kubeconfig), new KubeClientOptions { Qps = 0 });
-        foreach (var file in Directory.GetFiles(Path.Combine(RepoRoot(), "config", "crds")))
-        {
-            using var http = server.CreateHttpClient();
-            var yaml = await File.ReadAllTextAsync(file);
-            using var content = new StringContent(yaml);
-            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/apply-patch+yaml");
-            var name = Path.GetFileNameWithoutExtension(file).Split('_')[1] + ".dora-operator.io";
-            using var reply = await http.PatchAsync($"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}?fieldManager=bench", content);
-            reply.EnsureSuccessStatusCode();
-        }
-        await client.CreateAsync(new Namespace { Metadata = new() { Name = "load" } });
-        await client.CreateAsync(new DoraProject
-        {
-            Metadata = new() { Name = "load", Namespace = "load" },
-            Spec = new DoraProjectSpec { Selector = new LabelSelector { MatchLabels = new() { ["dora"] = "yes" } } },
-        });
         var seed = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(0, deployments), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
-            await client.CreateAsync(Workload(i, "1"), ct));
-        // Let the simulated controller finish the first revisions before measuring.
-        await server.Deployments!.WaitIdleAsync();
+        await using var cluster = await LoadCluster.StartAsync(deployments, watchHistory: 200_000);
+        var (server, client, kubeconfig) = (cluster.Server, cluster.Client, cluster.KubeconfigPath);
         Console.WriteLine($"\nRollout tracker: {deployments:N0} tracked Deployments (seeded in {seed.Elapsed.TotalSeconds:N1} s), then {rollouts:N0} rollouts at once\n");
 
         // The operator runs as its own process (its real `run` command), so its memory is its own.
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "DoraOperator.Operator.dll"), "--kubeconfig", kubeconfig, "--http-port", "0", "--kube-api-qps", "0", "--leader-elect", "false" })
             psi.ArgumentList.Add(a);
+        if (workers is { } w)
+        {
+            psi.ArgumentList.Add("--workers");
+            psi.ArgumentList.Add(w.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        foreach (var (k, v) in operatorEnv) psi.Environment[k] = v;
+        if (operatorEnv.Count > 0) Console.WriteLine("operator environment: " + string.Join(" ", operatorEnv.Select(kv => $"{kv.Key}={kv.Value}")));
         var sync = Stopwatch.StartNew();
         using var operatorProcess = Process.Start(psi)!;
-        _ = operatorProcess.StandardError.ReadToEndAsync();
+        // The operator's own log goes to a file, for when a number looks wrong.
+        var logPath = Path.Combine(Path.GetTempPath(), "dora-load-operator.log");
+        var log = TextWriter.Synchronized(new StreamWriter(logPath) { AutoFlush = true });
+        async Task PumpAsync(StreamReader from)
+        {
+            string? l;
+            while ((l = await from.ReadLineAsync()) is not null) log.WriteLine(l);
+        }
+        _ = PumpAsync(operatorProcess.StandardError);
         string? line;
         Uri? health = null;
         while ((line = await operatorProcess.StandardOutput.ReadLineAsync()) is not null)
         {
+            log.WriteLine(line);
             var at = line.IndexOf("readiness on ", StringComparison.Ordinal);
             if (at < 0) continue;
             health = new Uri(line[(at + "readiness on ".Length)..].Split(' ')[0].TrimEnd('.'));
             break;
         }
-        _ = operatorProcess.StandardOutput.ReadToEndAsync();
+        _ = PumpAsync(operatorProcess.StandardOutput);
+        Console.WriteLine($"operator log: {logPath}");
         if (health is null) throw new InvalidOperationException("the operator did not start; run it by hand to see why");
         using (var probe = new HttpClient())
         {
@@ -144,30 +139,5 @@ internal static class RolloutLoad
         Stats.Row("operator managed heap after the rollouts", $"{heap / 1024 / 1024:N0} MB", "");
         Stats.Row("/metrics scrape (HTTP, median of 20)", $"{Stats.Percentile(renders, 50):N1} ms", "< 20 ms");
         Stats.Row("/metrics size", $"{metricsText.Length / 1024.0:N0} KB", "");
-        File.Delete(kubeconfig);
-    }
-
-    private static Deployment Workload(int i, string version) => new()
-    {
-        Metadata = new() { Name = $"svc-{i:D5}", Namespace = "load", Labels = new() { ["dora"] = "yes" } },
-        Spec = new DeploymentSpec
-        {
-            Replicas = 1,
-            Selector = new() { MatchLabels = new() { ["app"] = $"svc-{i:D5}" } },
-            Template = new PodTemplateSpec
-            {
-                Metadata = new() { Labels = new() { ["app"] = $"svc-{i:D5}" }, Annotations = new() { ["dora-operator.io/commit-sha"] = $"v{version}-{i}", ["dora-operator.io/commit-time"] = "2026-11-01T00:00:00Z" } },
-                Spec = new PodSpec { Containers = [new Container { Name = "app", Image = $"svc:{version}" }] },
-            },
-        },
-    };
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "DoraOperator.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException("run from inside the repository");
     }
 }

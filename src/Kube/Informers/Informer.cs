@@ -142,7 +142,7 @@ public sealed class Informer<T> : IAsyncDisposable
             {
                 if (needList)
                 {
-                    var list = await _client.ListAsync<T>(_options.Namespace, new ListOptions(_options.LabelSelector, _options.FieldSelector, _options.PageSize), cancellationToken);
+                    var list = await _client.ListAsync(_options.Namespace, new ListOptions(_options.LabelSelector, _options.FieldSelector, _options.PageSize), _options.Transform, cancellationToken);
                     Replace(list.Items, list.ResourceVersion);
                     Relists++;
                     needList = false;
@@ -238,9 +238,9 @@ public sealed class Informer<T> : IAsyncDisposable
         lock (_gate)
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var raw in items)
+            // Items arrive already transformed, page by page as the list was decoded.
+            foreach (var obj in items)
             {
-                var obj = _options.Transform is { } t ? t(raw) : raw;
                 var key = KeyOf(obj);
                 seen.Add(key);
                 if (_items.TryGetValue(key, out var old))

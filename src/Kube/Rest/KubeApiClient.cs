@@ -78,7 +78,15 @@ public sealed class KubeApiClient : IDisposable
     }
 
     /// <summary>Lists every matching object, following <c>continue</c> tokens page by page.</summary>
-    public async Task<KubeList<T>> ListAsync<T>(string? ns = null, ListOptions? options = null, CancellationToken cancellationToken = default)
+    public Task<KubeList<T>> ListAsync<T>(string? ns = null, ListOptions? options = null, CancellationToken cancellationToken = default)
+        where T : KubeObject, IKubeResource<T> => ListAsync<T>(ns, options, null, cancellationToken);
+
+    /// <summary>
+    /// Lists in pages of <see cref="ListOptions.Limit"/>, passing each item through <paramref name="transform"/>
+    /// as its page is decoded: only one page of whole objects is alive at a time, so a cache that keeps
+    /// lean copies never holds the whole collection at full size.
+    /// </summary>
+    public async Task<KubeList<T>> ListAsync<T>(string? ns, ListOptions? options, Func<T, T>? transform, CancellationToken cancellationToken = default)
         where T : KubeObject, IKubeResource<T>
     {
         options ??= new ListOptions();
@@ -91,7 +99,7 @@ public sealed class KubeApiClient : IDisposable
                 ("limit", options.Limit > 0 ? options.Limit.ToString(CultureInfo.InvariantCulture) : null), ("continue", token));
             var path = T.Resource.CollectionPath(ns is null && T.Resource.Namespaced ? null : Ns<T>(ns)) + query;
             var body = await SendAsync("list", HttpMethod.Get, path, null, null, cancellationToken);
-            var meta = DecodeList(body, T.JsonType, items);
+            var meta = DecodeList(body, T.JsonType, items, transform);
             resourceVersion ??= meta.ResourceVersion;
             token = meta.Continue;
         }
@@ -357,7 +365,7 @@ public sealed class KubeApiClient : IDisposable
     }
 
     /// <summary>Reads a list body, deserializing each item as it streams past (no intermediate DOM).</summary>
-    internal static ListMeta DecodeList<T>(byte[] body, JsonTypeInfo<T> itemType, List<T> into)
+    internal static ListMeta DecodeList<T>(byte[] body, JsonTypeInfo<T> itemType, List<T> into, Func<T, T>? transform = null)
     {
         var reader = new Utf8JsonReader(body);
         var meta = new ListMeta();
@@ -374,7 +382,8 @@ public sealed class KubeApiClient : IDisposable
                 case "items" when reader.TokenType == JsonTokenType.StartArray:
                     while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                     {
-                        into.Add(JsonSerializer.Deserialize(ref reader, itemType)!);
+                        var item = JsonSerializer.Deserialize(ref reader, itemType)!;
+                        into.Add(transform is null ? item : transform(item));
                     }
                     break;
                 default:

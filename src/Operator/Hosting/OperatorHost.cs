@@ -96,7 +96,11 @@ internal sealed class OperatorHost : IAsyncDisposable
         var host = new OperatorHost();
         host.BuildWeb(options);
         var metrics = host.Metrics = new OperatorMetrics(host._web!.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        host.MetricsPipeline = new MetricsPipeline(options.MetricsExport ?? MetricsExportOptions.FromEnvironment(), () => host.IsLeader);
+        var export = options.MetricsExport ?? MetricsExportOptions.FromEnvironment();
+        host.MetricsPipeline = new MetricsPipeline(export, () => host.IsLeader);
+        host.MetricsPipeline.Exposition.Overflowed = name => logger.LogWarning(
+            "metric {Metric} reached its limit of {Limit} series; further series are folded into one series labelled otel_metric_overflow=\"true\". Raise --metrics-series-limit (about 120 bytes of memory per series)",
+            name, OperatorMetrics.IsDoraSeries(name) ? export.SeriesLimit : MetricsExportOptions.HealthSeriesLimit);
         host._client = new KubeApiClient(connection, new KubeClientOptions { MaxRetries = 2, Qps = options.KubeApiQps, Burst = options.KubeApiBurst, OnResponse = metrics.ApiResponse }, time);
         try
         {

@@ -21,6 +21,19 @@ internal sealed record MetricsExportOptions
     /// <summary>k8s.cluster.name resource attribute, when set (--cluster-name).</summary>
     public string? ClusterName { get; init; }
 
+    /// <summary>
+    /// Series per DORA metric (--metrics-series-limit). The SDK reserves this many points per metric
+    /// and exporter up front (about 120 bytes each), so it is sized for about 1,000 projects rather
+    /// than "unlimited"; series beyond it are folded into one <c>otel_metric_overflow="true"</c> series
+    /// and the operator logs a warning naming the flag.
+    /// </summary>
+    public int SeriesLimit { get; init; } = DefaultSeriesLimit;
+
+    public const int DefaultSeriesLimit = 8_000;
+
+    /// <summary>Series per operator-health metric: labelled by controller, resource or verb only.</summary>
+    public const int HealthSeriesLimit = 500;
+
     public static MetricsExportOptions FromEnvironment(string? clusterName = null, string? otlpEndpoint = null)
     {
         var interval = int.TryParse(Environment.GetEnvironmentVariable("OTEL_METRIC_EXPORT_INTERVAL"), NumberStyles.None, CultureInfo.InvariantCulture, out var ms) && ms > 0
@@ -59,8 +72,12 @@ internal sealed class MetricsPipeline : IDisposable
                 r.AddEnvironmentVariableDetector();
             })
             .AddMeter(OperatorMetrics.MeterName)
-            // One series per project and label value: 1,000 projects need more than the SDK's default 2,000 points per metric.
-            .AddView(_ => new MetricStreamConfiguration { CardinalityLimit = 100_000 })
+            // DORA metrics have a series per project and label value (1,000 projects need more than the
+            // SDK's default 2,000 points); health metrics a handful. The SDK allocates the points up front.
+            .AddView(i => new MetricStreamConfiguration
+            {
+                CardinalityLimit = OperatorMetrics.IsDoraSeries(i.Name) ? options.SeriesLimit : MetricsExportOptions.HealthSeriesLimit,
+            })
             .AddReader(Exposition.Reader);
         if (options.OtlpEndpoint is { } endpoint)
         {

@@ -121,13 +121,20 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
         foreach (var metric in batch)
         {
             if (!leader && OperatorMetrics.IsDoraSeries(metric.Name)) continue;
-            Render(sb, metric, _openMetrics);
+            if (Render(sb, metric, _openMetrics) && _overflowed.Add(metric.Name)) Overflowed?.Invoke(metric.Name);
         }
         return ExportResult.Success;
     }
 
-    internal static void Render(StringBuilder sb, Metric metric, bool openMetrics)
+    /// <summary>Called once per metric that reached its series limit (the SDK's overflow series appeared).</summary>
+    public Action<string>? Overflowed { get; set; }
+
+    private readonly HashSet<string> _overflowed = new(StringComparer.Ordinal);
+
+    /// <summary>Renders one metric; true when it carries the SDK's overflow series (its series limit was reached).</summary>
+    internal static bool Render(StringBuilder sb, Metric metric, bool openMetrics)
     {
+        var overflow = false;
         var type = metric.MetricType;
         var isCounter = type is MetricType.LongSum or MetricType.DoubleSum;
         var isHistogram = type == MetricType.Histogram;
@@ -142,8 +149,16 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
                 header = true;
             }
             RenderPoint(sb, point, type, isHistogram, family, sample);
+            if (point.Tags.Count == 1)
+            {
+                foreach (var tag in point.Tags) overflow |= tag.Key == OverflowAttribute;
+            }
         }
+        return overflow;
     }
+
+    /// <summary>The attribute the OpenTelemetry SDK puts on the series that sums everything beyond the limit.</summary>
+    public const string OverflowAttribute = "otel.metric.overflow";
 
     private static void Header(StringBuilder sb, Metric metric, bool openMetrics, bool isCounter, bool isHistogram, string family, string sample)
     {
@@ -193,7 +208,12 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
             if (tag.Key == OperatorMetrics.DeploymentEnvironmentAttribute) continue;
             if (sb.Length > 0) sb.Append(',');
             sb.Append(LabelName(tag.Key)).Append("=\"");
-            AppendEscaped(sb, tag.Value as string ?? Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "");
+            AppendEscaped(sb, tag.Value switch
+            {
+                string text => text,
+                bool flag => flag ? "true" : "false", // as OpenTelemetry's Prometheus mapping writes booleans
+                var other => Convert.ToString(other, CultureInfo.InvariantCulture) ?? "",
+            });
             sb.Append('"');
         }
         return sb.ToString();

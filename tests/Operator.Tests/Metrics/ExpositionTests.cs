@@ -171,4 +171,22 @@ public sealed class ExpositionTests : IDisposable
         Assert.Equal(5000, Count("dora_tier"));
         Assert.Equal(1000, Count("dora_project_info"));
     }
+
+    [Fact]
+    public void Series_beyond_the_limit_are_summed_into_the_overflow_series_and_reported_once()
+    {
+        using var small = new MetricsPipeline(new MetricsExportOptions { SeriesLimit = 100 }, () => true);
+        var overflowed = new List<string>();
+        small.Exposition.Overflowed = overflowed.Add;
+        for (var i = 0; i < 30; i++) _reports.Add((Project($"p{i}"), Report(1, 60, 0)));
+        var text = small.Exposition.Scrape(openMetrics: false);
+        int Count(string family) => text.Split('\n').Count(l => l.StartsWith(family + "{", StringComparison.Ordinal));
+        // dora_tier has five series per project (150): 100 kept, the other 50 folded into one overflow series.
+        Assert.Equal(101, Count("dora_tier"));
+        Assert.Single(text.Split('\n'), l => l.StartsWith("dora_tier{otel_metric_overflow=\"true\"} ", StringComparison.Ordinal));
+        Assert.Equal(30, Count("dora_deployment_frequency_per_day"));
+        small.Exposition.Scrape(openMetrics: false);
+        Assert.Equal(["dora_tier"], overflowed);
+        Assert.DoesNotContain("otel_metric_overflow", Scrape());
+    }
 }

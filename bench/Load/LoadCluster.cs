@@ -1,0 +1,82 @@
+using DoraOperator.Entities.BuiltIn;
+using DoraOperator.Entities.Dora;
+using DoraOperator.Kube.Config;
+using DoraOperator.Kube.Meta;
+using DoraOperator.Kube.Rest;
+using DoraOperator.Sandbox;
+
+namespace DoraOperator.Bench;
+
+/// <summary>
+/// The cluster both load scenarios measure: a Sandbox in this process with the CRDs, namespace
+/// <c>load</c>, DoraProject <c>load</c> selecting <c>dora=yes</c>, and N such Deployments whose first
+/// revision the simulated controller has completed.
+/// </summary>
+internal sealed class LoadCluster : IAsyncDisposable
+{
+    private LoadCluster(SandboxApiServer server, KubeApiClient client, string kubeconfigPath) =>
+        (Server, Client, KubeconfigPath) = (server, client, kubeconfigPath);
+
+    public SandboxApiServer Server { get; }
+    public KubeApiClient Client { get; }
+    public string KubeconfigPath { get; }
+
+    public static async Task<LoadCluster> StartAsync(int deployments, int watchHistory)
+    {
+        var server = await SandboxApiServer.StartAsync(new SandboxOptions { WatchHistory = watchHistory });
+        var kubeconfig = Path.GetTempFileName();
+        await server.WriteKubeconfigAsync(kubeconfig);
+        var client = new KubeApiClient(KubeConfigLoader.Load(kubeconfig), new KubeClientOptions { Qps = 0 });
+        foreach (var file in Directory.GetFiles(Path.Combine(RepoRoot(), "config", "crds")))
+        {
+            using var http = server.CreateHttpClient();
+            using var content = new StringContent(await File.ReadAllTextAsync(file));
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/apply-patch+yaml");
+            var name = Path.GetFileNameWithoutExtension(file).Split('_')[1] + ".dora-operator.io";
+            using var reply = await http.PatchAsync($"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}?fieldManager=bench", content);
+            reply.EnsureSuccessStatusCode();
+        }
+        await client.CreateAsync(new Namespace { Metadata = new() { Name = "load" } });
+        await client.CreateAsync(new DoraProject
+        {
+            Metadata = new() { Name = "load", Namespace = "load" },
+            Spec = new DoraProjectSpec { Selector = new LabelSelector { MatchLabels = new() { ["dora"] = "yes" } } },
+        });
+        await Parallel.ForEachAsync(Enumerable.Range(0, deployments), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+            await client.CreateAsync(Workload(i, "1"), ct));
+        // Let the simulated controller finish the first revisions before measuring.
+        await server.Deployments!.WaitIdleAsync();
+        return new LoadCluster(server, client, kubeconfig);
+    }
+
+    public static Deployment Workload(int i, string version) => new()
+    {
+        Metadata = new() { Name = $"svc-{i:D5}", Namespace = "load", Labels = new() { ["dora"] = "yes" } },
+        Spec = new DeploymentSpec
+        {
+            Replicas = 1,
+            Selector = new() { MatchLabels = new() { ["app"] = $"svc-{i:D5}" } },
+            Template = new PodTemplateSpec
+            {
+                Metadata = new() { Labels = new() { ["app"] = $"svc-{i:D5}" }, Annotations = new() { ["dora-operator.io/commit-sha"] = $"v{version}-{i}", ["dora-operator.io/commit-time"] = "2026-11-01T00:00:00Z" } },
+                Spec = new PodSpec { Containers = [new Container { Name = "app", Image = $"svc:{version}" }] },
+            },
+        },
+    };
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "DoraOperator.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException("run from inside the repository");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await Server.DisposeAsync();
+        File.Delete(KubeconfigPath);
+    }
+}

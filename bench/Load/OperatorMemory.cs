@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using DoraOperator.Entities.BuiltIn;
+using DoraOperator.Entities.Dora;
+using DoraOperator.Kube.Config;
+using DoraOperator.Kube.Informers;
+using DoraOperator.Kube.Rest;
+using DoraOperator.Operator.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DoraOperator.Bench;
+
+/// <summary>
+/// Where the operator's managed memory goes, with N tracked Deployments recorded. The Sandbox runs
+/// here; each measurement runs in a fresh child process (no shared heap or string pool): the whole
+/// operator until every record is written, then each cache alone with the operator's transforms.
+/// Live bytes are measured after full, compacting collections.
+/// </summary>
+internal static class OperatorMemory
+{
+    public static async Task RunAsync(int deployments)
+    {
+        await using var cluster = await LoadCluster.StartAsync(deployments, watchHistory: 50_000);
+        Console.WriteLine($"\nOperator memory: {deployments:N0} tracked Deployments, each recorded once; live managed bytes after full collections, each row in a fresh process\n");
+        Stats.Header();
+        foreach (var mode in new[] { "operator", "deployments", "replicasets", "records" })
+        {
+            var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+            if (Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal)) psi.ArgumentList.Add(typeof(OperatorMemory).Assembly.Location);
+            foreach (var a in new[] { "--memory-child", mode, cluster.KubeconfigPath, deployments.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+                psi.ArgumentList.Add(a);
+            using var child = Process.Start(psi)!;
+            Console.Write(await child.StandardOutput.ReadToEndAsync());
+            await child.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>One measurement in this (child) process; prints its table rows.</summary>
+    public static async Task RunChildAsync(string mode, string kubeconfig, int deployments)
+    {
+        var baseline = LiveBytes();
+        using var client = new KubeApiClient(KubeConfigLoader.Load(kubeconfig), new KubeClientOptions { Qps = 0 });
+        switch (mode)
+        {
+            case "operator":
+                var host = await OperatorHost.StartAsync(new OperatorOptions
+                {
+                    Kubeconfig = kubeconfig, HttpPort = 0, HttpAddress = "127.0.0.1", LeaderElect = false, KubeApiQps = 0,
+                }, NullLoggerFactory.Instance);
+                var tracker = host.Trackers[0];
+                while (tracker.Records.List("load").Count(r => r.Status?.Phase == "Succeeded") < deployments) await Task.Delay(100);
+                await Task.Delay(2000); // the aggregator and the ledger catch up
+                var live = LiveBytes() - baseline;
+                var info = GC.GetGCMemoryInfo();
+                Stats.Row("whole operator, live managed", $"{live / 1048576.0:N1} MB", "");
+                Stats.Row("whole operator, working set", $"{Environment.WorkingSet / 1048576.0:N0} MB", "< 150 MB");
+                Stats.Row("whole operator, heap committed", $"{info.TotalCommittedBytes / 1048576.0:N0} MB", "");
+                var gens = info.GenerationInfo.ToArray();
+                Stats.Row("  of which LOH / POH (after full GC)", $"{gens[3].SizeAfterBytes / 1048576.0:N1} / {gens[4].SizeAfterBytes / 1048576.0:N1} MB", "");
+                GC.KeepAlive(host);
+                break;
+            case "deployments":
+                await CacheAsync(client, "Deployments", new InformerOptions<Deployment> { Transform = Workloads.Lean }, baseline);
+                break;
+            case "replicasets":
+                await CacheAsync(client, "ReplicaSets", new InformerOptions<ReplicaSet> { Transform = Workloads.Lean }, baseline);
+                break;
+            case "records":
+                await CacheAsync(client, "DeploymentRecords", new InformerOptions<DeploymentRecord> { Transform = DoraLean.Lean }, baseline);
+                break;
+        }
+        Environment.Exit(0);
+    }
+
+    private static async Task CacheAsync<T>(KubeApiClient client, string label, InformerOptions<T> options, long baseline)
+        where T : Kube.Meta.KubeObject, Kube.Meta.IKubeResource<T>
+    {
+        var informer = new Informer<T>(client, options);
+        await informer.StartAsync();
+        await informer.WaitForSyncAsync();
+        var bytes = LiveBytes() - baseline;
+        Stats.Row($"{label} cache alone (lean), incl. client", $"{bytes / 1048576.0:N1} MB, {bytes / Math.Max(1, informer.Count):N0} B x {informer.Count:N0}", "");
+        GC.KeepAlive(informer);
+    }
+
+    private static long LiveBytes()
+    {
+        GC.Collect(2, GCCollectionMode.Forced, true, true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(2, GCCollectionMode.Forced, true, true);
+        return GC.GetTotalMemory(true);
+    }
+}
