@@ -68,7 +68,9 @@ internal static class RolloutLoad
         await allRecords.StartAsync();
         while (allRecords.List("load").Count(r => r.Status?.Phase == "Succeeded") < deployments) await Task.Delay(50);
         var initialRecords = sync.Elapsed;
-        long OperatorRss() => long.Parse(File.ReadAllLines($"/proc/{operatorProcess.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        // /proc/<pid>/status: VmRSS = RssAnon (heaps, stacks) + RssFile (mapped assemblies and native code) + RssShmem.
+        long OperatorMemory(string field) => long.Parse(File.ReadAllLines($"/proc/{operatorProcess.Id}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+        long OperatorRss() => OperatorMemory("VmRSS");
         var rssAfterSync = OperatorRss();
 
         var completed = new ConcurrentDictionary<string, long>();
@@ -76,16 +78,16 @@ internal static class RolloutLoad
         await using var deploymentWatch = new Informer<Deployment>(client, new InformerOptions<Deployment> { Namespace = "load", Transform = Workloads.Lean });
         deploymentWatch.AddHandler(new InformerHandler<Deployment>(OnUpdate: (_, d) =>
         {
-            if (d.Metadata.Annotations?.GetValueOrDefault("deployment.kubernetes.io/revision") == "2"
+            if (d.Metadata.Annotations?.GetValueOrDefault("deployment.kubernetes.io/revision") is { } revision && revision != "1"
                 && d.Status?.Conditions?.Any(c => c.Reason == "NewReplicaSetAvailable") == true && d.Status.UpdatedReplicas == d.Spec?.Replicas)
             {
-                completed.TryAdd(d.Metadata.Name!, Stopwatch.GetTimestamp());
+                completed.TryAdd($"{d.Metadata.Name}#{revision}", Stopwatch.GetTimestamp());
             }
         }));
         await using var recordWatch = new Informer<DeploymentRecord>(client, new InformerOptions<DeploymentRecord> { Namespace = "load" });
         recordWatch.AddHandler(new InformerHandler<DeploymentRecord>(OnUpdate: (_, r) =>
         {
-            if (r.Spec.Revision == 2 && r.Status?.Phase == "Succeeded") recorded.TryAdd(r.Spec.Workload.Name, Stopwatch.GetTimestamp());
+            if (r.Spec.Revision >= 2 && r.Status?.Phase == "Succeeded") recorded.TryAdd($"{r.Spec.Workload.Name}#{r.Spec.Revision}", Stopwatch.GetTimestamp());
         }));
         await deploymentWatch.StartAsync();
         await recordWatch.StartAsync();
@@ -93,18 +95,41 @@ internal static class RolloutLoad
         await recordWatch.WaitForSyncAsync();
 
         int Writes() => server.Audit.Where(a => a.Key.Resource == "deploymentrecords" && a.Key.Verb is "create" or "update" or "patch").Sum(a => a.Value);
+        Task Release(int i, int version, CancellationToken ct) => client.PatchAsync<Deployment>($"svc-{i:D5}", "load", PatchType.Strategic,
+            """{"spec":{"template":{"metadata":{"annotations":{"dora-operator.io/commit-sha":"vV-N"}},"spec":{"containers":[{"name":"app","image":"svc:V"}]}}}}"""
+                .Replace("V", version.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal).Replace("-N", $"-{i}", StringComparison.Ordinal),
+            cancellationToken: ct);
+        // CPU seconds the operator process has used (utime + stime from /proc/<pid>/stat, in clock ticks of 10 ms).
+        double OperatorCpuSeconds()
+        {
+            var stat = File.ReadAllText($"/proc/{operatorProcess.Id}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
+        }
         var writesBefore = Writes();
+        var cpuBefore = OperatorCpuSeconds();
         var run = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(0, rollouts), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
-            await client.PatchAsync<Deployment>($"svc-{i:D5}", "load", PatchType.Strategic,
-                """{"spec":{"template":{"metadata":{"annotations":{"dora-operator.io/commit-sha":"v2-N"}},"spec":{"containers":[{"name":"app","image":"svc:2"}]}}}}""".Replace("v2-N", $"v2-{i}", StringComparison.Ordinal),
-                cancellationToken: ct));
+        await Parallel.ForEachAsync(Enumerable.Range(0, rollouts), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) => await Release(i, 2, ct));
         while (recorded.Count < rollouts && run.Elapsed < TimeSpan.FromMinutes(3)) await Task.Delay(20);
         var elapsed = run.Elapsed;
+        var burstRecorded = recorded.Count;
         await Task.Delay(500);
         var writes = Writes() - writesBefore;
+        var cpuPerRollout = (OperatorCpuSeconds() - cpuBefore) * 1000 / rollouts;
+
+        // Then a steady stream, as a busy cluster has: rollouts one at a time at a fixed rate.
+        var steady = Math.Min(rollouts, 200);
+        var steadyRate = 20;
+        for (var i = 0; i < steady; i++)
+        {
+            await Release(i, 3, CancellationToken.None);
+            await Task.Delay(1000 / steadyRate);
+        }
+        var steadyRun = Stopwatch.StartNew();
+        while (recorded.Keys.Count(k => k.EndsWith("#3", StringComparison.Ordinal)) < steady && steadyRun.Elapsed < TimeSpan.FromMinutes(1)) await Task.Delay(20);
 
         var rssAfterRollouts = OperatorRss();
+        var fileBacked = OperatorMemory("RssFile");
         // /metrics as Prometheus would scrape it, and the operator's own managed-heap gauge.
         var metricsUrl = new Uri(health, "/metrics");
         var renders = new List<double>();
@@ -122,20 +147,26 @@ internal static class RolloutLoad
         var heapLine = metricsText.Split('\n').FirstOrDefault(l => l.StartsWith("dora_operator_managed_heap_bytes ", StringComparison.Ordinal));
         var heap = heapLine is null ? double.NaN : double.Parse(heapLine.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
         operatorProcess.Kill();
-        var latencies = recorded.Where(kv => completed.ContainsKey(kv.Key))
+        List<double> Latencies(string revision) => recorded.Where(kv => kv.Key.EndsWith(revision, StringComparison.Ordinal) && completed.ContainsKey(kv.Key))
             .Select(kv => Math.Max(0, Stopwatch.GetElapsedTime(completed[kv.Key], kv.Value).TotalMilliseconds)).Order().ToList();
+        var latencies = Latencies("#2");
+        var steadyLatencies = Latencies("#3");
         Stats.Header();
         Stats.Row("machine cores", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Stats.Row("tracked Deployments", deployments.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
         Stats.Row("initial sync (caches ready)", $"{syncTime.TotalMilliseconds:N0} ms", "< 5 s");
         Stats.Row("first records for every Deployment", $"{initialRecords.TotalMilliseconds:N0} ms", "");
-        Stats.Row("rollouts recorded", $"{recorded.Count:N0} / {rollouts:N0} in {elapsed.TotalSeconds:N1} s", "all");
-        Stats.Row("rollouts per second", $"{recorded.Count / elapsed.TotalSeconds:N0}", "");
+        Stats.Row("rollouts recorded", $"{burstRecorded:N0} / {rollouts:N0} in {elapsed.TotalSeconds:N1} s", "all");
+        Stats.Row("rollouts per second", $"{burstRecorded / elapsed.TotalSeconds:N0}", "");
         Stats.Row("record writes per rollout", $"{writes / (double)rollouts:N2}", "<= 2");
         Stats.Row("completion -> record p50", $"{Stats.Percentile(latencies, 50):N1} ms", "");
         Stats.Row("completion -> record p99", $"{Stats.Percentile(latencies, 99):N1} ms", "< 50 ms");
+        Stats.Row("operator CPU per rollout in the burst", $"{cpuPerRollout:N2} ms", "");
+        Stats.Row($"steady {steadyRate}/s: completion -> record p50", $"{Stats.Percentile(steadyLatencies, 50):N1} ms ({steadyLatencies.Count} rollouts)", "");
+        Stats.Row($"steady {steadyRate}/s: completion -> record p99", $"{Stats.Percentile(steadyLatencies, 99):N1} ms", "< 50 ms");
         Stats.Row("operator working set after sync", $"{rssAfterSync / 1024.0 / 1024:N0} MB", "< 150 MB");
         Stats.Row("operator working set after the rollouts", $"{rssAfterRollouts / 1024.0 / 1024:N0} MB", "< 150 MB");
+        Stats.Row("  of which mapped files (assemblies, runtime)", $"{fileBacked / 1024.0 / 1024:N0} MB", "");
         Stats.Row("operator managed heap after the rollouts", $"{heap / 1024 / 1024:N0} MB", "");
         Stats.Row("/metrics scrape (HTTP, median of 20)", $"{Stats.Percentile(renders, 50):N1} ms", "< 20 ms");
         Stats.Row("/metrics size", $"{metricsText.Length / 1024.0:N0} KB", "");
