@@ -93,6 +93,26 @@ public sealed class RestTests(KubeFixture fixture) : IClassFixture<KubeFixture>
     }
 
     [Fact]
+    public async Task List_WithATransform_TransformsEachPageBeforeFetchingTheNext()
+    {
+        var ns = await fixture.NewNamespaceAsync();
+        await Parallel.ForEachAsync(Enumerable.Range(0, 250), new ParallelOptions { MaxDegreeOfParallelism = 8 },
+            async (i, ct) => await Client.CreateAsync(KubeFixture.ConfigMap(ns, $"cm-{i:D4}"), ct));
+        int Lists() => fixture.Server.Audit.Where(a => a.Key.Verb == "list" && a.Key.Resource == "configmaps").Sum(a => a.Value);
+        var before = Lists();
+        var pageOfEachCall = new List<int>();
+        var list = await Client.ListAsync<ConfigMap>(ns, new ListOptions(Limit: 100), cm =>
+        {
+            pageOfEachCall.Add(Lists() - before);
+            return new ConfigMap { Metadata = new ObjectMeta { Name = cm.Metadata.Name, Namespace = cm.Metadata.Namespace } };
+        });
+        Assert.Equal(250, list.Items.Count);
+        Assert.All(list.Items, cm => Assert.Null(cm.Data));
+        // Items 0-99 are transformed while only the first page has been fetched, and so on.
+        Assert.Equal(Enumerable.Repeat(1, 100).Concat(Enumerable.Repeat(2, 100)).Concat(Enumerable.Repeat(3, 50)), pageOfEachCall);
+    }
+
+    [Fact]
     public async Task ServerSideApply_And_DeletePreconditions()
     {
         var ns = await fixture.NewNamespaceAsync();

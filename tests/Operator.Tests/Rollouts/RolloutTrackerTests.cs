@@ -269,6 +269,7 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
 
         // A rollback reuses a ReplicaSet, which carries no start time: the record's creation is the start.
         await _kubectl.OkAsync("set image deployment/web web=web:2");
+        await Record("web-2", r => Phase(r) == "Progressing", "web-2 to start");
         _server.Deployments.Complete("shop", "web");
         await Record("web-2", r => Phase(r) == "Succeeded", "web-2 to succeed");
         await _kubectl.OkAsync("rollout undo deployment/web");
@@ -298,6 +299,8 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         await Task.Delay(300);
         Assert.NotEqual(0, (await _kubectl.RunAsync("get dr web-3")).ExitCode);
         await _kubectl.OkAsync("rollout resume deployment/web");
+        // The resumed rollout has started once its record exists; completing it before would be a no-op.
+        await Record("web-3", r => Phase(r) == "Progressing", "web-3 to start after resume");
         _server.Deployments.Complete("shop", "web");
         await Record("web-3", r => Phase(r) == "Succeeded", "web-3 after resume");
     }
