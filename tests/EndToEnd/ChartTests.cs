@@ -35,6 +35,21 @@ public sealed partial class ChartTests
     }
 
     [Fact]
+    public async Task Every_flag_the_chart_passes_is_one_the_operator_accepts()
+    {
+        var template = File.ReadAllText(Path.Combine(Chart, "templates", "deployment.yaml"));
+        var flags = Regex.Matches(template, @"^\s*- (--[a-z0-9-]+)=", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToList();
+        Assert.Contains("--workers", flags);
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "DoraOperator.Operator.dll"));
+        psi.ArgumentList.Add("--help");
+        using var help = Process.Start(psi)!;
+        var text = await help.StandardOutput.ReadToEndAsync();
+        await help.WaitForExitAsync();
+        Assert.All(flags, flag => Assert.Matches($@"(?m)^\s+{Regex.Escape(flag)}\b", text));
+    }
+
+    [Fact]
     public void Values_yaml_satisfies_its_schema_and_the_schema_rejects_mistakes()
     {
         Assert.Empty(SchemaCheck.Validate(Schema(), Values(), "values"));
