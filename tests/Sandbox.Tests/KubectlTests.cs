@@ -12,35 +12,45 @@ public sealed class KubectlTests(SandboxFixture fixture) : IClassFixture<Sandbox
         return new Kubectl(fixture.KubeconfigPath, ns);
     }
 
-    private static string WidgetCrdYaml(string group) => $$$"""
-        apiVersion: apiextensions.k8s.io/v1
-        kind: CustomResourceDefinition
-        metadata:
-          name: widgets.{{{group}}}
+    /// <summary>
+    /// A namespaced CRD with one version and the status subresource. <paramref name="columns"/> are
+    /// printer columns in YAML flow style; <paramref name="properties"/> the top-level schema properties
+    /// as YAML lines, indented from column 0.
+    /// </summary>
+    private static string CrdYaml(string group, string kind, string plural, string[] columns, string properties, string extraNames = "")
+    {
+        var yaml = new System.Text.StringBuilder($$$"""
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: {{{plural}}}.{{{group}}}}
+            spec:
+              group: {{{group}}}
+              scope: Namespaced
+              names: {plural: {{{plural}}}, singular: {{{kind.ToLowerInvariant()}}}, kind: {{{kind}}}{{{extraNames}}}}
+              versions:
+              - name: v1
+                served: true
+                storage: true
+                subresources: {status: {}}
+                additionalPrinterColumns:
+
+            """);
+        foreach (var c in columns) yaml.Append("    - ").Append(c).Append('\n');
+        yaml.Append("    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n");
+        foreach (var line in properties.Split('\n')) yaml.Append("          ").Append(line).Append('\n');
+        return yaml.ToString();
+    }
+
+    private static string WidgetCrdYaml(string group) => CrdYaml(group, "Widget", "widgets",
+        ["{name: Size, type: integer, jsonPath: .spec.size}", "{name: Color, type: string, jsonPath: .spec.color}", "{name: Age, type: date, jsonPath: .metadata.creationTimestamp}"],
+        """
         spec:
-          group: {{{group}}}
-          scope: Namespaced
-          names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
-          versions:
-          - name: v1
-            served: true
-            storage: true
-            subresources: {status: {}}
-            additionalPrinterColumns:
-            - {name: Size, type: integer, jsonPath: .spec.size}
-            - {name: Color, type: string, jsonPath: .spec.color}
-            - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
-            schema:
-              openAPIV3Schema:
-                type: object
-                properties:
-                  spec:
-                    type: object
-                    required: [size]
-                    properties:
-                      size: {type: integer, minimum: 1}
-                      color: {type: string, default: blue}
-        """;
+          type: object
+          required: [size]
+          properties:
+            size: {type: integer, minimum: 1}
+            color: {type: string, default: blue}
+        """, extraNames: ", shortNames: [wd]");
 
     [Fact]
     public async Task ApplyCrd_ThenCustomObject_AndGetShowsPrinterColumns()
@@ -72,33 +82,15 @@ public sealed class KubectlTests(SandboxFixture fixture) : IClassFixture<Sandbox
     {
         using var kubectl = await NewKubectl();
         var group = $"k{Guid.NewGuid():N}"[..10] + ".example.io";
-        await kubectl.OkAsync("apply -f -", """
-            apiVersion: apiextensions.k8s.io/v1
-            kind: CustomResourceDefinition
-            metadata: {name: jobs.GROUP}
-            spec:
-              group: GROUP
-              scope: Namespaced
-              names: {plural: jobs, singular: job, kind: Job}
-              versions:
-              - name: v1
-                served: true
-                storage: true
-                subresources: {status: {}}
-                additionalPrinterColumns:
-                - {name: Phase, type: string, jsonPath: .status.phase}
-                schema:
-                  openAPIV3Schema:
-                    type: object
-                    properties:
-                      spec: {type: object, properties: {size: {type: integer}}}
-                      status:
-                        type: object
-                        default: {}
-                        properties:
-                          phase: {type: string, default: Pending}
-                          note: {type: string}
-            """.Replace("GROUP", group, StringComparison.Ordinal));
+        await kubectl.OkAsync("apply -f -", CrdYaml(group, "Job", "jobs", ["{name: Phase, type: string, jsonPath: .status.phase}"], """
+            spec: {type: object, properties: {size: {type: integer}}}
+            status:
+              type: object
+              default: {}
+              properties:
+                phase: {type: string, default: Pending}
+                note: {type: string}
+            """));
         await kubectl.OkAsync("apply -f -", $"apiVersion: {group}/v1\nkind: Job\nmetadata:\n  name: j1\nspec:\n  size: 1\nstatus:\n  phase: Done\n  note: ignored\n");
         Assert.Equal("Pending|", await kubectl.OkAsync($"get jobs.{group} j1 -o 'jsonpath={{.status.phase}}|{{.status.note}}'"));
         Assert.Matches(@"(?m)^j1\s+Pending\s*$", await kubectl.OkAsync($"get jobs.{group}"));
