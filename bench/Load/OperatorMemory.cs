@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Diagnostics;
 using DoraOperator.Entities.BuiltIn;
 using DoraOperator.Entities.Dora;
@@ -22,7 +23,7 @@ internal static class OperatorMemory
         await using var cluster = await LoadCluster.StartAsync(deployments, watchHistory: 50_000);
         Console.WriteLine($"\nOperator memory: {deployments:N0} tracked Deployments, each recorded once; live managed bytes after full collections, each row in a fresh process\n");
         Stats.Header();
-        foreach (var mode in new[] { "operator", "deployments", "replicasets", "records" })
+        foreach (var mode in new[] { "operator", "deployments", "replicasets", "records", "metrics" })
         {
             var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
             if (Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal)) psi.ArgumentList.Add(typeof(OperatorMemory).Assembly.Location);
@@ -63,6 +64,19 @@ internal static class OperatorMemory
                 break;
             case "replicasets":
                 await CacheAsync(client, "ReplicaSets", new InformerOptions<ReplicaSet> { Transform = Workloads.Lean }, baseline);
+                break;
+            case "metrics":
+                using (var services = new ServiceCollection().AddMetrics().BuildServiceProvider())
+                {
+                    var meters = new Operator.Metrics.OperatorMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+                    using var pipeline = new Operator.Metrics.MetricsPipeline(new Operator.Metrics.MetricsExportOptions(), () => true);
+                    meters.Deployments.Add(1, [.. Operator.Metrics.OperatorMetrics.Tags("load", "load", "", "production"), new("outcome", "succeeded")]);
+                    pipeline.Exposition.Scrape(openMetrics: false);
+                    var bytes = LiveBytes() - baseline;
+                    var loh = GC.GetGCMemoryInfo().GenerationInfo[3].SizeAfterBytes;
+                    Stats.Row("metrics pipeline alone (default limits)", $"{bytes / 1048576.0:N1} MB, LOH {loh / 1048576.0:N1} MB", "");
+                    GC.KeepAlive(meters);
+                }
                 break;
             case "records":
                 await CacheAsync(client, "DeploymentRecords", new InformerOptions<DeploymentRecord> { Transform = DoraLean.Lean }, baseline);

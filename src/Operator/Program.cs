@@ -19,14 +19,14 @@ var otlpEndpoint = new Option<string?>("--otlp-endpoint") { Description = "Push 
 var clusterName = new Option<string?>("--cluster-name") { Description = "The k8s.cluster.name resource attribute on pushed metrics." };
 var qps = new Option<double>("--kube-api-qps") { Description = "Client-side limit on Kubernetes API requests per second (0: off).", DefaultValueFactory = _ => 100 };
 var burst = new Option<int>("--kube-api-burst") { Description = "Burst allowed above --kube-api-qps.", DefaultValueFactory = _ => 200 };
-var seriesLimit = new Option<int>("--metrics-series-limit")
+var maxProjects = new Option<int>("--metrics-max-projects")
 {
-    Description = "Series kept per DORA metric (about 1,000 projects by default; memory is reserved up front, about 120 bytes per series).",
-    DefaultValueFactory = _ => MetricsExportOptions.DefaultSeriesLimit,
+    Description = "Projects the DORA metrics have room for (memory is reserved up front: about 10 KB per project).",
+    DefaultValueFactory = _ => MetricsExportOptions.DefaultMaxProjects,
 };
-seriesLimit.Validators.Add(r =>
+maxProjects.Validators.Add(r =>
 {
-    if (r.GetValueOrDefault<int>() is < 100 or > 1_000_000) r.AddError("--metrics-series-limit must be between 100 and 1,000,000");
+    if (r.GetValueOrDefault<int>() is < 1 or > 100_000) r.AddError("--metrics-max-projects must be between 1 and 100,000");
 });
 var workers = new Option<int>("--workers") { Description = "Concurrent reconciles per controller (rollouts, incidents, projects).", DefaultValueFactory = _ => 2 };
 workers.Validators.Add(r =>
@@ -39,7 +39,7 @@ var root = new RootCommand(
     "Run without a command, it records every rollout of the Deployments that DoraProjects select (DeploymentRecords),\n" +
     "tracks Incidents, writes each project's four keys to its status, and serves /metrics and /api/v1/projects.")
 {
-    kubeconfig, context, namespaces, leaderElect, httpPort, otlpEndpoint, clusterName, qps, burst, workers, seriesLimit,
+    kubeconfig, context, namespaces, leaderElect, httpPort, otlpEndpoint, clusterName, qps, burst, workers, maxProjects,
     new Command("generate", "Generate files derived from the code.") { GenerateCrdsCommand.Create() },
     SandboxCommand.Create(),
 };
@@ -56,7 +56,7 @@ root.SetAction(async (parse, cancellationToken) =>
         KubeApiQps = parse.GetValue(qps),
         KubeApiBurst = parse.GetValue(burst),
         Workers = parse.GetValue(workers),
-        MetricsExport = MetricsExportOptions.FromEnvironment(parse.GetValue(clusterName), parse.GetValue(otlpEndpoint)) with { SeriesLimit = parse.GetValue(seriesLimit) },
+        MetricsExport = MetricsExportOptions.FromEnvironment(parse.GetValue(clusterName), parse.GetValue(otlpEndpoint)) with { MaxProjects = parse.GetValue(maxProjects) },
     };
     OperatorHost host;
     try

@@ -99,8 +99,8 @@ internal sealed class OperatorHost : IAsyncDisposable
         var export = options.MetricsExport ?? MetricsExportOptions.FromEnvironment();
         host.MetricsPipeline = new MetricsPipeline(export, () => host.IsLeader);
         host.MetricsPipeline.Exposition.Overflowed = name => logger.LogWarning(
-            "metric {Metric} reached its limit of {Limit} series; further series are folded into one series labelled otel_metric_overflow=\"true\". Raise --metrics-series-limit (about 120 bytes of memory per series)",
-            name, OperatorMetrics.IsDoraSeries(name) ? export.SeriesLimit : MetricsExportOptions.HealthSeriesLimit);
+            "metric {Metric} reached its limit of {Limit} series (room for {MaxProjects} projects); further series are folded into one series labelled otel_metric_overflow=\"true\". Raise --metrics-max-projects",
+            name, export.SeriesLimit(name), export.MaxProjects);
         host._client = new KubeApiClient(connection, new KubeClientOptions { MaxRetries = 2, Qps = options.KubeApiQps, Burst = options.KubeApiBurst, OnResponse = metrics.ApiResponse }, time);
         try
         {

@@ -22,14 +22,20 @@ internal sealed record MetricsExportOptions
     public string? ClusterName { get; init; }
 
     /// <summary>
-    /// Series per DORA metric (--metrics-series-limit). The SDK reserves this many points per metric
-    /// and exporter up front (about 120 bytes each), so it is sized for about 1,000 projects rather
-    /// than "unlimited"; series beyond it are folded into one <c>otel_metric_overflow="true"</c> series
-    /// and the operator logs a warning naming the flag.
+    /// Projects the DORA metrics have room for (--metrics-max-projects). The SDK reserves each
+    /// metric's series up front (about 175 bytes each, per exporter), so each DORA metric's limit is
+    /// this times its series per project (<see cref="OperatorMetrics.SeriesPerProject"/>) plus a
+    /// quarter for projects deleted or relabelled while the process runs. Series beyond a limit are
+    /// folded into one <c>otel_metric_overflow="true"</c> series and the operator logs a warning.
     /// </summary>
-    public int SeriesLimit { get; init; } = DefaultSeriesLimit;
+    public int MaxProjects { get; init; } = DefaultMaxProjects;
 
-    public const int DefaultSeriesLimit = 8_000;
+    public const int DefaultMaxProjects = 1_000;
+
+    /// <summary>The series limit of one metric.</summary>
+    public int SeriesLimit(string metric) => OperatorMetrics.IsDoraSeries(metric)
+        ? (int)Math.Min(int.MaxValue / 2, MaxProjects * (long)OperatorMetrics.SeriesPerProject(metric) * 5 / 4)
+        : HealthSeriesLimit;
 
     /// <summary>Series per operator-health metric: labelled by controller, resource or verb only.</summary>
     public const int HealthSeriesLimit = 500;
@@ -76,7 +82,7 @@ internal sealed class MetricsPipeline : IDisposable
             // SDK's default 2,000 points); health metrics a handful. The SDK allocates the points up front.
             .AddView(i => new MetricStreamConfiguration
             {
-                CardinalityLimit = OperatorMetrics.IsDoraSeries(i.Name) ? options.SeriesLimit : MetricsExportOptions.HealthSeriesLimit,
+                CardinalityLimit = options.SeriesLimit(i.Name),
             })
             .AddReader(Exposition.Reader);
         if (options.OtlpEndpoint is { } endpoint)

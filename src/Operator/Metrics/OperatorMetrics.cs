@@ -116,6 +116,19 @@ internal sealed class OperatorMetrics
     public const string DeploymentEnvironmentAttribute = "deployment.environment.name";
 
     /// <summary>True for series only the leader exports.</summary>
+    /// <summary>
+    /// The most series one project can give a DORA metric over the process's life: dora_tier has five
+    /// metrics times five tier values (a tier that changes starts a new series), dora_deployments three
+    /// outcomes, dora_incidents four severities; the others one.
+    /// </summary>
+    public static int SeriesPerProject(string name) => name switch
+    {
+        "dora_tier" => 25,
+        "dora_incidents" => 4,
+        "dora_deployments" => 3,
+        _ => 1,
+    };
+
     public static bool IsDoraSeries(string name) => name.StartsWith("dora_", StringComparison.Ordinal) && !name.StartsWith("dora_operator_", StringComparison.Ordinal);
 
     public static IEnumerable<(string Resource, int Restarts)> WatchRestarts<T>(Informer<T> informer)

@@ -46,7 +46,7 @@ public sealed class ExpositionTests : IDisposable
         Spec = new DoraProjectSpec { Team = team, Environment = "production", Window = "30d" },
     };
 
-    private static DoraReport Report(double perDay, double? lead, double? cfr) => new()
+    private static DoraReport Report(double perDay, double? lead, double? cfr, string tier = "high") => new()
     {
         WindowStart = DateTimeOffset.UnixEpoch,
         WindowEnd = DateTimeOffset.UnixEpoch,
@@ -58,7 +58,7 @@ public sealed class ExpositionTests : IDisposable
         ReworkRate = new RatioMetric { Ratio = 0, Count = 0, Total = 3 },
         DeploymentDuration = new DurationMetric(),
         TimeToDetect = new DurationMetric(),
-        Tier = "high",
+        Tier = tier,
         OpenIncidents = 1,
         FailedChanges = [],
     };
@@ -175,18 +175,37 @@ public sealed class ExpositionTests : IDisposable
     [Fact]
     public void Series_beyond_the_limit_are_summed_into_the_overflow_series_and_reported_once()
     {
-        using var small = new MetricsPipeline(new MetricsExportOptions { SeriesLimit = 100 }, () => true);
+        // Room for 20 projects: 25 per project for dora_tier (625 with the quarter's headroom), 25 for
+        // dora_deployment_frequency_per_day; 30 projects fill the second but not the first.
+        var options = new MetricsExportOptions { MaxProjects = 20 };
+        Assert.Equal(625, options.SeriesLimit("dora_tier"));
+        Assert.Equal(25, options.SeriesLimit("dora_deployment_frequency_per_day"));
+        Assert.Equal(MetricsExportOptions.HealthSeriesLimit, options.SeriesLimit("dora_operator_workqueue_depth"));
+        using var small = new MetricsPipeline(options, () => true);
         var overflowed = new List<string>();
         small.Exposition.Overflowed = overflowed.Add;
         for (var i = 0; i < 30; i++) _reports.Add((Project($"p{i}"), Report(1, 60, 0)));
         var text = small.Exposition.Scrape(openMetrics: false);
         int Count(string family) => text.Split('\n').Count(l => l.StartsWith(family + "{", StringComparison.Ordinal));
-        // dora_tier has five series per project (150): 100 kept, the other 50 folded into one overflow series.
-        Assert.Equal(101, Count("dora_tier"));
-        Assert.Single(text.Split('\n'), l => l.StartsWith("dora_tier{otel_metric_overflow=\"true\"} ", StringComparison.Ordinal));
-        Assert.Equal(30, Count("dora_deployment_frequency_per_day"));
+        Assert.Equal(150, Count("dora_tier"));
+        // 25 kept, the other 5 folded into one overflow series.
+        Assert.Equal(26, Count("dora_deployment_frequency_per_day"));
+        Assert.Single(text.Split('\n'), l => l.StartsWith("dora_deployment_frequency_per_day{otel_metric_overflow=\"true\"} ", StringComparison.Ordinal));
         small.Exposition.Scrape(openMetrics: false);
-        Assert.Equal(["dora_tier"], overflowed);
+        Assert.Contains("dora_deployment_frequency_per_day", overflowed);
+        Assert.DoesNotContain("dora_tier", overflowed);
+        Assert.Equal(overflowed.Distinct().Count(), overflowed.Count);
         Assert.DoesNotContain("otel_metric_overflow", Scrape());
+    }
+
+    [Fact]
+    public void A_tier_that_changes_replaces_its_series()
+    {
+        _reports.Add((Project("a"), Report(1, 60, 0)));
+        Assert.Contains("dora_tier{environment=\"production\",metric=\"overall\",namespace=\"shop\",project=\"a\",team=\"checkout\",tier=\"high\"} 1", Scrape());
+        _reports[0] = (Project("a"), Report(1, 60, 0, tier: "elite"));
+        var text = Scrape();
+        Assert.Contains("metric=\"overall\",namespace=\"shop\",project=\"a\",team=\"checkout\",tier=\"elite\"} 1", text);
+        Assert.DoesNotContain("metric=\"overall\",namespace=\"shop\",project=\"a\",team=\"checkout\",tier=\"high\"}", text);
     }
 }
