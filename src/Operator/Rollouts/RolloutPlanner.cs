@@ -76,6 +76,9 @@ internal static class RolloutPlanner
                 ApplyRolloutState(d, status, input.Now);
             }
         }
+        // A reused ReplicaSet first seen after its rollout completed: the observed start would come after
+        // the deployment, so the deployment time is the best bound.
+        if (status is { StartedAt: { } started, DeployedAt: { } deployed } && started > deployed) status.StartedAt = deployed;
         if (found is null && record.Spec.ChangeType is null && previous is { Status.Phase: "Succeeded", Spec.CommitSha: { Length: > 0 } sha } && sha == record.Spec.CommitSha && !isRestart)
         {
             record.Spec.ChangeType = "config";

@@ -125,6 +125,19 @@ public sealed class RolloutPlannerTests
     }
 
     [Fact]
+    public void ARollbackFirstSeenComplete_StartsNoLaterThanItWasDeployed()
+    {
+        var sets = new[] { Rs("a", 3, T0, history: "1"), Rs("b", 2, T0.AddHours(1), sha: "def") };
+        var plan = Plan(Dep(3, lastUpdate: T0.AddHours(2)), sets, Stored("web-1", 1, "Succeeded"), Stored("web-2", 2, "Succeeded", "def"));
+        var rollback = Record(plan, "web-3");
+        Assert.Equal("Succeeded", rollback.Status!.Phase);
+        Assert.Equal(T0.AddHours(2), rollback.Status.DeployedAt);
+        Assert.Equal(T0.AddHours(2), rollback.Status.StartedAt);
+        Assert.Equal(0, rollback.Status.DurationSeconds);
+        Assert.Equal(T0.AddHours(2), Record(plan, "web-2").Status!.FailedAt);
+    }
+
+    [Fact]
     public void RestartOnly_IsRecordedAsRestart_WithNoLeadTime()
     {
         var sets = new[] { Rs("a", 1, T0, fingerprint: "same"), Rs("b", 2, T0.AddHours(1), fingerprint: "same") };
