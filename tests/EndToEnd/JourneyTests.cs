@@ -153,8 +153,11 @@ public sealed class JourneyTests
             Assert.NotEqual("unknown", (string?)project["status"]![metric]!["tier"]);
         }
         Assert.NotEqual("unknown", (string?)project["status"]!["tier"]);
-        var phases = (await kubectl.OkAsync("get dr -o jsonpath={.items[*].status.phase}")).Split(' ');
-        foreach (var phase in new[] { "Succeeded", "Failed", "RolledBack", "Restart" }) Assert.Contains(phase, phases);
+        // The restart is the history's last step, a few seconds after the incident's restore.
+        string[] expected = ["Succeeded", "Failed", "RolledBack", "Restart"];
+        var phases = await Eventually.Until(async () => (await kubectl.OkAsync("get dr -o jsonpath={.items[*].status.phase}")).Split(' '),
+            p => expected.All(p.Contains), "a record in each of " + string.Join(", ", expected), TimeSpan.FromSeconds(30));
+        foreach (var phase in expected) Assert.Contains(phase, phases);
         Assert.Contains("Restored", await kubectl.OkAsync("get inc checkout-errors"));
         Assert.Contains(sandbox.Output, l => l.StartsWith("demo/storefront: deploys/day", StringComparison.Ordinal));
 
