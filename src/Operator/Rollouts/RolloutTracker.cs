@@ -33,6 +33,16 @@ internal sealed class RolloutTracker : IAsyncDisposable
     /// a reconcile in that gap must not create them again.
     /// </summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _created = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Records whose status this tracker wrote, with the resourceVersion the write returned, until the
+    /// cache shows that version: a reconcile in between would compare against the old status and
+    /// write the same outcome again (a wasted request that ends in a 409).
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string ResourceVersion, DateTimeOffset At)> _written = new(StringComparer.Ordinal);
+
+    /// <summary>How long an expectation (created or written) waits for the cache before it is given up.</summary>
+    private static readonly TimeSpan ExpectationTimeout = TimeSpan.FromSeconds(30);
     private readonly Hosting.TermQueue _queue;
     private Task? _informers;
 
@@ -77,6 +87,12 @@ internal sealed class RolloutTracker : IAsyncDisposable
         Records.AddHandler(new InformerHandler<DeploymentRecord>(r =>
         {
             if (_created.TryRemove(r.Metadata.Name + "@" + r.Metadata.Namespace, out _)) Queue.Add($"{r.Metadata.Namespace}/{r.Spec.Workload.Name}");
+        }, (previous, r) =>
+        {
+            // Our own status write arrived: reconcile again what a reconcile in between skipped.
+            var key = r.Metadata.Name + "@" + r.Metadata.Namespace;
+            if (_written.TryGetValue(key, out var w) && w.ResourceVersion == r.Metadata.ResourceVersion && _written.TryRemove(key, out _))
+                Queue.Add($"{r.Metadata.Namespace}/{r.Spec.Workload.Name}");
         }));
     }
 
@@ -238,13 +254,20 @@ internal sealed class RolloutTracker : IAsyncDisposable
         var existing = records.ToDictionary(r => r.Metadata.Name!, StringComparer.Ordinal);
         foreach (var desired in plan.Records)
         {
+            var recordKey = desired.Metadata.Name + "@" + ns;
             if (existing.TryGetValue(desired.Metadata.Name!, out var current))
             {
-                if (!_created.IsEmpty) _created.TryRemove(desired.Metadata.Name + "@" + ns, out _);
+                if (!_created.IsEmpty) _created.TryRemove(recordKey, out _);
+                if (_written.TryGetValue(recordKey, out var written))
+                {
+                    // The cache is behind our own last status write: the write's watch event requeues this Deployment.
+                    if (current.Metadata.ResourceVersion != written.ResourceVersion && _time.GetUtcNow() - written.At < ExpectationTimeout) continue;
+                    _written.TryRemove(recordKey, out _);
+                }
                 if (!InProgress(desired) && !SameStatus(current, desired)) await WriteStatusAsync(desired, cancellationToken);
                 continue;
             }
-            if (_created.TryGetValue(desired.Metadata.Name + "@" + ns, out var at) && _time.GetUtcNow() - at < TimeSpan.FromSeconds(30))
+            if (_created.TryGetValue(recordKey, out var at) && _time.GetUtcNow() - at < ExpectationTimeout)
             {
                 // Created moments ago: the informer's add event brings it and requeues this Deployment.
                 continue;
@@ -312,7 +335,8 @@ internal sealed class RolloutTracker : IAsyncDisposable
     {
         try
         {
-            await _client.ReplaceStatusAsync(record, cancellationToken);
+            var updated = await _client.ReplaceStatusAsync(record, cancellationToken);
+            if (updated.Metadata.ResourceVersion is { } rv) _written[updated.Metadata.Name + "@" + updated.Metadata.Namespace] = (rv, _time.GetUtcNow());
         }
         catch (KubeApiException e) when (e.IsConflict || e.IsNotFound)
         {
