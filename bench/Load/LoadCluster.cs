@@ -21,7 +21,9 @@ internal sealed class LoadCluster : IAsyncDisposable
     public KubeApiClient Client { get; }
     public string KubeconfigPath { get; }
 
-    public static async Task<LoadCluster> StartAsync(int deployments, int watchHistory)
+    /// <param name="revisions">Revisions each Deployment has rolled through before measuring (the
+    /// Sandbox's controller keeps <c>revisionHistoryLimit</c>, 10, old ReplicaSets, as a real one does).</param>
+    public static async Task<LoadCluster> StartAsync(int deployments, int watchHistory, int revisions = 1)
     {
         var server = await SandboxApiServer.StartAsync(new SandboxOptions { WatchHistory = watchHistory });
         var kubeconfig = Path.GetTempFileName();
@@ -46,6 +48,16 @@ internal sealed class LoadCluster : IAsyncDisposable
             await client.CreateAsync(Workload(i, "1"), ct));
         // Let the simulated controller finish the first revisions before measuring.
         await server.Deployments!.WaitIdleAsync();
+        for (var revision = 2; revision <= revisions; revision++)
+        {
+            var version = revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await Parallel.ForEachAsync(Enumerable.Range(0, deployments), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+                await client.PatchAsync<Deployment>($"svc-{i:D5}", "load", PatchType.Strategic,
+                    """{"spec":{"template":{"metadata":{"annotations":{"dora-operator.io/commit-sha":"vV-I"}},"spec":{"containers":[{"name":"app","image":"svc:V"}]}}}}"""
+                        .Replace("V", version, StringComparison.Ordinal).Replace("-I", $"-{i}", StringComparison.Ordinal),
+                    cancellationToken: ct));
+            await server.Deployments.WaitIdleAsync();
+        }
         return new LoadCluster(server, client, kubeconfig);
     }
 

@@ -18,10 +18,10 @@ namespace DoraOperator.Bench;
 /// </summary>
 internal static class OperatorMemory
 {
-    public static async Task RunAsync(int deployments)
+    public static async Task RunAsync(int deployments, int revisions)
     {
-        await using var cluster = await LoadCluster.StartAsync(deployments, watchHistory: 50_000);
-        Console.WriteLine($"\nOperator memory: {deployments:N0} tracked Deployments, each recorded once; live managed bytes after full collections, each row in a fresh process\n");
+        await using var cluster = await LoadCluster.StartAsync(deployments, watchHistory: 50_000, revisions);
+        Console.WriteLine($"\nOperator memory: {deployments:N0} tracked Deployments with {revisions} revision(s) each, the current one recorded; live managed bytes after full collections, each row in a fresh process\n");
         Stats.Header();
         foreach (var mode in new[] { "operator", "deployments", "replicasets", "records", "metrics" })
         {

@@ -11,7 +11,9 @@ const string Help = """
                         e.g. DOTNET_GCHeapHardLimit=6400000 (hex, no 0x) as a container memory limit would set
       --workers N       the operator's reconcile workers (default: its own default)
       --memory          instead: where the operator's managed memory goes with N Deployments
-                        recorded (operator in this process; live bytes after full collections)
+                        recorded (each part in a fresh process; live bytes after full collections)
+      --revisions K     with --memory: revisions each Deployment rolls through first (default 1;
+                        11 gives the default revisionHistoryLimit's 10 old ReplicaSets each)
     """;
 
 if (args.Contains("-h") || args.Contains("--help"))
@@ -50,7 +52,7 @@ if (args.Length == 4 && args[0] == "--memory-child")
 }
 if (args.Contains("--memory"))
 {
-    await OperatorMemory.RunAsync(Option("--deployments", 10_000));
+    await OperatorMemory.RunAsync(Option("--deployments", 10_000), Option("--revisions", 1));
     return 0;
 }
 var workers = args.Contains("--workers") ? Option("--workers", 2) : (int?)null;

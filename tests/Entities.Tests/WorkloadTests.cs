@@ -1,3 +1,4 @@
+using DoraOperator.Kube.Meta;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DoraOperator.Entities.BuiltIn;
@@ -87,7 +88,8 @@ public sealed class WorkloadTests
         var rs = JsonSerializer.Deserialize("""
             {"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"web-5d8f6b7c9","namespace":"shop","creationTimestamp":"2026-11-01T10:00:00Z",
               "labels":{"app":"web","pod-template-hash":"5d8f6b7c9"},
-              "annotations":{"deployment.kubernetes.io/revision":"3","deployment.kubernetes.io/revision-history":"1","other":"x"},
+              "uid":"rs-uid","annotations":{"deployment.kubernetes.io/revision":"3","deployment.kubernetes.io/revision-history":"1",
+                "deployment.kubernetes.io/desired-replicas":"2","deployment.kubernetes.io/max-replicas":"3","other":"x"},
               "ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"web","uid":"d1","controller":true}]},
              "spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"},"annotations":{"dora-operator.io/commit-sha":"abc"}},"spec":{"containers":[{"name":"app","image":"web:3"}]}}},
              "status":{"replicas":2,"readyReplicas":2}}
@@ -96,7 +98,12 @@ public sealed class WorkloadTests
         Assert.Null(lean.Metadata.Labels);
         Assert.Null(lean.Status);
         Assert.Equal(["deployment.kubernetes.io/revision", "deployment.kubernetes.io/revision-history"], lean.Metadata.Annotations!.Keys.Order());
-        Assert.Equal("d1", Assert.Single(lean.Metadata.OwnerReferences!).Uid);
+        Assert.Null(lean.Metadata.Uid);
+        var owner = Assert.Single(lean.Metadata.OwnerReferences!);
+        Assert.Equal("d1", owner.Uid);
+        // Pooled: every ReplicaSet of a Deployment shares one copy of its owner's uid and name.
+        Assert.Same(StringPool.Intern(new string("d1".AsSpan())), owner.Uid);
+        Assert.Same(StringPool.Intern(new string("web".AsSpan())), owner.Name);
         Assert.Equal(new DateTimeOffset(2026, 11, 1, 10, 0, 0, TimeSpan.Zero), lean.Metadata.CreationTimestamp);
         Assert.Equal("abc", Workloads.TemplateAnnotation(lean.Spec!.Template, "dora-operator.io/commit-sha"));
         Assert.Equal("web:3", lean.Spec.Template!.Spec!.Containers![0].Image);

@@ -123,7 +123,7 @@ public sealed class ReplicaSetStatus
 /// <list type="bullet">
 /// <item>metadata: name, namespace, uid, resourceVersion, generation, creation and deletion times,
 /// labels (DoraProject selectors match them), ownerReferences, and only the <c>dora-operator.io/</c>
-/// and <c>deployment.kubernetes.io/</c> annotations;</item>
+/// annotations and <c>deployment.kubernetes.io/revision</c> and <c>revision-history</c>;</item>
 /// <item>spec: replicas, paused, progressDeadlineSeconds; the pod template reduced to its
 /// <c>dora-operator.io/</c> and <c>kubectl.kubernetes.io/restartedAt</c> annotations (lifted into
 /// <see cref="PodTemplateSpec.LeanAnnotations"/>; read them with <see cref="TemplateAnnotation"/>) and the first
@@ -139,6 +139,8 @@ public static class Workloads
     public const string LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
     public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
     public const string PodTemplateHashLabel = "pod-template-hash";
+    public const string RevisionAnnotation = "deployment.kubernetes.io/revision";
+    public const string RevisionHistoryAnnotation = "deployment.kubernetes.io/revision-history";
 
     public static Deployment Lean(Deployment d)
     {
@@ -146,6 +148,7 @@ public static class Workloads
         d.ApiVersion = StringPool.Intern(d.ApiVersion);
         d.Kind = StringPool.Intern(d.Kind);
         LeanMeta(d.Metadata);
+        d.Metadata.Uid = StringPool.Intern(d.Metadata.Uid); // shared with its ReplicaSets' owner references
         if (d.Spec is { } spec)
         {
             spec.ExtensionData = null;
@@ -168,10 +171,15 @@ public static class Workloads
         rs.Kind = StringPool.Intern(rs.Kind);
         LeanMeta(rs.Metadata);
         rs.Metadata.Labels = null;
+        // Nothing reads a ReplicaSet's own uid; its owner's name and uid repeat across the Deployment's
+        // whole history (revisionHistoryLimit keeps 10 old ReplicaSets), so they are pooled.
+        rs.Metadata.Uid = null;
         foreach (var owner in rs.Metadata.OwnerReferences ?? [])
         {
             owner.ApiVersion = StringPool.Intern(owner.ApiVersion)!;
             owner.Kind = StringPool.Intern(owner.Kind)!;
+            owner.Name = StringPool.Intern(owner.Name)!;
+            owner.Uid = StringPool.Intern(owner.Uid)!;
         }
         rs.Metadata.OwnerReferences?.TrimExcess();
         rs.Status = null;
@@ -224,7 +232,7 @@ public static class Workloads
         meta.Finalizers = null;
         meta.Namespace = StringPool.Intern(meta.Namespace);
         meta.Labels = StringPool.InternMap(meta.Labels, poolValue: SharedValue);
-        meta.Annotations = StringPool.InternMap(meta.Annotations, k => k.StartsWith("dora-operator.io/", StringComparison.Ordinal) || k.StartsWith("deployment.kubernetes.io/", StringComparison.Ordinal), SharedValue);
+        meta.Annotations = StringPool.InternMap(meta.Annotations, k => k.StartsWith("dora-operator.io/", StringComparison.Ordinal) || k is RevisionAnnotation or RevisionHistoryAnnotation, SharedValue);
         if (meta.Annotations is { Count: 0 }) meta.Annotations = null;
         if (meta.Labels is { Count: 0 }) meta.Labels = null;
     }
