@@ -28,7 +28,7 @@ maxProjects.Validators.Add(r =>
 {
     if (r.GetValueOrDefault<int>() is < 1 or > 100_000) r.AddError("--metrics-max-projects must be between 1 and 100,000");
 });
-var workers = new Option<int>("--workers") { Description = "Concurrent reconciles per controller (rollouts, incidents, projects).", DefaultValueFactory = _ => 2 };
+var workers = new Option<int>("--workers") { Description = "Concurrent reconciles of the rollout tracker (the incident and project controllers run one each).", DefaultValueFactory = _ => 2 };
 workers.Validators.Add(r =>
 {
     if (r.GetValueOrDefault<int>() is < 1 or > 64) r.AddError("--workers must be between 1 and 64");
