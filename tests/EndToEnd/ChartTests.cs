@@ -49,6 +49,21 @@ public sealed partial class ChartTests
         Assert.All(flags, flag => Assert.Matches($@"(?m)^\s+{Regex.Escape(flag)}\b", text));
     }
 
+    [Theory]
+    [InlineData("--workers", "0", "--workers must be between 1 and 64")]
+    [InlineData("--metrics-max-projects", "0", "--metrics-max-projects must be between 1 and 100,000")]
+    public async Task Out_of_range_flags_are_refused_with_the_range(string flag, string value, string message)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "DoraOperator.Operator.dll"), flag, value }) psi.ArgumentList.Add(a);
+        using var run = Process.Start(psi)!;
+        var stderr = run.StandardError.ReadToEndAsync();
+        await run.StandardOutput.ReadToEndAsync();
+        await run.WaitForExitAsync();
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains(message, await stderr);
+    }
+
     [Fact]
     public void Values_yaml_satisfies_its_schema_and_the_schema_rejects_mistakes()
     {
