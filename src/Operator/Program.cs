@@ -24,15 +24,9 @@ var maxProjects = new Option<int>("--metrics-max-projects")
     Description = "Projects the DORA metrics have room for (memory is reserved up front: about 10 KB per project).",
     DefaultValueFactory = _ => MetricsExportOptions.DefaultMaxProjects,
 };
-maxProjects.Validators.Add(r =>
-{
-    if (r.GetValueOrDefault<int>() is < 1 or > 100_000) r.AddError("--metrics-max-projects must be between 1 and 100,000");
-});
 var workers = new Option<int>("--workers") { Description = "Concurrent reconciles of the rollout tracker (the incident and project controllers run one each).", DefaultValueFactory = _ => 2 };
-workers.Validators.Add(r =>
-{
-    if (r.GetValueOrDefault<int>() is < 1 or > 64) r.AddError("--workers must be between 1 and 64");
-});
+InRange(maxProjects, 1, 100_000);
+InRange(workers, 1, 64);
 
 var root = new RootCommand(
     "DoraOperator measures the DORA metrics of the workloads on a Kubernetes cluster.\n" +
@@ -77,3 +71,10 @@ root.SetAction(async (parse, cancellationToken) =>
     return 0;
 });
 return await root.Parse(args).InvokeAsync();
+
+static void InRange(Option<int> option, int min, int max) => option.Validators.Add(r =>
+{
+    var value = r.GetValueOrDefault<int>();
+    if (value < min || value > max)
+        r.AddError(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{option.Name} must be between {min:N0} and {max:N0}"));
+});

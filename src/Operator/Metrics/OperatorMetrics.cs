@@ -115,7 +115,6 @@ internal sealed class OperatorMetrics
     /// <summary>OpenTelemetry's semantic-convention name for the environment; OTLP carries it, the Prometheus exposition drops it (it repeats <c>environment</c>).</summary>
     public const string DeploymentEnvironmentAttribute = "deployment.environment.name";
 
-    /// <summary>True for series only the leader exports.</summary>
     /// <summary>
     /// The most series one project can give a DORA metric over the process's life: dora_tier has five
     /// metrics times five tier values (a tier that changes starts a new series), dora_deployments three
@@ -129,6 +128,7 @@ internal sealed class OperatorMetrics
         _ => 1,
     };
 
+    /// <summary>True for series only the leader exports.</summary>
     public static bool IsDoraSeries(string name) => name.StartsWith("dora_", StringComparison.Ordinal) && !name.StartsWith("dora_operator_", StringComparison.Ordinal);
 
     public static IEnumerable<(string Resource, int Restarts)> WatchRestarts<T>(Informer<T> informer)

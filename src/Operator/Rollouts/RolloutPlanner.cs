@@ -33,8 +33,8 @@ internal sealed record RolloutInput(
 /// </summary>
 internal static class RolloutPlanner
 {
-    public const string RevisionAnnotation = "deployment.kubernetes.io/revision";
-    public const string RevisionHistoryAnnotation = "deployment.kubernetes.io/revision-history";
+    public const string RevisionAnnotation = Workloads.RevisionAnnotation;
+    public const string RevisionHistoryAnnotation = Workloads.RevisionHistoryAnnotation;
 
     public static RolloutPlan Plan(RolloutInput input)
     {

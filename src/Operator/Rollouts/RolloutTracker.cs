@@ -86,11 +86,11 @@ internal sealed class RolloutTracker : IAsyncDisposable
         // in between skipped it (the Deployment may have completed meanwhile).
         Records.AddHandler(new InformerHandler<DeploymentRecord>(r =>
         {
-            if (_created.TryRemove(r.Metadata.Name + "@" + r.Metadata.Namespace, out _)) Queue.Add($"{r.Metadata.Namespace}/{r.Spec.Workload.Name}");
+            if (_created.TryRemove(RecordKey(r.Metadata), out _)) Queue.Add($"{r.Metadata.Namespace}/{r.Spec.Workload.Name}");
         }, (previous, r) =>
         {
             // Our own status write arrived: reconcile again what a reconcile in between skipped.
-            var key = r.Metadata.Name + "@" + r.Metadata.Namespace;
+            var key = RecordKey(r.Metadata);
             if (_written.TryGetValue(key, out var w) && w.ResourceVersion == r.Metadata.ResourceVersion && _written.TryRemove(key, out _))
                 Queue.Add($"{r.Metadata.Namespace}/{r.Spec.Workload.Name}");
         }));
@@ -254,7 +254,7 @@ internal sealed class RolloutTracker : IAsyncDisposable
         var existing = records.ToDictionary(r => r.Metadata.Name!, StringComparer.Ordinal);
         foreach (var desired in plan.Records)
         {
-            var recordKey = desired.Metadata.Name + "@" + ns;
+            var recordKey = RecordKey(desired.Metadata);
             if (existing.TryGetValue(desired.Metadata.Name!, out var current))
             {
                 if (!_created.IsEmpty) _created.TryRemove(recordKey, out _);
@@ -325,7 +325,7 @@ internal sealed class RolloutTracker : IAsyncDisposable
             // Another writer (or our own earlier attempt) got there first: the informer event requeues us.
             return;
         }
-        _created[created.Metadata.Name + "@" + created.Metadata.Namespace] = _time.GetUtcNow();
+        _created[RecordKey(created.Metadata)] = _time.GetUtcNow();
         created.Status = status;
         if (!InProgress(created)) await WriteStatusAsync(created, cancellationToken);
         _logger.LogInformation("recorded {Namespace}/{Record}: {Phase}", created.Metadata.Namespace, created.Metadata.Name, status?.Phase);
@@ -336,7 +336,7 @@ internal sealed class RolloutTracker : IAsyncDisposable
         try
         {
             var updated = await _client.ReplaceStatusAsync(record, cancellationToken);
-            if (updated.Metadata.ResourceVersion is { } rv) _written[updated.Metadata.Name + "@" + updated.Metadata.Namespace] = (rv, _time.GetUtcNow());
+            if (updated.Metadata.ResourceVersion is { } rv) _written[RecordKey(updated.Metadata)] = (rv, _time.GetUtcNow());
         }
         catch (KubeApiException e) when (e.IsConflict || e.IsNotFound)
         {
@@ -351,6 +351,9 @@ internal sealed class RolloutTracker : IAsyncDisposable
     /// keeps a rollout at two writes, and a reconcile that finds it still progressing writes nothing.
     /// </summary>
     private static bool InProgress(DeploymentRecord desired) => desired.Status?.Phase is null or "Progressing";
+
+    /// <summary>The key of a record in the expectations (created, written).</summary>
+    private static string RecordKey(ObjectMeta meta) => meta.Name + "@" + meta.Namespace;
 
     private static bool SameStatus(DeploymentRecord a, DeploymentRecord b) =>
         JsonSerializer.Serialize(a.Status, DoraJsonContext.Default.DeploymentRecordStatus) == JsonSerializer.Serialize(b.Status, DoraJsonContext.Default.DeploymentRecordStatus)
