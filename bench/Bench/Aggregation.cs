@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DoraOperator.Entities.Dora;
 using DoraOperator.Kube.Meta;
+using DoraOperator.Operator.Dora;
 using DoraOperator.Operator.Projects;
 
 namespace DoraOperator.Bench;

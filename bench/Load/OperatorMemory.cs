@@ -47,8 +47,8 @@ internal static class OperatorMemory
                 {
                     Kubeconfig = kubeconfig, HttpPort = 0, HttpAddress = "127.0.0.1", LeaderElect = false, KubeApiQps = 0,
                 }, NullLoggerFactory.Instance);
-                var tracker = host.Trackers[0];
-                while (tracker.Records.List("load").Count(r => r.Status?.Phase == "Succeeded") < deployments) await Task.Delay(100);
+                var records = host.Cache.Records;
+                while (records.List("load").Count(r => r.Status?.Phase == "Succeeded") < deployments) await Task.Delay(100);
                 await Task.Delay(2000); // the aggregator and the ledger catch up
                 var live = LiveBytes() - baseline;
                 var info = GC.GetGCMemoryInfo();

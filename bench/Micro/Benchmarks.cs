@@ -6,6 +6,7 @@ using DoraOperator.Entities.Dora;
 using DoraOperator.Kube.Meta;
 using DoraOperator.Kube.Rest;
 using DoraOperator.Operator.Metrics;
+using DoraOperator.Operator.Dora;
 using DoraOperator.Operator.Projects;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -82,7 +82,7 @@ public sealed class EventRecorder : IAsyncDisposable
             }
             catch (Exception e) when (e is KubeApiException or HttpRequestException or TimeoutException)
             {
-                _logger.LogWarning("could not record event {Reason} on {Kind}/{Name}: {Error}", p.Reason, p.Regarding.Kind, p.Regarding.Name, e.Message);
+                EventRecorderLog.RecordFailed(_logger, p.Reason, p.Regarding.Kind, p.Regarding.Name, e.Message);
             }
             finally
             {
@@ -132,7 +132,7 @@ public sealed class EventRecorder : IAsyncDisposable
             }
             catch (KubeApiException e) when (e.IsNotFound && e.Status.Details?.Kind is null or "events")
             {
-                _logger.LogInformation("events.k8s.io/v1 is not served; recording core/v1 events");
+                EventRecorderLog.CoreEvents(_logger);
                 _useCore = true;
             }
         }

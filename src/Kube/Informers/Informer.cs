@@ -156,7 +156,7 @@ public sealed class Informer<T> : IAsyncDisposable
                     {
                         if (e.Error?.Code == 410)
                         {
-                            _logger.LogInformation("{Kind} watch expired at resourceVersion {Rv} ({Message}); relisting", T.Resource.Kind, LastResourceVersion, e.Error.Message);
+                            InformerLog.Expired(_logger, T.Resource.Kind, LastResourceVersion, e.Error.Message);
                             needList = true;
                             break;
                         }
@@ -179,7 +179,7 @@ public sealed class Informer<T> : IAsyncDisposable
             catch (Exception e)
             {
                 Restarted(e is WatchStalledException ? "stalled" : "error");
-                _logger.LogWarning("{Kind} {Phase} failed: {Error}; retrying in {Delay} ms", T.Resource.Kind, needList ? "list" : "watch", e.Message, (int)backoff.TotalMilliseconds);
+                InformerLog.Failed(_logger, T.Resource.Kind, needList ? "list" : "watch", e.Message, (int)backoff.TotalMilliseconds);
                 var jittered = backoff * (1 + Random.Shared.NextDouble());
                 try
                 {
@@ -327,7 +327,7 @@ public sealed class Informer<T> : IAsyncDisposable
         }
         catch (Exception e)
         {
-            _logger.LogError(e, "{Kind} informer handler failed", T.Resource.Kind);
+            InformerLog.HandlerFailed(_logger, e, T.Resource.Kind);
         }
     }
 

@@ -68,7 +68,7 @@ public sealed class LeaderElector(KubeApiClient client, LeaderElectionOptions op
             if (cancellationToken.IsCancellationRequested) break;
 
             _leading = true;
-            _logger.LogInformation("{Identity} became leader of lease {Namespace}/{Lease}", Identity, options.Namespace, options.LeaseName);
+            LeaderElectorLog.BecameLeader(_logger, Identity, options.Namespace, options.LeaseName);
             using var leadership = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var work = Task.Run(() => lead(leadership.Token), CancellationToken.None);
             var lastRenew = _time.GetUtcNow();
@@ -82,7 +82,7 @@ public sealed class LeaderElector(KubeApiClient client, LeaderElectionOptions op
                 }
                 else if (_time.GetUtcNow() - lastRenew >= options.RenewDeadline || (_observedHolder is not null && _observedHolder != Identity))
                 {
-                    _logger.LogWarning("{Identity} lost leadership of lease {Namespace}/{Lease}", Identity, options.Namespace, options.LeaseName);
+                    LeaderElectorLog.Lost(_logger, Identity, options.Namespace, options.LeaseName);
                     break;
                 }
             }
@@ -97,7 +97,7 @@ public sealed class LeaderElector(KubeApiClient client, LeaderElectionOptions op
             }
             catch (Exception e)
             {
-                _logger.LogError(e, "leader work of {Identity} failed", Identity);
+                LeaderElectorLog.WorkFailed(_logger, e, Identity);
             }
             stoppedLeading?.Invoke();
             if (cancellationToken.IsCancellationRequested && options.ReleaseOnCancel) await ReleaseAsync();
@@ -156,7 +156,7 @@ public sealed class LeaderElector(KubeApiClient client, LeaderElectionOptions op
         }
         catch (Exception e) when (e is KubeApiException or HttpRequestException or TimeoutException)
         {
-            _logger.LogWarning("{Identity}: lease {Namespace}/{Lease} not acquired or renewed: {Error}", Identity, options.Namespace, options.LeaseName, e.Message);
+            LeaderElectorLog.NotRenewed(_logger, Identity, options.Namespace, options.LeaseName, e.Message);
             return false;
         }
     }
@@ -182,11 +182,11 @@ public sealed class LeaderElector(KubeApiClient client, LeaderElectionOptions op
             lease.Spec.RenewTime = now;
             lease.Spec.AcquireTime = now;
             await client.ReplaceAsync(lease, cts.Token);
-            _logger.LogInformation("{Identity} released lease {Namespace}/{Lease}", Identity, options.Namespace, options.LeaseName);
+            LeaderElectorLog.Released(_logger, Identity, options.Namespace, options.LeaseName);
         }
         catch (Exception e) when (e is KubeApiException or HttpRequestException or OperationCanceledException or TimeoutException)
         {
-            _logger.LogWarning("{Identity}: releasing lease failed: {Error}", Identity, e.Message);
+            LeaderElectorLog.ReleaseFailed(_logger, Identity, e.Message);
         }
     }
 

@@ -15,7 +15,8 @@ public static class Conditions
         {
             return false;
         }
-        var transition = existing is not null && existing.Status == text ? existing.LastTransitionTime : now;
+        // metav1.Time has whole seconds: a transition written now reads back the same.
+        var transition = existing is not null && existing.Status == text ? existing.LastTransitionTime : WholeSeconds(now);
         list.RemoveAll(c => c.Type == type);
         list.Add(new Condition { Type = type, Status = text, Reason = reason, Message = message, LastTransitionTime = transition, ObservedGeneration = observedGeneration });
         return true;
@@ -28,6 +29,9 @@ public static class Conditions
         if (list is { Count: 0 }) list = null;
         return removed;
     }
+
+    /// <summary><paramref name="t"/> without its fraction of a second, as metav1.Time stores it.</summary>
+    public static DateTimeOffset WholeSeconds(DateTimeOffset t) => new(t.UtcTicks - (t.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
 
     public static Condition? Find(IEnumerable<Condition>? list, string type) => list?.FirstOrDefault(c => c.Type == type);
 }

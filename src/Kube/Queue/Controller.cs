@@ -65,7 +65,7 @@ public sealed class Controller<TKey>(
                 if (result.Error is not null)
                 {
                     outcome = "error";
-                    _logger.LogWarning("{Controller}: reconciling {Key} failed: {Error}; retrying with backoff", Name, key, result.Error);
+                    ControllerLog.Failed(_logger, Name, key.ToString() ?? "", result.Error);
                     queue.AddRateLimited(key);
                 }
                 else if (result.Requeue is { } delay)
@@ -86,7 +86,7 @@ public sealed class Controller<TKey>(
             catch (Exception e)
             {
                 outcome = "error";
-                _logger.LogError(e, "{Controller}: reconciling {Key} threw; retrying with backoff", Name, key);
+                ControllerLog.Threw(_logger, e, Name, key.ToString() ?? "");
                 queue.AddRateLimited(key);
             }
             finally

@@ -2,6 +2,7 @@ using DoraOperator.Kube.Config;
 using DoraOperator.Kube.Events;
 using DoraOperator.Kube.Leadership;
 using DoraOperator.Kube.Rest;
+using DoraOperator.Operator.Caching;
 using DoraOperator.Operator.Incidents;
 using DoraOperator.Operator.Metrics;
 using DoraOperator.Operator.Projects;
@@ -12,78 +13,63 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace DoraOperator.Operator.Hosting;
-
-/// <summary>How to run the operator (flags of the default command).</summary>
-internal sealed record OperatorOptions
-{
-    public string? Kubeconfig { get; init; }
-    public string? Context { get; init; }
-    /// <summary>Namespaces to watch; empty for all.</summary>
-    public IReadOnlyList<string> Namespaces { get; init; } = [];
-    /// <summary>Leader election on; null means "on when running in a cluster".</summary>
-    public bool? LeaderElect { get; init; }
-    public string LeaseName { get; init; } = "dora-operator";
-    public string? LeaseNamespace { get; init; }
-    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(15);
-    public TimeSpan RenewDeadline { get; init; } = TimeSpan.FromSeconds(10);
-    public TimeSpan RetryPeriod { get; init; } = TimeSpan.FromSeconds(2);
-    public int HttpPort { get; init; } = 8080;
-    public string HttpAddress { get; init; } = "0.0.0.0";
-    public int Workers { get; init; } = 2;
-    /// <summary>Client-side limit on API requests per second (0 turns it off), and its burst.</summary>
-    public double KubeApiQps { get; init; } = 100;
-    public int KubeApiBurst { get; init; } = 200;
-    /// <summary>OTLP and resource settings; null reads the OTEL_* environment variables.</summary>
-    public MetricsExportOptions? MetricsExport { get; init; }
-    /// <summary>How often record retention runs while leading.</summary>
-    public TimeSpan RetentionInterval { get; init; } = TimeSpan.FromMinutes(1);
-    /// <summary>How often every project is recomputed so its window slides with no events.</summary>
-    public TimeSpan RecomputeInterval { get; init; } = TimeSpan.FromMinutes(1);
-    /// <summary>The least time between two status writes of one project (bursts coalesce).</summary>
-    public TimeSpan MinStatusInterval { get; init; } = TimeSpan.FromSeconds(5);
-}
 
 /// <summary>A configuration or connection problem that stops the operator, with what to do about it.</summary>
 internal sealed class OperatorStartupException(string message, Exception? inner = null) : Exception(message, inner);
 
+/// <summary>Whether this replica leads now (always, without leader election).</summary>
+internal sealed class Leadership
+{
+    private Func<bool> _isLeader = () => false;
+
+    public bool IsLeader => _isLeader();
+
+    internal void Follow(Func<bool> isLeader) => _isLeader = isLeader;
+}
+
 /// <summary>
-/// The running operator: connects (kubeconfig or in-cluster), checks the API server answers, warms
-/// the caches, and runs the rollout tracker while it leads. Serves <c>/healthz</c> (the process is
-/// alive) and <c>/readyz</c> (caches synced) on the HTTP port.
+/// The running operator, composed with the Generic Host's DI container (the ASP.NET Core host that
+/// also serves HTTP): validates its options, connects (kubeconfig or in-cluster), checks the API
+/// server answers, warms the shared cache on every replica, and runs the controllers while it leads.
+/// Serves <c>/healthz</c> (the process is alive) and <c>/readyz</c> (the cache has synced).
 /// </summary>
-internal sealed class OperatorHost : IAsyncDisposable
+internal sealed partial class OperatorHost : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _running = [];
-    private WebApplication? _web;
-    private KubeApiClient? _client;
-    private EventRecorder? _events;
+    private readonly WebApplication _web;
+    private int _disposed;
 
-    private OperatorHost()
+    private OperatorHost(WebApplication web)
     {
+        _web = web;
+        Services = web.Services;
     }
 
-    public IReadOnlyList<RolloutTracker> Trackers { get; private set; } = [];
-    public IReadOnlyList<IncidentController> IncidentControllers { get; private set; } = [];
-    public IReadOnlyList<ProjectAggregator> Aggregators { get; private set; } = [];
-    public Uri? HttpUrl { get; private set; }
-    public bool Ready => Trackers.Count > 0 && Trackers.All(t => t.HasSynced) && IncidentControllers.All(c => c.HasSynced);
+    public IServiceProvider Services { get; }
+    public OperatorCache Cache => Services.GetRequiredService<OperatorCache>();
+    public RolloutTracker Tracker => Services.GetRequiredService<RolloutTracker>();
+    public IncidentController Incidents => Services.GetRequiredService<IncidentController>();
+    public ProjectAggregator Aggregator => Services.GetRequiredService<ProjectAggregator>();
+    public DoraLedger Ledger => Services.GetRequiredService<DoraLedger>();
+    public OperatorMetrics Metrics => Services.GetRequiredService<OperatorMetrics>();
+    public MetricsPipeline MetricsPipeline => Services.GetRequiredService<MetricsPipeline>();
     public LeaderElector? Elector { get; private set; }
-    public OperatorMetrics? Metrics { get; private set; }
-    public MetricsPipeline? MetricsPipeline { get; private set; }
-    public IReadOnlyList<DoraLedger> Ledgers { get; private set; } = [];
+    public Uri? HttpUrl { get; private set; }
+    public bool Ready => Cache.HasSynced;
 
     /// <summary>True while this replica leads (always, without leader election).</summary>
-    public bool IsLeader => _leaderElect ? Elector?.IsLeader == true : !_stop.IsCancellationRequested;
-
-    private bool _leaderElect;
+    public bool IsLeader => Services.GetRequiredService<Leadership>().IsLeader;
 
     public static async Task<OperatorHost> StartAsync(OperatorOptions options, ILoggerFactory loggers, TimeProvider? time = null, CancellationToken cancellationToken = default)
     {
         time ??= TimeProvider.System;
-        var logger = loggers.CreateLogger("DoraOperator");
+        var logger = loggers.CreateLogger<OperatorHost>();
+        var failures = new OperatorOptionsValidator().Validate(null, options);
+        if (failures.Failed) throw new OperatorStartupException(string.Join("; ", failures.Failures!));
         KubeConnection connection;
         try
         {
@@ -93,97 +79,87 @@ internal sealed class OperatorHost : IAsyncDisposable
         {
             throw new OperatorStartupException(e.Message, e);
         }
-        var host = new OperatorHost();
-        host.BuildWeb(options);
-        var metrics = host.Metrics = new OperatorMetrics(host._web!.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        var export = options.MetricsExport ?? MetricsExportOptions.FromEnvironment();
-        host.MetricsPipeline = new MetricsPipeline(export, () => host.IsLeader);
-        host.MetricsPipeline.Exposition.Overflowed = name => logger.LogWarning(
-            "metric {Metric} reached its limit of {Limit} series (room for {MaxProjects} projects); further series are folded into one series labelled otel_metric_overflow=\"true\". Raise --metrics-max-projects",
-            name, export.SeriesLimit(name), export.MaxProjects);
-        host._client = new KubeApiClient(connection, new KubeClientOptions { MaxRetries = 2, Qps = options.KubeApiQps, Burst = options.KubeApiBurst, OnResponse = metrics.ApiResponse }, time);
+
+        var host = new OperatorHost(Build(options, connection, loggers, time));
         try
         {
-            var version = await host._client.GetServerVersionAsync(cancellationToken);
-            logger.LogInformation("connected to {Server} (Kubernetes {Version}) using {Source}", connection.Server, version, connection.Source);
+            await host._web.StartAsync(cancellationToken);
+        }
+        catch (OptionsValidationException e)
+        {
+            await host._web.DisposeAsync();
+            throw new OperatorStartupException(string.Join("; ", e.Failures), e);
+        }
+        host.HttpUrl = new Uri(host._web.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
+        var client = host.Services.GetRequiredService<KubeApiClient>();
+        try
+        {
+            var version = await client.GetServerVersionAsync(cancellationToken);
+            Log.Connected(logger, connection.Server.ToString(), version, connection.Source);
         }
         catch (Exception e) when (e is HttpRequestException or KubeApiException or TimeoutException or KubeConfigException)
         {
-            host._client.Dispose();
-            host.MetricsPipeline.Dispose();
-            await host._web!.DisposeAsync();
+            await host._web.StopAsync(CancellationToken.None);
+            await host._web.DisposeAsync();
             throw new OperatorStartupException(
                 $"cannot reach the Kubernetes API server at {connection.Server} (from {connection.Source}): {e.Message}. " +
                 "Check the cluster and your credentials, or try DoraOperator without a cluster: dotnet run --project src/Sandbox, then run the operator with --kubeconfig sandbox.kubeconfig.", e);
         }
-        var identity = $"{Environment.GetEnvironmentVariable("POD_NAME") ?? Environment.MachineName}_{Guid.NewGuid()}";
-        host._events = new EventRecorder(host._client, "dora-operator", identity, time, logger);
-        IReadOnlyList<string?> namespaces = options.Namespaces.Count == 0 ? [null] : [.. options.Namespaces];
-        host.Trackers = namespaces.Select(ns => new RolloutTracker(host._client, host._events, ns, time, logger) { Metrics = metrics, RetentionInterval = options.RetentionInterval }).ToList();
-        host.IncidentControllers = host.Trackers.Select((t, i) => new IncidentController(host._client, host._events, t.Projects, t.Records, namespaces[i], time, logger) { Metrics = metrics }).ToList();
-        host.Aggregators = host.Trackers.Select((t, i) => new ProjectAggregator(host._client, t.Projects, t.Records, host.IncidentControllers[i].Incidents, t.Deployments, time, logger)
+        host.Run(options, connection, loggers, time);
+        return host;
+    }
+
+    private static WebApplication Build(OperatorOptions options, KubeConnection connection, ILoggerFactory loggers, TimeProvider time)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls($"http://{options.HttpAddress}:{options.HttpPort}");
+        var services = builder.Services;
+        services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
+        services.AddSingleton(loggers);
+        services.AddSingleton(time);
+        services.AddSingleton<IValidateOptions<OperatorOptions>, OperatorOptionsValidator>();
+        services.AddSingleton<IOptionsFactory<OperatorOptions>>(sp => new FixedOptionsFactory<OperatorOptions>(options, sp.GetServices<IValidateOptions<OperatorOptions>>()));
+        services.AddOptions<OperatorOptions>().ValidateOnStart();
+        services.AddSingleton(connection);
+        services.AddSingleton(ReplicaIdentity.New());
+        services.AddSingleton<Leadership>();
+        services.AddSingleton<OperatorMetrics>();
+        services.AddSingleton(sp =>
+        {
+            var export = options.MetricsExport ?? MetricsExportOptions.FromEnvironment();
+            var leadership = sp.GetRequiredService<Leadership>();
+            var pipeline = new MetricsPipeline(export, () => leadership.IsLeader);
+            var log = sp.GetRequiredService<ILogger<MetricsPipeline>>();
+            pipeline.Exposition.Overflowed = name => Log.SeriesOverflow(log, name, export.SeriesLimit(name), export.MaxProjects);
+            return pipeline;
+        });
+        services.AddSingleton(sp => new KubeApiClient(connection, new KubeClientOptions
+        {
+            MaxRetries = 2, Qps = options.KubeApiQps, Burst = options.KubeApiBurst, OnResponse = sp.GetRequiredService<OperatorMetrics>().ApiResponse,
+        }, time));
+        services.AddSingleton(sp => new EventRecorder(sp.GetRequiredService<KubeApiClient>(), "dora-operator", sp.GetRequiredService<ReplicaIdentity>().Value, time, sp.GetRequiredService<ILogger<EventRecorder>>()));
+        services.AddSingleton(sp => new OperatorCache(sp.GetRequiredService<KubeApiClient>(), options.Namespaces, time, sp.GetRequiredService<ILogger<OperatorCache>>()));
+        services.AddSingleton(sp => new RolloutTracker(sp.GetRequiredService<KubeApiClient>(), sp.GetRequiredService<EventRecorder>(), sp.GetRequiredService<OperatorCache>(), time, sp.GetRequiredService<ILogger<RolloutTracker>>(),
+            new RolloutOptions { Workers = options.Workers, RetentionInterval = options.RetentionInterval, OnReconciled = sp.GetRequiredService<OperatorMetrics>().Reconciled }));
+        services.AddSingleton(sp => new IncidentController(sp.GetRequiredService<KubeApiClient>(), sp.GetRequiredService<EventRecorder>(), sp.GetRequiredService<OperatorCache>(), time, sp.GetRequiredService<ILogger<IncidentController>>(),
+            sp.GetRequiredService<OperatorMetrics>().Reconciled));
+        services.AddSingleton(sp => new ProjectAggregator(sp.GetRequiredService<KubeApiClient>(), sp.GetRequiredService<OperatorCache>(), time, sp.GetRequiredService<ILogger<ProjectAggregator>>(), new ProjectOptions
         {
             RecomputeInterval = options.RecomputeInterval,
             MinWriteInterval = options.MinStatusInterval,
             MinComputeInterval = options.MinStatusInterval < TimeSpan.FromSeconds(1) ? options.MinStatusInterval : TimeSpan.FromSeconds(1),
-            Metrics = metrics,
-        }).ToList();
-        host.Ledgers = host.Trackers.Select((t, i) => new DoraLedger(metrics, t.Projects, t.Records, host.IncidentControllers[i].Incidents)).ToList();
-        var leaderElect = host._leaderElect = options.LeaderElect ?? !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"));
-        metrics.Observe(
-            () => host.Trackers.Select(t => ("rollouts", t.QueueDepth)).Concat(host.IncidentControllers.Select(c => ("incidents", c.QueueDepth))).Concat(host.Aggregators.Select(a => ("projects", a.QueueDepth))),
-            () => host.Trackers.SelectMany(t => OperatorMetrics.WatchRestarts(t.Deployments).Concat(OperatorMetrics.WatchRestarts(t.ReplicaSets)).Concat(OperatorMetrics.WatchRestarts(t.Projects)).Concat(OperatorMetrics.WatchRestarts(t.Records)))
-                .Concat(host.IncidentControllers.SelectMany(c => OperatorMetrics.WatchRestarts(c.Incidents))),
-            () => host.IsLeader,
-            () => host.Aggregators.SelectMany(a => a.LastReports));
-        await host.StartWebAsync();
+            OnReconciled = sp.GetRequiredService<OperatorMetrics>().Reconciled,
+        }));
+        services.AddSingleton<DoraLedger>();
 
-        var stopping = host._stop.Token;
-        foreach (var ledger in host.Ledgers) host._running.Add(ledger.RunAsync(stopping));
-        foreach (var tracker in host.Trackers) host._running.Add(tracker.StartInformersAsync(stopping));
-        foreach (var incidents in host.IncidentControllers) host._running.Add(incidents.StartInformerAsync(stopping));
-        Task Lead(CancellationToken leading) => Task.WhenAll(
-            host.Trackers.Select(t => t.RunAsync(options.Workers, leading))
-                .Concat(host.IncidentControllers.Select(c => c.RunAsync(1, leading)))
-                .Concat(host.Aggregators.Select(a => a.RunAsync(1, leading))));
-        if (leaderElect)
-        {
-            host.Elector = new LeaderElector(host._client, new LeaderElectionOptions
-            {
-                LeaseName = options.LeaseName,
-                Namespace = options.LeaseNamespace ?? connection.Namespace,
-                Identity = identity,
-                LeaseDuration = options.LeaseDuration,
-                RenewDeadline = options.RenewDeadline,
-                RetryPeriod = options.RetryPeriod,
-            }, time, logger);
-            host._running.Add(host.Elector.RunAsync(Lead, () => logger.LogWarning("stopped leading; only the leader writes records"), leader => logger.LogInformation("leader is {Leader}", leader), stopping));
-        }
-        else
-        {
-            host._running.Add(Lead(stopping));
-        }
-        return host;
-    }
-
-    private void BuildWeb(OperatorOptions options)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
-        builder.WebHost.UseUrls($"http://{options.HttpAddress}:{options.HttpPort}");
-        _web = builder.Build();
-    }
-
-    private async Task StartWebAsync()
-    {
-        var web = _web!;
+        var web = builder.Build();
         web.MapGet("/healthz", () => Results.Text("ok"));
-        web.MapGet("/readyz", () => Ready ? Results.Text("ok") : Results.Text("caches not synced yet", statusCode: 503));
-        web.MapGet("/metrics", async (HttpContext context) =>
+        web.MapGet("/readyz", (OperatorCache cache) => cache.HasSynced ? Results.Text("ok") : Results.Text("caches not synced yet", statusCode: 503));
+        web.MapGet("/metrics", async (HttpContext context, MetricsPipeline pipeline) =>
         {
             var openMetrics = PrometheusExposition.WantsOpenMetrics(context.Request.Headers.Accept);
-            var (buffer, length) = MetricsPipeline!.Exposition.ScrapeUtf8Pooled(openMetrics);
+            var (buffer, length) = pipeline.Exposition.ScrapeUtf8Pooled(openMetrics);
             try
             {
                 context.Response.ContentType = openMetrics ? PrometheusExposition.OpenMetricsContentType : PrometheusExposition.TextContentType;
@@ -195,9 +171,54 @@ internal sealed class OperatorHost : IAsyncDisposable
                 System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
             }
         });
-        ProjectApi.Map(web, () => Aggregators);
-        await web.StartAsync();
-        HttpUrl = new Uri(web.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
+        ProjectApi.Map(web, web.Services.GetRequiredService<OperatorCache>(), web.Services.GetRequiredService<ProjectAggregator>());
+        return web;
+    }
+
+    /// <summary>This replica's holder identity (lease holder, event instance): the pod name (or host name) and a fresh UID.</summary>
+    internal sealed record ReplicaIdentity(string Value)
+    {
+        public static ReplicaIdentity New() => new($"{Environment.GetEnvironmentVariable("POD_NAME") ?? Environment.MachineName}_{Guid.NewGuid()}");
+    }
+
+    /// <summary>Warms the cache and feeds the ledger on every replica; runs the controllers while leading.</summary>
+    private void Run(OperatorOptions options, KubeConnection connection, ILoggerFactory loggers, TimeProvider time)
+    {
+        var cache = Cache;
+        var (tracker, incidents, aggregator) = (Tracker, Incidents, Aggregator);
+        var metrics = Metrics;
+        _ = MetricsPipeline; // the SDK listens from here on
+        metrics.Observe(
+            () => [("rollouts", tracker.QueueDepth), ("incidents", incidents.QueueDepth), ("projects", aggregator.QueueDepth)],
+            () => cache.WatchRestarts,
+            () => IsLeader,
+            () => aggregator.LastReports);
+        var stopping = _stop.Token;
+        _running.Add(Ledger.RunAsync(stopping));
+        _running.Add(cache.StartAsync(stopping));
+        Task Lead(CancellationToken leading) => Task.WhenAll(tracker.RunAsync(leading), incidents.RunAsync(leading), aggregator.RunAsync(leading));
+        var leadership = Services.GetRequiredService<Leadership>();
+        var logger = loggers.CreateLogger<OperatorHost>();
+        var leaderElect = options.LeaderElect ?? !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST"));
+        if (leaderElect)
+        {
+            var elector = Elector = new LeaderElector(Services.GetRequiredService<KubeApiClient>(), new LeaderElectionOptions
+            {
+                LeaseName = options.LeaseName,
+                Namespace = options.LeaseNamespace ?? connection.Namespace,
+                Identity = Services.GetRequiredService<ReplicaIdentity>().Value,
+                LeaseDuration = options.LeaseDuration,
+                RenewDeadline = options.RenewDeadline,
+                RetryPeriod = options.RetryPeriod,
+            }, time, loggers.CreateLogger<LeaderElector>());
+            leadership.Follow(() => elector.IsLeader);
+            _running.Add(elector.RunAsync(Lead, () => Log.StoppedLeading(logger), leader => Log.LeaderIs(logger, leader), stopping));
+        }
+        else
+        {
+            leadership.Follow(() => !_stop.IsCancellationRequested);
+            _running.Add(Lead(stopping));
+        }
     }
 
     private sealed class EmbeddedLifetime : IHostLifetime
@@ -206,8 +227,6 @@ internal sealed class OperatorHost : IAsyncDisposable
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
-
-    private int _disposed;
 
     public async ValueTask DisposeAsync()
     {
@@ -220,16 +239,8 @@ internal sealed class OperatorHost : IAsyncDisposable
         catch (Exception e) when (e is OperationCanceledException or TimeoutException)
         {
         }
-        foreach (var a in Aggregators) a.Stop();
-        MetricsPipeline?.Dispose();
-        foreach (var c in IncidentControllers) await c.DisposeAsync();
-        foreach (var t in Trackers) await t.DisposeAsync();
-        if (_events is not null) await _events.DisposeAsync();
-        if (_web is not null)
-        {
-            await _web.StopAsync();
-            await _web.DisposeAsync();
-        }
-        _client?.Dispose();
+        await _web.StopAsync(CancellationToken.None);
+        // The container disposes every component it built (queues, informers, the event recorder, the client), in reverse order.
+        await _web.DisposeAsync();
     }
 }

@@ -1,12 +1,12 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using DoraOperator.Entities.Dora;
+using DoraOperator.Entities.Vocabulary;
 using DoraOperator.Kube.Events;
-using DoraOperator.Kube.Informers;
 using DoraOperator.Kube.Meta;
 using DoraOperator.Kube.Queue;
 using DoraOperator.Kube.Rest;
+using DoraOperator.Operator.Caching;
 using Microsoft.Extensions.Logging;
 
 namespace DoraOperator.Operator.Incidents;
@@ -14,74 +14,54 @@ namespace DoraOperator.Operator.Incidents;
 /// <summary>
 /// Keeps every Incident's status true to its spec (<see cref="IncidentPlanner"/>), fills the
 /// defaults the API server cannot (startedAt from the creation time, restoredAt from resolvedAt),
-/// keeps the linked DeploymentRecord's <c>status.incidents</c> in step, and records a Normal Event on
+/// keeps the linked DeploymentRecord's <c>status.incidents</c> in step (the one record field it
+/// owns, written by a conditional merge patch of that field alone), and records a Normal Event on
 /// each phase change (Opened, Restored, Resolved).
 /// </summary>
-internal sealed class IncidentController : IAsyncDisposable
+internal sealed partial class IncidentController : IReconciler, IDisposable
 {
     private readonly KubeApiClient _client;
     private readonly EventRecorder _events;
+    private readonly OperatorCache _cache;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Informer<DoraProject> _projects;
-    private readonly Informer<DeploymentRecord> _records;
-    private readonly Hosting.TermQueue _queue;
+    private readonly ReconcileRunner _runner;
 
-    public IncidentController(KubeApiClient client, EventRecorder events, Informer<DoraProject> projects, Informer<DeploymentRecord> records, string? ns, TimeProvider time, ILogger logger)
+    public IncidentController(KubeApiClient client, EventRecorder events, OperatorCache cache, TimeProvider time, ILogger<IncidentController> logger, Action<string, string, TimeSpan>? onReconciled = null)
     {
         _client = client;
         _events = events;
+        _cache = cache;
         _time = time;
         _logger = logger;
-        _projects = projects;
-        _records = records;
-        _queue = new Hosting.TermQueue("incidents", time, logger);
-        Incidents = new Informer<Incident>(client, new InformerOptions<Incident>
-        {
-            Namespace = ns,
-            Indexers = new Dictionary<string, Func<Incident, IEnumerable<string>>> { [DoraIndexes.Project] = i => [DoraIndexes.ProjectKey(i.Metadata.Namespace, i.Spec.Project)] },
-        }, time, logger);
-        Incidents.AddHandler(new InformerHandler<Incident>(i => Enqueue(i.Metadata), (_, i) => Enqueue(i.Metadata), i => Enqueue(i.Metadata)));
+        _runner = new ReconcileRunner(this, time, logger) { OnReconciled = onReconciled };
+        cache.Incidents.AddHandler(new(i => Enqueue(i.Metadata), (_, i) => Enqueue(i.Metadata), i => Enqueue(i.Metadata)));
         // A record reaching production or a project changing its attribution can change links.
-        records.AddHandler(new InformerHandler<DeploymentRecord>(EnqueueProjectOf, (_, r) => EnqueueProjectOf(r), EnqueueProjectOf));
-        projects.AddHandler(new InformerHandler<DoraProject>(EnqueueProject, (old, p) =>
+        cache.Records.AddHandler(new(EnqueueProjectOf, (_, r) => EnqueueProjectOf(r), EnqueueProjectOf));
+        cache.Projects.AddHandler(new(EnqueueProject, (old, p) =>
         {
             if (old.Metadata.Generation != p.Metadata.Generation) EnqueueProject(p);
         }, EnqueueProject));
     }
 
-    public Informer<Incident> Incidents { get; }
+    public string Name => "incidents";
 
-    public bool HasSynced => Incidents.HasSynced;
+    public int QueueDepth => _runner.Depth;
 
-    public async Task StartInformerAsync(CancellationToken cancellationToken)
-    {
-        await Incidents.StartAsync(cancellationToken);
-        await Incidents.WaitForSyncAsync(cancellationToken);
-    }
+    public IEnumerable<ObjectKey> Seed() => _cache.Incidents.List().Select(i => ObjectKey.Of(i.Metadata));
 
     /// <summary>Runs the workers for one leadership term (a fresh queue holding every incident).</summary>
-    public async Task RunAsync(int workers, CancellationToken cancellationToken)
+    public async Task RunAsync(CancellationToken cancellationToken)
     {
-        await Task.WhenAll(Incidents.WaitForSyncAsync(cancellationToken), _projects.WaitForSyncAsync(cancellationToken), _records.WaitForSyncAsync(cancellationToken));
-        await _queue.RunAsync(ReconcileAsync, workers, () =>
-        {
-            foreach (var i in Incidents.List()) Enqueue(i.Metadata);
-        }, Metrics, cancellationToken);
+        await _cache.WaitForSyncAsync(cancellationToken);
+        await _runner.RunAsync(1, cancellationToken);
     }
 
-    /// <summary>Where reconcile counts and durations go (null: nowhere).</summary>
-    public Metrics.OperatorMetrics? Metrics { get; init; }
-
-    public int QueueDepth => _queue.Depth;
-
-    private Hosting.TermQueue Queue => _queue;
-
-    private void Enqueue(ObjectMeta meta) => Queue.Add($"{meta.Namespace}/{meta.Name}");
+    private void Enqueue(ObjectMeta meta) => _runner.Add(ObjectKey.Of(meta));
 
     private void EnqueueProjectOf(DeploymentRecord r)
     {
-        foreach (var i in Incidents.ByIndex(DoraIndexes.Project, DoraIndexes.ProjectKey(r.Metadata.Namespace, r.Spec.Project)))
+        foreach (var i in _cache.Incidents.ByIndex(CacheIndexes.Project, CacheIndexes.Key(r.Metadata.Namespace, r.Spec.Project)))
         {
             if (i.Status?.LinkedDeployment is null || i.Status.LinkedDeployment == r.Metadata.Name) Enqueue(i.Metadata);
         }
@@ -89,27 +69,25 @@ internal sealed class IncidentController : IAsyncDisposable
 
     private void EnqueueProject(DoraProject p)
     {
-        foreach (var i in Incidents.ByIndex(DoraIndexes.Project, DoraIndexes.ProjectKey(p.Metadata.Namespace, p.Metadata.Name))) Enqueue(i.Metadata);
+        foreach (var i in _cache.Incidents.ByIndex(CacheIndexes.Project, CacheIndexes.Key(p.Metadata.Namespace, p.Metadata.Name))) Enqueue(i.Metadata);
     }
 
-    internal async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
+    public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken cancellationToken)
     {
-        var slash = key.IndexOf('/');
-        var (ns, name) = (key[..slash], key[(slash + 1)..]);
-        var incident = Incidents.Get(ns, name);
+        var (ns, name) = (key.Namespace, key.Name);
+        var incident = _cache.Incidents.Get(ns, name);
         if (incident is null)
         {
-            await KeepLinksAsync(ns, name, null, cancellationToken);
-            return ReconcileResult.Done;
+            return await KeepLinksAsync(ns, name, null, cancellationToken);
         }
-        var project = _projects.Get(ns, incident.Spec.Project);
-        var records = _records.ByIndex(DoraIndexes.Project, DoraIndexes.ProjectKey(ns, incident.Spec.Project));
+        var project = _cache.Projects.Get(ns, incident.Spec.Project);
+        var records = _cache.Records.ByIndex(CacheIndexes.Project, CacheIndexes.Key(ns, incident.Spec.Project));
         var plan = IncidentPlanner.Plan(incident, project, records, _time.GetUtcNow());
         try
         {
             if (plan.DefaultStartedAt is not null || plan.DefaultRestoredAt is not null) incident = await FillDefaultsAsync(incident, plan, cancellationToken);
             var previousPhase = incident.Status?.Phase;
-            if (!Same(incident.Status, plan.Status))
+            if (incident.Status is null || !MergePatch.Same(incident.Status, plan.Status, DoraJsonContext.Default.IncidentStatus))
             {
                 var updated = KubeClone.DeepCopy(incident);
                 updated.Status = plan.Status;
@@ -125,8 +103,7 @@ internal sealed class IncidentController : IAsyncDisposable
         {
             return ReconcileResult.Done;
         }
-        await KeepLinksAsync(ns, name, plan.Status.LinkedDeployment, cancellationToken);
-        return ReconcileResult.Done;
+        return await KeepLinksAsync(ns, name, plan.Status.LinkedDeployment, cancellationToken);
     }
 
     private async Task<Incident> FillDefaultsAsync(Incident incident, IncidentPlan plan, CancellationToken cancellationToken)
@@ -141,7 +118,7 @@ internal sealed class IncidentController : IAsyncDisposable
             ["spec"] = spec,
         };
         var patched = await _client.PatchAsync<Incident>(incident.Metadata.Name!, incident.Metadata.Namespace, PatchType.Merge, patch.ToJsonString(), cancellationToken: cancellationToken);
-        _logger.LogInformation("incident {Namespace}/{Name}: defaulted {Fields}", incident.Metadata.Namespace, incident.Metadata.Name, string.Join(", ", spec.Select(p => $"{p.Key}={p.Value}")));
+        Log.Defaulted(_logger, incident.Metadata.Namespace, incident.Metadata.Name, string.Join(", ", spec.Select(p => $"{p.Key}={p.Value}")));
         return patched;
     }
 
@@ -157,57 +134,54 @@ internal sealed class IncidentController : IAsyncDisposable
         var linked = now.LinkedDeployment is { } l ? $", linked to DeploymentRecord {l}" : "";
         var (reason, note) = now.Phase switch
         {
-            "Open" => ("Opened", $"incident opened ({incident.Spec.Severity ?? "medium"}){linked}"),
-            "Restored" => ("Restored", $"service restored after {Projects.Statistics.HumanDuration(now.TimeToRestoreSeconds ?? 0)}{linked}"),
-            _ => ("Resolved", $"incident resolved{(now.TimeToRestoreSeconds is { } t ? $"; service was restored after {Projects.Statistics.HumanDuration(t)}" : "")}{linked}"),
+            IncidentPhases.Open => ("Opened", $"incident opened ({DoraDefaults.SeverityOf(incident)}){linked}"),
+            IncidentPhases.Restored => ("Restored", $"service restored after {Durations.Human(now.TimeToRestoreSeconds ?? 0)}{linked}"),
+            _ => ("Resolved", $"incident resolved{(now.TimeToRestoreSeconds is { } t ? $"; service was restored after {Durations.Human(t)}" : "")}{linked}"),
         };
         _events.Normal(reference, reason, "Track", note);
-        _logger.LogInformation("incident {Namespace}/{Name}: {Reason}{Linked}", incident.Metadata.Namespace, incident.Metadata.Name, reason, linked);
+        Log.PhaseChanged(_logger, incident.Metadata.Namespace, incident.Metadata.Name, reason, linked);
     }
 
-    /// <summary>Makes <paramref name="linked"/> (if any) the only record in the namespace whose status.incidents lists the incident.</summary>
-    private async Task KeepLinksAsync(string ns, string incident, string? linked, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes <paramref name="linked"/> (if any) the only record of the namespace whose
+    /// <c>status.incidents</c> lists the incident. Finds the records that list it by index, and writes
+    /// each change as a merge patch of <c>status.incidents</c> alone, conditional on the record's
+    /// resourceVersion: a concurrent write by the rollout tracker makes it retry, never lose either.
+    /// </summary>
+    private async Task<ReconcileResult> KeepLinksAsync(string ns, string incident, string? linked, CancellationToken cancellationToken)
     {
-        foreach (var record in _records.List(ns))
+        var listing = _cache.Records.ByIndex(CacheIndexes.LinkedIncident, CacheIndexes.Key(ns, incident));
+        var touched = listing.Where(r => r.Metadata.Name != linked).ToList();
+        if (linked is not null && _cache.Records.Get(ns, linked) is { } target && target.Status?.Incidents?.Contains(incident) != true) touched.Add(target);
+        foreach (var record in touched)
         {
-            var listed = record.Status?.Incidents?.Contains(incident) == true;
-            var wanted = record.Metadata.Name == linked;
-            if (listed == wanted) continue;
+            var list = new SortedSet<string>(record.Status?.Incidents ?? [], StringComparer.Ordinal);
+            if (record.Metadata.Name == linked) list.Add(incident);
+            else list.Remove(incident);
+            var patch = new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["resourceVersion"] = record.Metadata.ResourceVersion },
+                ["status"] = new JsonObject { ["incidents"] = list.Count == 0 ? null : new JsonArray([.. list.Select(i => JsonValue.Create(i))]) },
+            };
             try
             {
-                await _client.UpdateWithRetryAsync<DeploymentRecord>(record.Metadata.Name!, ns, r =>
-                {
-                    r.Status ??= new DeploymentRecordStatus();
-                    var list = r.Status.Incidents ?? [];
-                    var changed = wanted ? !list.Contains(incident) : list.Remove(incident);
-                    if (wanted && changed) list.Add(incident);
-                    list.Sort(StringComparer.Ordinal);
-                    r.Status.Incidents = list.Count == 0 ? null : list;
-                    return changed;
-                }, status: true, cancellationToken: cancellationToken);
+                await _client.PatchAsync<DeploymentRecord>(record.Metadata.Name!, ns, PatchType.Merge, patch.ToJsonString(), "status", cancellationToken);
+            }
+            catch (KubeApiException e) when (e.IsConflict)
+            {
+                // The cache is behind the record (the tracker wrote its outcome): come back when it has caught up.
+                return ReconcileResult.RequeueAfter(TimeSpan.FromMilliseconds(100));
             }
             catch (KubeApiException e) when (e.IsNotFound)
             {
             }
         }
+        return ReconcileResult.Done;
     }
 
-    private static bool Same(IncidentStatus? a, IncidentStatus b) =>
-        a is not null && JsonSerializer.Serialize(a, DoraJsonContext.Default.IncidentStatus) == JsonSerializer.Serialize(b, DoraJsonContext.Default.IncidentStatus);
-
-    public async ValueTask DisposeAsync()
+    public void Dispose()
     {
-        Queue.ShutDown();
-        await Incidents.DisposeAsync();
-        Queue.Dispose();
+        _runner.ShutDown();
+        _runner.Dispose();
     }
-}
-
-/// <summary>Index names shared by the controllers' caches.</summary>
-internal static class DoraIndexes
-{
-    /// <summary>Records and incidents by <c>namespace/project</c>.</summary>
-    public const string Project = "project";
-
-    public static string ProjectKey(string? ns, string? project) => $"{ns}/{project}";
 }

@@ -1,7 +1,6 @@
 using DoraOperator.Entities.Dora;
 using DoraOperator.Kube.Meta;
-using DoraOperator.Operator.Projects;
-using DoraOperator.Operator.Rollouts;
+using DoraOperator.Entities.Vocabulary;
 
 namespace DoraOperator.Operator.Incidents;
 
@@ -43,10 +42,10 @@ internal static class IncidentPlanner
         }
         Conditions.Remove(ref conditions, "Invalid");
 
-        status.Phase = spec.ResolvedAt is not null ? "Resolved" : restoredAt is not null ? "Restored" : "Open";
+        status.Phase = spec.ResolvedAt is not null ? IncidentPhases.Resolved : restoredAt is not null ? IncidentPhases.Restored : IncidentPhases.Open;
         if (restoredAt is { } r) status.TimeToRestoreSeconds = (r - startedAt).TotalSeconds;
         if (spec.ResolvedAt is { } z) status.TimeToResolveSeconds = (z - startedAt).TotalSeconds;
-        if (status.TimeToRestoreSeconds is { } ttr) status.Display = new DisplayValues { RestoredIn = Statistics.HumanDuration(ttr) };
+        if (status.TimeToRestoreSeconds is { } ttr) status.Display = new DisplayValues { RestoredIn = Durations.Human(ttr) };
 
         var (linked, reason, message) = Link(incident, project, projectRecords, startedAt);
         status.LinkedDeployment = linked?.Metadata.Name;
@@ -105,10 +104,10 @@ internal static class IncidentPlanner
         {
             return (null, "NoDeploymentRef", "the project attributes incidents explicitly (incidentAttribution.mode explicit) and spec.deploymentRef is not set");
         }
-        var maxAge = Durations.TryParse(project.Spec.IncidentAttribution.MaxAge ?? "24h", out var age) ? age : TimeSpan.FromHours(24);
-        var environment = project.Spec.Environment ?? "production";
+        var maxAge = Durations.TryParse(project.Spec.IncidentAttribution.MaxAge ?? DoraDefaults.AttributionMaxAge, out var age) ? age : TimeSpan.FromHours(24);
+        var environment = DoraDefaults.EnvironmentOf(project);
         var candidates = records
-            .Where(r => (r.Spec.Environment ?? "production") == environment && r.Status is { Phase: "Succeeded" or "RolledBack", DeployedAt: { } at } && at <= startedAt && startedAt - at <= maxAge)
+            .Where(r => DoraDefaults.EnvironmentOf(r) == environment && r.Status is { Phase: RecordPhases.Succeeded or RecordPhases.RolledBack, DeployedAt: { } at } && at <= startedAt && startedAt - at <= maxAge)
             .ToList();
         var chosen = candidates
             .OrderByDescending(r => r.Status!.DeployedAt)
@@ -116,7 +115,7 @@ internal static class IncidentPlanner
             .ThenBy(r => r.Metadata.Name, StringComparer.Ordinal)
             .FirstOrDefault();
         return chosen is null
-            ? (null, "NoDeployment", $"no deployment of project {project.Metadata.Name} reached {environment} in the {project.Spec.IncidentAttribution.MaxAge ?? "24h"} before the incident started")
+            ? (null, "NoDeployment", $"no deployment of project {project.Metadata.Name} reached {environment} in the {project.Spec.IncidentAttribution.MaxAge ?? DoraDefaults.AttributionMaxAge} before the incident started")
             : (chosen, "LastDeployment", $"linked to {chosen.Metadata.Name}, the last deployment before the incident started");
     }
 

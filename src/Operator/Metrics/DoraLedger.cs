@@ -1,6 +1,7 @@
 using DoraOperator.Entities.Dora;
-using DoraOperator.Kube.Informers;
-using DoraOperator.Operator.Projects;
+using DoraOperator.Entities.Vocabulary;
+using DoraOperator.Operator.Caching;
+using DoraOperator.Operator.Dora;
 
 namespace DoraOperator.Operator.Metrics;
 
@@ -9,10 +10,11 @@ namespace DoraOperator.Operator.Metrics;
 /// have synced it replays everything that exists (so a restart or a new leader rebuilds the same
 /// series from the custom resources), then follows transitions. Each record and incident is counted
 /// once per fact (deployed, failed, rolled back, opened, restored, resolved, detected), remembered
-/// by UID, so re-deliveries, resyncs and replays never count twice. Every replica keeps the ledger
+/// by UID, so re-deliveries, resyncs and replays never count twice; a deleted object is forgotten
+/// (its UID never comes back), so the ledger holds what exists, not everything that ever did. Every replica keeps the ledger
 /// current; only the leader's exposition shows it.
 /// </summary>
-internal sealed class DoraLedger(OperatorMetrics metrics, Informer<DoraProject> projects, Informer<DeploymentRecord> records, Informer<Incident> incidents)
+internal sealed class DoraLedger(OperatorMetrics metrics, OperatorCache cache)
 {
     [Flags]
     private enum Fact
@@ -31,7 +33,7 @@ internal sealed class DoraLedger(OperatorMetrics metrics, Informer<DoraProject> 
     private readonly Dictionary<string, Fact> _counted = new(StringComparer.Ordinal);
     private bool _replayed;
 
-    /// <summary>Objects the ledger remembers (one entry per record or incident ever counted).</summary>
+    /// <summary>Objects the ledger remembers (one entry per existing record or incident it counted).</summary>
     public int Remembered
     {
         get { lock (_gate) return _counted.Count; }
@@ -40,13 +42,13 @@ internal sealed class DoraLedger(OperatorMetrics metrics, Informer<DoraProject> 
     /// <summary>Subscribes to the informers and replays once all three have synced.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        records.AddHandler(new InformerHandler<DeploymentRecord>(r => Live(() => Count(r)), (_, r) => Live(() => Count(r))));
-        incidents.AddHandler(new InformerHandler<Incident>(i => Live(() => Count(i)), (_, i) => Live(() => Count(i))));
-        await Task.WhenAll(projects.WaitForSyncAsync(cancellationToken), records.WaitForSyncAsync(cancellationToken), incidents.WaitForSyncAsync(cancellationToken));
+        cache.Records.AddHandler(new(r => Live(() => Count(r)), (_, r) => Live(() => Count(r)), r => Forget(r.Metadata)));
+        cache.Incidents.AddHandler(new(i => Live(() => Count(i)), (_, i) => Live(() => Count(i)), i => Forget(i.Metadata)));
+        await Task.WhenAll(cache.Projects.WaitForSyncAsync(cancellationToken), cache.Records.WaitForSyncAsync(cancellationToken), cache.Incidents.WaitForSyncAsync(cancellationToken));
         lock (_gate)
         {
-            foreach (var r in records.List()) Count(r);
-            foreach (var i in incidents.List()) Count(i);
+            foreach (var r in cache.Records.List()) Count(r);
+            foreach (var i in cache.Incidents.List()) Count(i);
             _replayed = true;
         }
     }
@@ -60,6 +62,13 @@ internal sealed class DoraLedger(OperatorMetrics metrics, Informer<DoraProject> 
         }
     }
 
+    private void Forget(Kube.Meta.ObjectMeta meta)
+    {
+        lock (_gate) _counted.Remove(UidOf(meta));
+    }
+
+    private static string UidOf(Kube.Meta.ObjectMeta meta) => meta.Uid ?? $"{meta.Namespace}/{meta.Name}";
+
     private bool Mark(string uid, Fact fact)
     {
         var seen = _counted.GetValueOrDefault(uid);
@@ -70,33 +79,33 @@ internal sealed class DoraLedger(OperatorMetrics metrics, Informer<DoraProject> 
 
     private void Count(DeploymentRecord r)
     {
-        if (r.Status is not { Phase: "Succeeded" or "Failed" or "RolledBack" } status) return;
-        var uid = r.Metadata.Uid ?? $"{r.Metadata.Namespace}/{r.Metadata.Name}";
-        var project = projects.Get(r.Metadata.Namespace, r.Spec.Project);
-        var tags = OperatorMetrics.Tags(r.Metadata.Namespace, r.Spec.Project, project?.Spec.Team, r.Spec.Environment ?? "production");
+        if (r.Status is not { Phase: RecordPhases.Succeeded or RecordPhases.Failed or RecordPhases.RolledBack } status) return;
+        var uid = UidOf(r.Metadata);
+        var project = cache.Projects.Get(r.Metadata.Namespace, r.Spec.Project);
+        var tags = OperatorMetrics.Tags(r.Metadata.Namespace, r.Spec.Project, project?.Spec.Team, DoraDefaults.EnvironmentOf(r));
         if (DoraCalculator.IsDeployment(r))
         {
             if (Mark(uid, Fact.Deployed))
             {
                 metrics.Deployments.Add(1, [.. tags, new("outcome", "succeeded")]);
-                if (DoraCalculator.LeadTime(r, project?.Spec.LeadTimeFrom == "firstCommit") is { } lead) metrics.LeadTime.Record(lead, tags);
+                if (DoraCalculator.LeadTime(r, DoraDefaults.LeadTimeFromFirst(project)) is { } lead) metrics.LeadTime.Record(lead, tags);
                 if (status.DurationSeconds is { } duration) metrics.Duration.Record(duration, tags);
             }
         }
-        else if (status.Phase is "Failed" or "RolledBack" && Mark(uid, Fact.Failed))
+        else if (status.Phase is RecordPhases.Failed or RecordPhases.RolledBack && Mark(uid, Fact.Failed))
         {
             metrics.Deployments.Add(1, [.. tags, new("outcome", "failed")]);
         }
-        if (status.Phase == "RolledBack" && Mark(uid, Fact.RolledBack)) metrics.Deployments.Add(1, [.. tags, new("outcome", "rolled_back")]);
+        if (status.Phase == RecordPhases.RolledBack && Mark(uid, Fact.RolledBack)) metrics.Deployments.Add(1, [.. tags, new("outcome", "rolled_back")]);
     }
 
     private void Count(Incident i)
     {
         if (i.Status?.Phase is null || !DoraCalculator.IsValid(i)) return;
-        var uid = i.Metadata.Uid ?? $"{i.Metadata.Namespace}/{i.Metadata.Name}";
-        var project = projects.Get(i.Metadata.Namespace, i.Spec.Project);
-        var tags = OperatorMetrics.Tags(i.Metadata.Namespace, i.Spec.Project, project?.Spec.Team, project?.Spec.Environment ?? "production");
-        if (Mark(uid, Fact.Opened)) metrics.Incidents.Add(1, [.. tags, new("severity", i.Spec.Severity ?? "medium")]);
+        var uid = UidOf(i.Metadata);
+        var project = cache.Projects.Get(i.Metadata.Namespace, i.Spec.Project);
+        var tags = OperatorMetrics.Tags(i.Metadata.Namespace, i.Spec.Project, project?.Spec.Team, project?.Spec.Environment ?? DoraDefaults.Environment);
+        if (Mark(uid, Fact.Opened)) metrics.Incidents.Add(1, [.. tags, new("severity", DoraDefaults.SeverityOf(i))]);
         if (DoraCalculator.RestoredAt(i) is not null && Mark(uid, Fact.Restored))
         {
             metrics.Restored.Add(1, tags);

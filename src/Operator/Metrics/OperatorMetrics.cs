@@ -1,7 +1,8 @@
 using System.Diagnostics.Metrics;
 using DoraOperator.Entities.Dora;
 using DoraOperator.Kube.Informers;
-using DoraOperator.Operator.Projects;
+using DoraOperator.Entities.Vocabulary;
+using DoraOperator.Operator.Dora;
 
 namespace DoraOperator.Operator.Metrics;
 
@@ -88,7 +89,7 @@ internal sealed class OperatorMetrics
         Meter.CreateObservableGauge("dora_rework_ratio", () => Gauge(r => r.ReworkRate.Ratio), null, "Share of deployments with change type fix or hotfix over the project's window (0..1).");
         Meter.CreateObservableGauge("dora_incidents_open", () => Gauge(r => r.OpenIncidents), null, "Incidents of the project not yet restored.");
         Meter.CreateObservableGauge("dora_tier", () => leader() ? reports().SelectMany(TierMeasurements) : [], null, "1 for the project's current tier per metric (deployment_frequency, lead_time, change_failure_rate, recovery_time, overall).");
-        Meter.CreateObservableGauge("dora_project_info", () => leader() ? reports().Select(r => new Measurement<int>(1, [.. Tags(r.Project), new("benchmark", r.Report.Benchmark), new("window", r.Project.Spec.Window ?? "30d")])) : [], null, "Static facts about each project; always 1.");
+        Meter.CreateObservableGauge("dora_project_info", () => leader() ? reports().Select(r => new Measurement<int>(1, [.. Tags(r.Project), new("benchmark", r.Report.Benchmark), new("window", DoraDefaults.WindowOf(r.Project))])) : [], null, "Static facts about each project; always 1.");
     }
 
     private static IEnumerable<Measurement<int>> TierMeasurements((DoraProject Project, DoraReport Report) r)
@@ -104,7 +105,7 @@ internal sealed class OperatorMetrics
 
     /// <summary>The labels of every DORA series of a project.</summary>
     public static KeyValuePair<string, object?>[] Tags(DoraProject project) =>
-        Tags(project.Metadata.Namespace, project.Metadata.Name, project.Spec.Team, project.Spec.Environment ?? "production");
+        Tags(project.Metadata.Namespace, project.Metadata.Name, project.Spec.Team, DoraDefaults.EnvironmentOf(project));
 
     public static KeyValuePair<string, object?>[] Tags(string? ns, string? project, string? team, string environment) =>
     [
@@ -130,10 +131,4 @@ internal sealed class OperatorMetrics
 
     /// <summary>True for series only the leader exports.</summary>
     public static bool IsDoraSeries(string name) => name.StartsWith("dora_", StringComparison.Ordinal) && !name.StartsWith("dora_operator_", StringComparison.Ordinal);
-
-    public static IEnumerable<(string Resource, int Restarts)> WatchRestarts<T>(Informer<T> informer)
-        where T : Kube.Meta.KubeObject, Kube.Meta.IKubeResource<T>
-    {
-        yield return (T.Resource.Plural, informer.WatchRestarts);
-    }
 }

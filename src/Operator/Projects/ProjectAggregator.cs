@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using DoraOperator.Entities.BuiltIn;
 using DoraOperator.Entities.Dora;
-using DoraOperator.Kube.Informers;
+using DoraOperator.Entities.Vocabulary;
 using DoraOperator.Kube.Meta;
 using DoraOperator.Kube.Queue;
 using DoraOperator.Kube.Rest;
-using DoraOperator.Operator.Incidents;
+using DoraOperator.Operator.Caching;
+using DoraOperator.Operator.Dora;
 using Microsoft.Extensions.Logging;
 
 namespace DoraOperator.Operator.Projects;
@@ -14,130 +14,105 @@ namespace DoraOperator.Operator.Projects;
 /// <summary>
 /// Keeps each DoraProject's status equal to its DORA numbers over its rolling window. Recomputes a
 /// project when one of its records, incidents or Deployments changes, and every
-/// <see cref="RecomputeInterval"/> so the window slides with no events. Writes status only when a
-/// value (not merely the window's end) changed, and at most once per <see cref="MinWriteInterval"/>
+/// <see cref="ProjectOptions.RecomputeInterval"/> so the window slides with no events. Writes status only when a
+/// value (not merely the window's end) changed, and at most once per <see cref="ProjectOptions.MinWriteInterval"/>
 /// per project: bursts coalesce into one write.
 /// </summary>
-internal sealed class ProjectAggregator
+internal sealed partial class ProjectAggregator : IReconciler, IDisposable
 {
     private readonly KubeApiClient _client;
+    private readonly OperatorCache _cache;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastWrite = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (DoraProject Project, DoraReport Report)> _reports = new(StringComparer.Ordinal);
-    private readonly Hosting.TermQueue _queue;
+    private readonly ConcurrentDictionary<ObjectKey, DateTimeOffset> _lastWrite = new();
+    private readonly ConcurrentDictionary<ObjectKey, DateTimeOffset> _lastCompute = new();
+    private readonly ConcurrentDictionary<ObjectKey, (DoraProject Project, DoraReport Report)> _reports = new();
+    private readonly ReconcileRunner _runner;
+    private int _statusWrites;
 
-    public ProjectAggregator(KubeApiClient client, Informer<DoraProject> projects, Informer<DeploymentRecord> records, Informer<Incident> incidents, Informer<Deployment> deployments, TimeProvider time, ILogger logger)
+    public ProjectAggregator(KubeApiClient client, OperatorCache cache, TimeProvider time, ILogger<ProjectAggregator> logger, ProjectOptions? options = null)
     {
         _client = client;
+        _cache = cache;
         _time = time;
         _logger = logger;
-        Projects = projects;
-        Records = records;
-        Incidents = incidents;
-        Deployments = deployments;
-        _queue = new Hosting.TermQueue("projects", time, logger);
+        Options = options ?? new ProjectOptions();
+        _runner = new ReconcileRunner(this, time, logger) { OnReconciled = Options.OnReconciled };
         // Our own status writes come back as updates with the same generation: nothing to recompute.
-        projects.AddHandler(new InformerHandler<DoraProject>(p => EnqueueNamespace(p.Metadata.Namespace), (old, p) =>
+        cache.Projects.AddHandler(new(p => EnqueueNamespace(p.Metadata.Namespace), (old, p) =>
         {
             if (old.Metadata.Generation != p.Metadata.Generation) EnqueueNamespace(p.Metadata.Namespace);
         }, p => EnqueueNamespace(p.Metadata.Namespace)));
-        records.AddHandler(new InformerHandler<DeploymentRecord>(r => Enqueue(r.Metadata.Namespace, r.Spec.Project), (_, r) => Enqueue(r.Metadata.Namespace, r.Spec.Project), r => Enqueue(r.Metadata.Namespace, r.Spec.Project)));
-        incidents.AddHandler(new InformerHandler<Incident>(i => Enqueue(i.Metadata.Namespace, i.Spec.Project), (_, i) => Enqueue(i.Metadata.Namespace, i.Spec.Project), i => Enqueue(i.Metadata.Namespace, i.Spec.Project)));
-        deployments.AddHandler(new InformerHandler<Deployment>(d => EnqueueNamespace(d.Metadata.Namespace), (a, b) =>
+        cache.Records.AddHandler(new(r => Enqueue(r.Metadata.Namespace, r.Spec.Project), (_, r) => Enqueue(r.Metadata.Namespace, r.Spec.Project), r => Enqueue(r.Metadata.Namespace, r.Spec.Project)));
+        cache.Incidents.AddHandler(new(i => Enqueue(i.Metadata.Namespace, i.Spec.Project), (_, i) => Enqueue(i.Metadata.Namespace, i.Spec.Project), i => Enqueue(i.Metadata.Namespace, i.Spec.Project)));
+        cache.Deployments.AddHandler(new(d => EnqueueNamespace(d.Metadata.Namespace), (a, b) =>
         {
-            if (!SameLabels(a.Metadata.Labels, b.Metadata.Labels) || ProjectOf(a) != ProjectOf(b)) EnqueueNamespace(b.Metadata.Namespace);
+            if (!SameLabels(a.Metadata.Labels, b.Metadata.Labels) || ProjectClaims.Named(a.Metadata) != ProjectClaims.Named(b.Metadata)) EnqueueNamespace(b.Metadata.Namespace);
         }, d => EnqueueNamespace(d.Metadata.Namespace)));
     }
 
-    public Informer<DoraProject> Projects { get; }
-    public Informer<DeploymentRecord> Records { get; }
-    public Informer<Incident> Incidents { get; }
-    public Informer<Deployment> Deployments { get; }
+    public string Name => "projects";
 
-    /// <summary>How often every project is recomputed while leading, so the window slides.</summary>
-    public TimeSpan RecomputeInterval { get; init; } = TimeSpan.FromMinutes(1);
+    public ProjectOptions Options { get; }
 
-    /// <summary>
-    /// The least time between two recomputations of one project: a burst of record events (1,000
-    /// rollouts at once) costs one recompute per interval instead of one per event.
-    /// </summary>
-    public TimeSpan MinComputeInterval { get; init; } = TimeSpan.FromSeconds(1);
-
-    private readonly ConcurrentDictionary<string, DateTimeOffset> _lastCompute = new(StringComparer.Ordinal);
-
-    /// <summary>The least time between two status writes of one project.</summary>
-    public TimeSpan MinWriteInterval { get; init; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>Status writes so far (for tests and metrics).</summary>
+    /// <summary>Status writes so far (for tests).</summary>
     public int StatusWrites => _statusWrites;
 
-    private int _statusWrites;
+    public int QueueDepth => _runner.Depth;
 
-    /// <summary>Called after each status write with the project and its new numbers.</summary>
-    public Action<DoraProject, DoraReport>? OnCalculated { get; init; }
-
-    public async Task RunAsync(int workers, CancellationToken cancellationToken)
+    public IEnumerable<ObjectKey> Seed()
     {
-        await Task.WhenAll(Projects.WaitForSyncAsync(cancellationToken), Records.WaitForSyncAsync(cancellationToken), Incidents.WaitForSyncAsync(cancellationToken), Deployments.WaitForSyncAsync(cancellationToken));
-        var work = _queue.RunAsync(ReconcileAsync, workers, () =>
-        {
-            _lastWrite.Clear();
-            _lastCompute.Clear();
-            EnqueueAll();
-        }, Metrics, cancellationToken);
-        await Task.WhenAll(work, TickAsync(cancellationToken));
+        _lastWrite.Clear();
+        _lastCompute.Clear();
+        return _cache.Projects.List().Select(p => ObjectKey.Of(p.Metadata));
+    }
+
+    /// <summary>Runs one leadership term: every project now, each again on change, all every <see cref="ProjectOptions.RecomputeInterval"/>.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        await _cache.WaitForSyncAsync(cancellationToken);
+        await Task.WhenAll(_runner.RunAsync(1, cancellationToken), TickAsync(cancellationToken));
     }
 
     private async Task TickAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(RecomputeInterval, _time);
+        using var timer = new PeriodicTimer(Options.RecomputeInterval, _time);
         try
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken)) EnqueueAll();
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                foreach (var key in _cache.Projects.List().Select(p => ObjectKey.Of(p.Metadata))) _runner.Add(key);
+            }
         }
         catch (OperationCanceledException)
         {
         }
     }
 
-    /// <summary>Where reconcile counts and durations go (null: nowhere).</summary>
-    public Metrics.OperatorMetrics? Metrics { get; init; }
-
-    public int QueueDepth => _queue.Depth;
-
-    private Hosting.TermQueue Queue => _queue;
-
-    private void EnqueueAll()
-    {
-        foreach (var p in Projects.List()) Enqueue(p.Metadata.Namespace, p.Metadata.Name);
-    }
-
     private void Enqueue(string? ns, string? project)
     {
-        if (!string.IsNullOrEmpty(project)) Queue.Add($"{ns}/{project}");
+        if (!string.IsNullOrEmpty(project)) _runner.Add(ObjectKey.Of(ns, project));
     }
 
     private void EnqueueNamespace(string? ns)
     {
-        foreach (var p in Projects.List(ns)) Enqueue(ns, p.Metadata.Name);
+        foreach (var p in _cache.Projects.List(ns)) Enqueue(ns, p.Metadata.Name);
     }
 
-    /// <summary>Each project's latest numbers (computed on every change and every <see cref="RecomputeInterval"/> while leading), for the metrics.</summary>
+    /// <summary>Each project's latest numbers (computed on every change and every recompute interval while leading), for the metrics.</summary>
     public IEnumerable<(DoraProject Project, DoraReport Report)> LastReports => _reports.Values;
 
     /// <summary>The project's numbers now, over its own window or <paramref name="window"/>, from the caches.</summary>
     public DoraReport Report(DoraProject project, TimeSpan? window = null)
     {
-        var key = DoraIndexes.ProjectKey(project.Metadata.Namespace, project.Metadata.Name);
-        return DoraCalculator.Compute(ProjectStatusBuilder.Input(project, Records.ByIndex(DoraIndexes.Project, key), Incidents.ByIndex(DoraIndexes.Project, key), _time.GetUtcNow(), window));
+        var key = CacheIndexes.Key(project.Metadata.Namespace, project.Metadata.Name);
+        return DoraCalculator.Compute(ProjectStatusBuilder.Input(project, _cache.Records.ByIndex(CacheIndexes.Project, key), _cache.Incidents.ByIndex(CacheIndexes.Project, key), _time.GetUtcNow(), window));
     }
 
-    internal async Task<ReconcileResult> ReconcileAsync(string key, CancellationToken cancellationToken)
+    public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken cancellationToken)
     {
-        var slash = key.IndexOf('/');
-        var (ns, name) = (key[..slash], key[(slash + 1)..]);
-        var project = Projects.Get(ns, name);
+        var (ns, name) = (key.Namespace, key.Name);
+        var project = _cache.Projects.Get(ns, name);
         if (project is null)
         {
             _lastWrite.TryRemove(key, out _);
@@ -146,19 +121,19 @@ internal sealed class ProjectAggregator
             return ReconcileResult.Done;
         }
         var now = _time.GetUtcNow();
-        if (_lastCompute.TryGetValue(key, out var computed) && now - computed < MinComputeInterval)
+        if (_lastCompute.TryGetValue(key, out var computed) && now - computed < Options.MinComputeInterval)
         {
-            return ReconcileResult.RequeueAfter(MinComputeInterval - (now - computed));
+            return ReconcileResult.RequeueAfter(Options.MinComputeInterval - (now - computed));
         }
         _lastCompute[key] = now;
         var report = Report(project);
         _reports[key] = (project, report);
-        var readiness = ProjectStatusBuilder.Readiness(project, Projects.List(ns), Deployments.List(ns), report);
+        var readiness = ProjectStatusBuilder.Readiness(project, _cache.Projects.List(ns), _cache.Deployments.List(ns), report);
         var status = ProjectStatusBuilder.Build(project, report, readiness, now);
         if (SameValues(project.Status, status)) return ReconcileResult.Done;
-        if (_lastWrite.TryGetValue(key, out var last) && now - last < MinWriteInterval)
+        if (_lastWrite.TryGetValue(key, out var last) && now - last < Options.MinWriteInterval)
         {
-            return ReconcileResult.RequeueAfter(MinWriteInterval - (now - last));
+            return ReconcileResult.RequeueAfter(Options.MinWriteInterval - (now - last));
         }
         var updated = KubeClone.DeepCopy(project);
         updated.Status = status;
@@ -176,9 +151,7 @@ internal sealed class ProjectAggregator
         }
         _lastWrite[key] = now;
         Interlocked.Increment(ref _statusWrites);
-        _logger.LogInformation("project {Namespace}/{Name}: {Deploys}/day, lead time {LeadTime}, CFR {Cfr}, recovery {Recovery}, tier {Tier} ({Reason})",
-            ns, name, status.Display!.DeploysPerDay, status.Display.LeadTime, status.Display.ChangeFailureRate, status.Display.RecoveryTime, status.Tier, readiness.Reason);
-        OnCalculated?.Invoke(project, report);
+        Log.Calculated(_logger, ns, name, status.Display!.DeploysPerDay, status.Display.LeadTime, status.Display.ChangeFailureRate, status.Display.RecoveryTime, status.Tier, readiness.Reason);
         return ReconcileResult.Done;
     }
 
@@ -186,20 +159,41 @@ internal sealed class ProjectAggregator
     internal static bool SameValues(DoraProjectStatus? current, DoraProjectStatus desired)
     {
         if (current is null) return false;
-        static string Text(DoraProjectStatus s)
+        var from = MergePatch.ToObject(current, DoraJsonContext.Default.DoraProjectStatus);
+        var to = MergePatch.ToObject(desired, DoraJsonContext.Default.DoraProjectStatus);
+        foreach (var bound in (string[])["windowStart", "windowEnd"])
         {
-            var node = JsonSerializer.SerializeToNode(s, DoraJsonContext.Default.DoraProjectStatus)!.AsObject();
-            node.Remove("windowStart");
-            node.Remove("windowEnd");
-            return node.ToJsonString();
+            from.Remove(bound);
+            to.Remove(bound);
         }
-        return Text(current) == Text(desired);
+        return MergePatch.Create(from, to) is null;
     }
-
-    private static string? ProjectOf(Deployment d) => d.Metadata.Annotations?.GetValueOrDefault(DoraNames.ProjectAnnotation);
 
     private static bool SameLabels(IReadOnlyDictionary<string, string>? a, IReadOnlyDictionary<string, string>? b) =>
         (a?.Count ?? 0) == (b?.Count ?? 0) && (a is null || a.All(kv => b!.TryGetValue(kv.Key, out var v) && v == kv.Value));
 
-    public void Stop() => Queue.ShutDown();
+    public void Dispose()
+    {
+        _runner.ShutDown();
+        _runner.Dispose();
+    }
+}
+
+/// <summary>How the project aggregator runs.</summary>
+internal sealed record ProjectOptions
+{
+    /// <summary>How often every project is recomputed while leading, so the window slides with no events.</summary>
+    public TimeSpan RecomputeInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// The least time between two recomputations of one project: a burst of record events (1,000
+    /// rollouts at once) costs one recompute per interval instead of one per event.
+    /// </summary>
+    public TimeSpan MinComputeInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The least time between two status writes of one project (bursts coalesce).</summary>
+    public TimeSpan MinWriteInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Where reconcile outcomes and durations go.</summary>
+    public Action<string, string, TimeSpan>? OnReconciled { get; init; }
 }

@@ -1,6 +1,8 @@
 using System.Text.Json.Serialization;
 using DoraOperator.Entities.Dora;
-using DoraOperator.Operator.Rollouts;
+using DoraOperator.Entities.Vocabulary;
+using DoraOperator.Operator.Caching;
+using DoraOperator.Operator.Dora;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -48,13 +50,13 @@ internal sealed partial class ApiJsonContext : JsonSerializerContext;
 /// </summary>
 internal static class ProjectApi
 {
-    public static void Map(IEndpointRouteBuilder routes, Func<IReadOnlyList<ProjectAggregator>> aggregators)
+    public static void Map(IEndpointRouteBuilder routes, OperatorCache cache, ProjectAggregator aggregator)
     {
         routes.MapGet("/api/v1/projects", (HttpContext context) =>
         {
             if (!TryWindow(context, out var window, out var problem)) return problem!;
-            var items = aggregators()
-                .SelectMany(a => a.Projects.List().Select(p => View(p, a.Report(p, window), window)))
+            var items = cache.Projects.List()
+                .Select(p => View(p, aggregator.Report(p, window), window))
                 .OrderBy(p => p.Namespace, StringComparer.Ordinal)
                 .ThenBy(p => p.Name, StringComparer.Ordinal)
                 .ToList();
@@ -63,10 +65,7 @@ internal static class ProjectApi
         routes.MapGet("/api/v1/namespaces/{ns}/projects/{name}/metrics", (HttpContext context, string ns, string name) =>
         {
             if (!TryWindow(context, out var window, out var problem)) return problem!;
-            foreach (var a in aggregators())
-            {
-                if (a.Projects.Get(ns, name) is { } project) return Results.Json(View(project, a.Report(project, window), window), ApiJsonContext.Default.ProjectMetrics);
-            }
+            if (cache.Projects.Get(ns, name) is { } project) return Results.Json(View(project, aggregator.Report(project, window), window), ApiJsonContext.Default.ProjectMetrics);
             return ProblemResult(404, "DoraProject not found", $"there is no DoraProject \"{name}\" in namespace \"{ns}\" (or the operator does not watch that namespace)", context.Request.Path);
         });
         routes.MapFallback("/api/{**rest}", (HttpContext context) =>
@@ -95,8 +94,8 @@ internal static class ProjectApi
         p.Metadata.Namespace!,
         p.Metadata.Name!,
         p.Spec.Team,
-        p.Spec.Environment ?? "production",
-        window is { } w ? Format(w) : p.Spec.Window ?? "30d",
+        DoraDefaults.EnvironmentOf(p),
+        window is { } w ? Durations.Format(w) : DoraDefaults.WindowOf(p),
         r.WindowStart,
         r.WindowEnd,
         r.Benchmark,
@@ -112,7 +111,4 @@ internal static class ProjectApi
         r.OpenIncidents,
         r.LastDeployment,
         r.FailedChanges);
-
-    private static string Format(TimeSpan w) =>
-        w.TotalDays >= 1 && w.TotalDays == Math.Floor(w.TotalDays) ? $"{w.TotalDays}d" : w.TotalHours == Math.Floor(w.TotalHours) ? $"{w.TotalHours}h" : $"{w.TotalMinutes}m";
 }

@@ -1,8 +1,7 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using DoraOperator.Entities.BuiltIn;
 using DoraOperator.Entities.Dora;
+using DoraOperator.Entities.Vocabulary;
 using DoraOperator.Kube.Meta;
 
 namespace DoraOperator.Operator.Rollouts;
@@ -48,27 +47,27 @@ internal static class RolloutPlanner
         if (!byRevision.TryGetValue(current, out var currentRs)) return new RolloutPlan([], problems);
 
         var existing = input.Records.ToDictionary(r => r.Metadata.Name!, StringComparer.Ordinal);
-        var name = RecordName(d.Metadata.Name!, current);
+        var name = ObjectNames.Record(d.Metadata.Name!, current);
         var previousRevision = byRevision.Keys.Where(r => r < current).DefaultIfEmpty(0).Max();
-        var previousName = previousRevision > 0 ? RecordName(d.Metadata.Name!, previousRevision) : null;
+        var previousName = previousRevision > 0 ? ObjectNames.Record(d.Metadata.Name!, previousRevision) : null;
         var previous = previousName is not null ? existing.GetValueOrDefault(previousName) : null;
         var reused = HistoryOf(currentRs).Count > 0;
         var isRollback = reused && previousRevision > 0;
         var isRestart = previousRevision > 0 && byRevision[previousRevision].Spec?.Template?.Fingerprint is { } pf
             && pf == currentRs.Spec?.Template?.Fingerprint && !reused;
 
-        var record = existing.TryGetValue(name, out var found) ? Clone(found) : NewRecord(input, name, current, currentRs);
+        var record = existing.TryGetValue(name, out var found) ? KubeClone.DeepCopy(found) : NewRecord(input, name, current, currentRs);
         var status = record.Status ??= new DeploymentRecordStatus();
         CheckCommitTimes(record, input, currentRs, problems, isNew: found is null);
         // A reused ReplicaSet carries no start: the record's creation is when the operator saw it start.
         status.StartedAt ??= reused ? found?.Metadata.CreationTimestamp ?? input.Now : currentRs.Metadata.CreationTimestamp ?? input.Now;
         if (isRollback && previous is not null) status.RollbackOf ??= previousName;
 
-        if (status.Phase is null or "Progressing")
+        if (status.Phase is null or RecordPhases.Progressing)
         {
             if (isRestart)
             {
-                status.Phase = "Restart";
+                status.Phase = RecordPhases.Restart;
                 status.Reason = "the revision only restarts the pods (kubectl.kubernetes.io/restartedAt); it ships no change";
             }
             else
@@ -79,27 +78,27 @@ internal static class RolloutPlanner
         // A reused ReplicaSet first seen after its rollout completed: the observed start would come after
         // the deployment, so the deployment time is the best bound.
         if (status is { StartedAt: { } started, DeployedAt: { } deployed } && started > deployed) status.StartedAt = deployed;
-        if (found is null && record.Spec.ChangeType is null && previous is { Status.Phase: "Succeeded", Spec.CommitSha: { Length: > 0 } sha } && sha == record.Spec.CommitSha && !isRestart)
+        if (found is null && record.Spec.ChangeType is null && previous is { Status.Phase: RecordPhases.Succeeded, Spec.CommitSha: { Length: > 0 } sha } && sha == record.Spec.CommitSha && !isRestart)
         {
-            record.Spec.ChangeType = "config";
+            record.Spec.ChangeType = ChangeTypes.Config;
         }
         ComputeDurations(record, input, problems);
 
         var plan = new List<DeploymentRecord> { record };
         if (previous is not null)
         {
-            var prior = Clone(previous);
+            var prior = KubeClone.DeepCopy(previous);
             var priorStatus = prior.Status ??= new DeploymentRecordStatus();
-            if (isRollback && priorStatus.Phase is "Succeeded" or "Progressing" or "Failed")
+            if (isRollback && priorStatus.Phase is RecordPhases.Succeeded or RecordPhases.Progressing or RecordPhases.Failed)
             {
-                priorStatus.Phase = "RolledBack";
+                priorStatus.Phase = RecordPhases.RolledBack;
                 priorStatus.RolledBackBy = name;
                 priorStatus.FailedAt ??= status.StartedAt;
                 priorStatus.Reason = $"rolled back by revision {current}";
             }
-            else if (!isRollback && priorStatus.Phase == "Progressing")
+            else if (!isRollback && priorStatus.Phase == RecordPhases.Progressing)
             {
-                priorStatus.Phase = "Superseded";
+                priorStatus.Phase = RecordPhases.Superseded;
                 priorStatus.Reason = $"revision {current} started before this one completed";
             }
             plan.Add(prior);
@@ -121,11 +120,11 @@ internal static class RolloutPlanner
         var newest = input.Records.Max(r => r.Spec.Revision);
         foreach (var (revision, rs) in byRevision.Where(kv => kv.Key > newest && kv.Key < current).OrderBy(kv => kv.Key))
         {
-            var name = RecordName(input.Deployment.Metadata.Name!, revision);
+            var name = ObjectNames.Record(input.Deployment.Metadata.Name!, revision);
             if (existing.ContainsKey(name) || plan.Any(p => p.Metadata.Name == name)) continue;
             var next = byRevision.Keys.Where(k => k > revision).Min();
             var record = NewRecord(input, name, revision, rs);
-            record.Status!.Phase = "Superseded";
+            record.Status!.Phase = RecordPhases.Superseded;
             record.Status.StartedAt = rs.Metadata.CreationTimestamp ?? input.Now;
             record.Status.Reason = $"revision {revision} was replaced by revision {next} before the operator recorded it (the operator was not running, or both came at once); its outcome was not observed";
             plan.Add(record);
@@ -137,49 +136,28 @@ internal static class RolloutPlanner
     /// the others keep what they recorded.
     /// </summary>
     public static IReadOnlyList<DeploymentRecord> PlanDeleted(IReadOnlyList<DeploymentRecord> records) =>
-        records.Where(r => r.Status?.Phase is null or "Progressing").Select(r =>
+        records.Where(r => r.Status?.Phase is null or RecordPhases.Progressing).Select(r =>
         {
-            var copy = Clone(r);
+            var copy = KubeClone.DeepCopy(r);
             copy.Status ??= new DeploymentRecordStatus();
-            copy.Status.Phase = "Superseded";
+            copy.Status.Phase = RecordPhases.Superseded;
             copy.Status.Reason = "the Deployment was deleted before the rollout completed";
             return copy;
         }).ToList();
 
-    /// <summary>
-    /// <c>&lt;deployment&gt;-&lt;revision&gt;</c>; names that would exceed 253 characters keep a prefix and
-    /// add a hash of the full name, so they stay unique and deterministic.
-    /// </summary>
-    public static string RecordName(string deployment, long revision)
-    {
-        var name = $"{deployment}-{revision.ToString(CultureInfo.InvariantCulture)}";
-        if (name.Length <= 253) return name;
-        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..10].ToLowerInvariant();
-        var suffix = $"-{hash}-{revision.ToString(CultureInfo.InvariantCulture)}";
-        return deployment[..(253 - suffix.Length)].TrimEnd('-', '.') + suffix;
-    }
-
-    /// <summary>A label value (at most 63 characters) for a name that may be longer.</summary>
-    public static string LabelValue(string name)
-    {
-        if (name.Length <= 63) return name;
-        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..10].ToLowerInvariant();
-        return name[..52].TrimEnd('-', '.', '_') + "-" + hash;
-    }
-
     private static void ApplyRolloutState(Deployment d, DeploymentRecordStatus status, DateTimeOffset now)
     {
-        var progressing = d.Status?.Conditions?.FirstOrDefault(c => c.Type == "Progressing");
+        var progressing = d.Status?.Conditions?.FirstOrDefault(c => c.Type == RecordPhases.Progressing);
         var observed = (d.Status?.ObservedGeneration ?? 0) >= (d.Metadata.Generation ?? 0);
         if (!observed)
         {
             // The status still describes an older generation: nothing about this rollout is known yet.
-            status.Phase = "Progressing";
+            status.Phase = RecordPhases.Progressing;
             return;
         }
         if (progressing is { Reason: "ProgressDeadlineExceeded" })
         {
-            status.Phase = "Failed";
+            status.Phase = RecordPhases.Failed;
             status.FailedAt ??= progressing.LastUpdateTime ?? progressing.LastTransitionTime ?? now;
             status.Reason = "ProgressDeadlineExceeded: the rollout did not complete within spec.progressDeadlineSeconds";
             return;
@@ -190,13 +168,13 @@ internal static class RolloutPlanner
             && (s.AvailableReplicas ?? 0) == desired && progressing is { Reason: "NewReplicaSetAvailable" };
         if (complete)
         {
-            status.Phase = "Succeeded";
+            status.Phase = RecordPhases.Succeeded;
             status.Reason = null;
             status.DeployedAt ??= progressing!.LastUpdateTime ?? now;
         }
         else
         {
-            status.Phase = "Progressing";
+            status.Phase = RecordPhases.Progressing;
         }
     }
 
@@ -207,26 +185,21 @@ internal static class RolloutPlanner
         {
             status.DurationSeconds = Math.Max(0, (deployed - started).TotalSeconds);
         }
-        var commitText = input.LeadTimeFromFirstCommit ? record.Spec.FirstCommitTime ?? record.Spec.CommitTime : record.Spec.CommitTime;
-        if (record.Spec.ChangeType == "config" || status.Phase is "Restart" || status.RollbackOf is not null)
+        if (record.Spec.ChangeType == ChangeTypes.Config || status.Phase is RecordPhases.Restart || status.RollbackOf is not null)
         {
             // No new commit reaches production: a config-only change, a restart, a rollback to old code.
             status.LeadTimeSeconds = null;
         }
-        else if (commitText is { } commit && status.DeployedAt is { } deployedAt)
+        else if (status.DeployedAt is { } deployedAt && CommitTimes.LeadTimeStart(record.Spec, input.LeadTimeFromFirstCommit) is { } commit)
         {
-            if (commit > deployedAt)
+            status.LeadTimeSeconds = CommitTimes.LeadTimeSeconds(record.Spec, deployedAt, input.LeadTimeFromFirstCommit);
+            if (status.LeadTimeSeconds is null)
             {
-                status.LeadTimeSeconds = null;
                 var message = $"commit-time {KubeTimeConverter.Format(commit)} is after the deployment completed at {KubeTimeConverter.Format(deployedAt)}; no lead time is recorded";
                 if (SetCondition(status, "CommitTimeInFuture", message, input.Now)) problems.Add(new AnnotationProblem(record.Metadata.Name!, "CommitTimeInFuture", message));
             }
-            else
-            {
-                status.LeadTimeSeconds = (deployedAt - commit).TotalSeconds;
-            }
         }
-        status.Display = status.LeadTimeSeconds is { } lead ? new DisplayValues { LeadTime = Projects.Statistics.HumanDuration(lead) } : null;
+        status.Display = status.LeadTimeSeconds is { } lead ? new DisplayValues { LeadTime = Durations.Human(lead) } : null;
     }
 
     private static DeploymentRecord NewRecord(RolloutInput input, string name, long revision, ReplicaSet rs)
@@ -242,8 +215,8 @@ internal static class RolloutPlanner
                 Namespace = d.Metadata.Namespace,
                 Labels = new Dictionary<string, string>
                 {
-                    [DoraNames.ProjectLabel] = LabelValue(input.Project),
-                    ["dora-operator.io/workload"] = LabelValue(d.Metadata.Name!),
+                    [DoraNames.ProjectLabel] = ObjectNames.LabelValue(input.Project),
+                    ["dora-operator.io/workload"] = ObjectNames.LabelValue(d.Metadata.Name!),
                 },
             },
             Spec = new DeploymentRecordSpec
@@ -254,7 +227,7 @@ internal static class RolloutPlanner
                 CommitSha = Read(DoraNames.CommitShaAnnotation),
                 ChangeType = Read(DoraNames.ChangeTypeAnnotation),
                 Environment = input.Environment,
-                Source = "cluster",
+                Source = Sources.Cluster,
                 Image = template?.Spec?.Containers?.FirstOrDefault()?.Image ?? d.Spec?.Template?.Spec?.Containers?.FirstOrDefault()?.Image,
             },
             Status = new DeploymentRecordStatus(),
@@ -278,12 +251,12 @@ internal static class RolloutPlanner
         {
             var text = ReadAnnotation(d, rs, key);
             if (text is null) continue;
-            if (CommitTime.TryParse(text, out var parsed))
+            if (CommitTimes.TryParse(text, out var parsed))
             {
                 if (isNew) apply(parsed);
                 continue;
             }
-            var message = $"{key} \"{text}\" on Deployment {d.Metadata.Namespace}/{d.Metadata.Name} is not {CommitTime.AcceptedForms}; no lead time is recorded";
+            var message = $"{key} \"{text}\" on Deployment {d.Metadata.Namespace}/{d.Metadata.Name} is not {CommitTimes.AcceptedForms}; no lead time is recorded";
             if (SetCondition(record.Status!, "CommitTimeInvalid", message, input.Now)) problems.Add(new AnnotationProblem(record.Metadata.Name!, "CommitTimeInvalid", message));
         }
     }
@@ -296,12 +269,10 @@ internal static class RolloutPlanner
     /// <summary>Sets a True condition; false when it was already set with this message (nothing new to report).</summary>
     private static bool SetCondition(DeploymentRecordStatus status, string type, string message, DateTimeOffset now)
     {
-        status.Conditions ??= [];
-        var existing = status.Conditions.FirstOrDefault(c => c.Type == type);
-        if (existing is { Status: "True" } && existing.Message == message) return false;
-        status.Conditions.RemoveAll(c => c.Type == type);
-        status.Conditions.Add(new Condition { Type = type, Status = "True", Reason = type, Message = message, LastTransitionTime = existing?.LastTransitionTime ?? now });
-        return true;
+        var conditions = status.Conditions;
+        var changed = Conditions.Set(ref conditions, type, true, type, message, now);
+        status.Conditions = conditions;
+        return changed;
     }
 
     private static Dictionary<long, ReplicaSet> ReplicaSetsByRevision(IReadOnlyList<ReplicaSet> sets)
@@ -320,7 +291,4 @@ internal static class RolloutPlanner
             .Select(s => long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var r) ? r : 0).Where(r => r > 0).ToList();
 
     private static string? Annotation(ObjectMeta? meta, string key) => meta?.Annotations?.GetValueOrDefault(key);
-
-    private static DeploymentRecord Clone(DeploymentRecord r) =>
-        System.Text.Json.JsonSerializer.Deserialize(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(r, DeploymentRecord.JsonType), DeploymentRecord.JsonType)!;
 }

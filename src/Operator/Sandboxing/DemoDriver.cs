@@ -13,7 +13,7 @@ namespace DoraOperator.Operator.Sandboxing;
 /// for as long as the sandbox runs. Everything goes through the API server, as a CI pipeline's
 /// kubectl would, so the operator sees nothing it would not see on a cluster.
 /// </summary>
-internal sealed class DemoDriver(SandboxApiServer api, TimeProvider time, ILogger logger)
+internal sealed partial class DemoDriver(SandboxApiServer api, TimeProvider time, ILogger<DemoDriver> logger)
 {
     public const string Namespace = "demo";
     public const string Project = "storefront";
@@ -44,7 +44,7 @@ internal sealed class DemoDriver(SandboxApiServer api, TimeProvider time, ILogge
         }
         catch (Exception e) when (e is HttpRequestException or InvalidOperationException)
         {
-            logger.LogError("demo stopped: {Error}", e.Message);
+            Log.Stopped(logger, e.Message);
         }
         finally
         {
@@ -70,7 +70,7 @@ internal sealed class DemoDriver(SandboxApiServer api, TimeProvider time, ILogge
                    "spec":{"containers":[{"name":"@5@","image":"@6@"}]}}}}
                 """, w, Project, w, w, Annotations(release), w, release.Image))!, cancellationToken, allowConflict: true);
         }
-        logger.LogInformation("demo: namespace {Namespace}, DoraProject {Project}, Deployments {Workloads}", Namespace, Project, string.Join(", ", Workloads));
+        Log.Created(logger, Namespace, Project, string.Join(", ", Workloads));
     }
 
     private async Task HistoryAsync(CancellationToken cancellationToken)
@@ -105,7 +105,7 @@ internal sealed class DemoDriver(SandboxApiServer api, TimeProvider time, ILogge
         await Task.Delay(step, time, cancellationToken);
         await SendAsync(HttpMethod.Patch, $"/apis/apps/v1/namespaces/{Namespace}/deployments/frontend",
             JsonNode.Parse(Fill("""{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":"@0@"}}}}}""", Rfc3339(time.GetUtcNow())))!, cancellationToken);
-        logger.LogInformation("demo: history done (releases, a failed rollout, a rollback, an incident, a restart); a release every {Pace} s from now on", Pace.TotalSeconds);
+        Log.HistoryDone(logger, Pace.TotalSeconds);
     }
 
     private (string Image, string Sha, string CommitTime, string ChangeType) NextRelease(string changeType, TimeSpan commitAge)

@@ -1,5 +1,6 @@
 using DoraOperator.Entities.Dora;
-using DoraOperator.Operator.Projects;
+using DoraOperator.Entities.Vocabulary;
+using DoraOperator.Operator.Dora;
 using Spectre.Console;
 
 namespace DoraOperator.Operator.Sandboxing;
@@ -91,9 +92,9 @@ internal static class LiveTable
         return $"[{color}]{Markup.Escape(text)}[/]";
     }
 
-    private static string Rate(FrequencyMetric f) => f.PerDay is { } d ? Statistics.HumanRate(d) : "-";
+    private static string Rate(FrequencyMetric f) => f.PerDay is { } d ? Durations.HumanRate(d) : "-";
 
-    private static string Duration(DurationMetric d) => d.MedianSeconds is { } m ? $"{Statistics.HumanDuration(m)} ({d.Samples})" : $"- ({d.Samples})";
+    private static string Duration(DurationMetric d) => d.MedianSeconds is { } m ? $"{Durations.Human(m)} ({d.Samples})" : $"- ({d.Samples})";
 
-    private static string Ratio(RatioMetric r) => r.Ratio is { } x ? $"{Statistics.HumanPercent(x)} ({r.Count}/{r.Total})" : "-";
+    private static string Ratio(RatioMetric r) => r.Ratio is { } x ? $"{Durations.HumanPercent(x)} ({r.Count}/{r.Total})" : "-";
 }

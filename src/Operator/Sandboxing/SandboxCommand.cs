@@ -75,6 +75,7 @@ internal static class SandboxCommand
 
                     Try, in another terminal:
                       export KUBECONFIG={{Path.GetFullPath(kubeconfig)}}
+
                     """ + (parse.GetValue(demo) ? $$"""
                       kubectl -n demo get dora,dr,inc
                       kubectl -n demo describe inc checkout-errors
@@ -93,8 +94,8 @@ internal static class SandboxCommand
                     """);
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var tasks = new List<Task>();
-                if (parse.GetValue(demo)) tasks.Add(new DemoDriver(api, TimeProvider.System, loggers.CreateLogger("demo")).RunAsync(stop.Token));
-                tasks.Add(LiveTable.RunAsync(() => host.Aggregators.SelectMany(a => a.LastReports), $"[grey]namespace {ns} · Ctrl+C stops[/]", TimeProvider.System, stop.Token));
+                if (parse.GetValue(demo)) tasks.Add(new DemoDriver(api, TimeProvider.System, loggers.CreateLogger<DemoDriver>()).RunAsync(stop.Token));
+                tasks.Add(LiveTable.RunAsync(() => host.Aggregator.LastReports, $"[grey]namespace {ns} · Ctrl+C stops[/]", TimeProvider.System, stop.Token));
                 await DoraOperator.Sandbox.ProcessSignals.WaitForStopAsync();
                 await stop.CancelAsync();
                 await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);

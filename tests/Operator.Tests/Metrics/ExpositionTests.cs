@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using DoraOperator.Entities.Dora;
 using DoraOperator.Kube.Meta;
 using DoraOperator.Operator.Metrics;
+using DoraOperator.Operator.Dora;
 using DoraOperator.Operator.Projects;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -177,7 +177,7 @@ public sealed class ScrapeTests : IAsyncLifetime
 
         await StartOperatorAsync(new MetricsExportOptions { OtlpEndpoint = receiver.Urls.First(), OtlpInterval = TimeSpan.FromSeconds(1), ServiceName = "dora-test", ClusterName = "sandbox" });
         await ScriptAsync();
-        await Eventually.True(() => _operator!.Aggregators.SelectMany(a => a.LastReports).Any(r => r.Report.ChangeFailureRate.Count == 3), "the aggregator's report");
+        await Eventually.True(() => _operator!.Aggregator.LastReports.Any(r => r.Report.ChangeFailureRate.Count == 3), "the aggregator's report");
         Assert.True(_operator!.MetricsPipeline!.Flush());
 
         var request = OtlpDecoder.Decode(payloads.Last());

@@ -1,4 +1,5 @@
 using DoraOperator.Entities.Dora;
+using DoraOperator.Operator.Dora;
 using DoraOperator.Operator.Projects;
 using static DoraOperator.Operator.Tests.Projects.History;
 

@@ -187,8 +187,8 @@ public sealed class ProjectsAndIncidentsTests : IAsyncLifetime
         await Get("dora", "shop", p => (int?)Status(p, "deploymentFrequency.count") == 1, "the project to count web-1");
         await Task.Delay(500);
         var writes = ProjectStatusWrites();
-        foreach (var a in _operator.Aggregators) Assert.Equal(DoraOperator.Kube.Queue.ReconcileResult.Done, await a.ReconcileAsync("shop/shop", CancellationToken.None));
-        foreach (var a in _operator.Aggregators) await a.ReconcileAsync("shop/shop", CancellationToken.None);
+        Assert.Equal(DoraOperator.Kube.Queue.ReconcileResult.Done, await _operator.Aggregator.ReconcileAsync(new("shop", "shop"), CancellationToken.None));
+        await _operator.Aggregator.ReconcileAsync(new("shop", "shop"), CancellationToken.None);
         Assert.Equal(writes, ProjectStatusWrites());
     }
 

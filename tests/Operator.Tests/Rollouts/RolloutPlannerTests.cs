@@ -1,3 +1,4 @@
+using DoraOperator.Entities.Vocabulary;
 using System.Text.Json;
 using DoraOperator.Entities.BuiltIn;
 using DoraOperator.Entities.Dora;
@@ -210,7 +211,7 @@ public sealed class RolloutPlannerTests
     [InlineData("2026-11-01T10:00:00+02:00", 2026, 11, 1, 8)]
     public void CommitTimes_AcceptRfc3339WithOffsetAndUnixSeconds(string text, int y, int m, int d, int h)
     {
-        Assert.True(CommitTime.TryParse(text, out var t));
+        Assert.True(CommitTimes.TryParse(text, out var t));
         Assert.Equal(new DateTimeOffset(y, m, d, h, 0, 0, TimeSpan.Zero), t);
     }
 
@@ -270,14 +271,14 @@ public sealed class RolloutPlannerTests
     public void LongNames_StayWithinKubernetesLimits_AndDeterministic()
     {
         var longName = new string('a', 250);
-        var name = RolloutPlanner.RecordName(longName, 12345);
+        var name = ObjectNames.Record(longName, 12345);
         Assert.True(name.Length <= 253);
         Assert.EndsWith("-12345", name);
-        Assert.Equal(name, RolloutPlanner.RecordName(longName, 12345));
-        Assert.NotEqual(name, RolloutPlanner.RecordName(longName + "b", 12345));
-        Assert.Equal("web-7", RolloutPlanner.RecordName("web", 7));
-        Assert.True(RolloutPlanner.LabelValue(longName).Length <= 63);
-        Assert.Equal("shop", RolloutPlanner.LabelValue("shop"));
+        Assert.Equal(name, ObjectNames.Record(longName, 12345));
+        Assert.NotEqual(name, ObjectNames.Record(longName + "b", 12345));
+        Assert.Equal("web-7", ObjectNames.Record("web", 7));
+        Assert.True(ObjectNames.LabelValue(longName).Length <= 63);
+        Assert.Equal("shop", ObjectNames.LabelValue("shop"));
     }
 
     private static string Json(DeploymentRecord r) => JsonSerializer.Serialize(r, DeploymentRecord.JsonType);

@@ -110,7 +110,7 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         Assert.Matches(@"(?m)^web-2\s+shop\s+web\s+2\s+RolledBack", table);
 
         var writes = RecordWrites();
-        foreach (var tracker in _operator.Trackers) await tracker.ReconcileAsync("shop/web", CancellationToken.None);
+        await _operator.Tracker.ReconcileAsync(new("shop", "web"), CancellationToken.None);
         Assert.Equal(writes, RecordWrites());
     }
 
@@ -155,8 +155,8 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
     public async Task FaultsOnRecordWrites_LoseNothing_AndDoubleNothing()
     {
         _server.Faults.Add(new DoraOperator.Sandbox.Faults.FaultRule { Verb = "create", Resource = "deploymentrecords", Code = 500, Times = 4 });
-        _server.Faults.Add(new DoraOperator.Sandbox.Faults.FaultRule { Verb = "update", Resource = "deploymentrecords", Subresource = "status", Code = 409, Times = 2 });
-        _server.Faults.Add(new DoraOperator.Sandbox.Faults.FaultRule { Verb = "update", Resource = "deploymentrecords", Subresource = "status", Code = 429, RetryAfterSeconds = 0, Times = 2 });
+        _server.Faults.Add(new DoraOperator.Sandbox.Faults.FaultRule { Verb = "patch", Resource = "deploymentrecords", Subresource = "status", Code = 409, Times = 2 });
+        _server.Faults.Add(new DoraOperator.Sandbox.Faults.FaultRule { Verb = "patch", Resource = "deploymentrecords", Subresource = "status", Code = 429, RetryAfterSeconds = 0, Times = 2 });
         await CreateTrackedWebAsync();
         await Record("web-1", r => Phase(r) == "Succeeded", "web-1 to be recorded despite the faults");
         _server.Faults.CutWatches();
@@ -239,12 +239,12 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
             await _kubectl.OkAsync("rollout status deployment/web --timeout=30s");
         }
         await Record("web-3", r => Phase(r) == "Succeeded", "web-3");
-        var tracker = _operator.Trackers.Single();
-        await Eventually.True(() => tracker.Projects.Get("shop", "shop")?.Spec.Retention?.MaxRecords == 2 && tracker.Records.Count == 3, "the caches to see the policy and three records");
+        var tracker = _operator.Tracker;
+        await Eventually.True(() => _operator.Cache.Projects.Get("shop", "shop")?.Spec.Retention?.MaxRecords == 2 && _operator.Cache.Records.Count == 3, "the caches to see the policy and three records");
         Assert.InRange(await tracker.EnforceRetentionAsync(CancellationToken.None), 0, 1);
         var names = await Eventually.Until(() => _kubectl.OkAsync("get dr -o name"), o => !o.Contains("web-1", StringComparison.Ordinal), "web-1 to be deleted");
         Assert.Equal(["deploymentrecord.dora-operator.io/web-2", "deploymentrecord.dora-operator.io/web-3"], names.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
-        await Eventually.True(() => tracker.Records.Count == 2, "the cache to catch up");
+        await Eventually.True(() => _operator.Cache.Records.Count == 2, "the cache to catch up");
         Assert.Equal(0, await tracker.EnforceRetentionAsync(CancellationToken.None));
     }
 
@@ -258,7 +258,7 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         Assert.Null(progressing["status"]!["startedAt"]);
         Assert.Matches(@"(?m)^web-1\s+shop\s+web\s+1\s+Progressing", await _kubectl.OkAsync("get dr"));
         // Reconciles while the rollout progresses write nothing.
-        foreach (var tracker in _operator.Trackers) await tracker.ReconcileAsync("shop/web", CancellationToken.None);
+        await _operator.Tracker.ReconcileAsync(new("shop", "web"), CancellationToken.None);
         Assert.Equal(before + 1, RecordWrites());
 
         _server.Deployments!.Complete("shop", "web");
@@ -325,8 +325,8 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
                     },
                 },
             }, ct));
-        var tracker = _operator.Trackers.Single();
-        await Eventually.True(() => tracker.Records.List("shop").Count(r => r.Status?.Phase == "Succeeded") == count, "a thousand Succeeded records in the operator's cache", TimeSpan.FromSeconds(120));
+        var tracker = _operator.Tracker;
+        await Eventually.True(() => _operator.Cache.Records.List("shop").Count(r => r.Status?.Phase == "Succeeded") == count, "a thousand Succeeded records in the operator's cache", TimeSpan.FromSeconds(120));
         var records = await client.ListAsync<DoraOperator.Entities.Dora.DeploymentRecord>("shop");
         Assert.Equal(count, records.Items.Count(r => r.Status?.Phase == "Succeeded"));
         Assert.Equal(count, records.Items.Select(r => r.Metadata.Name).Distinct().Count());

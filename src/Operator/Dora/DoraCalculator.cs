@@ -1,7 +1,7 @@
 using DoraOperator.Entities.Dora;
-using DoraOperator.Operator.Rollouts;
+using DoraOperator.Entities.Vocabulary;
 
-namespace DoraOperator.Operator.Projects;
+namespace DoraOperator.Operator.Dora;
 
 /// <summary>What the calculation reads: one project's records and incidents, and how to count them.</summary>
 internal sealed record DoraInput(
@@ -34,7 +34,7 @@ internal sealed class DoraReport
     public required DurationMetric TimeToDetect { get; init; }
     public required string Tier { get; init; }
 
-    /// <summary>Distance to the nearest cluster profile (see <see cref="Projects.Benchmark.Overall"/>).</summary>
+    /// <summary>Distance to the nearest cluster profile (see <see cref="Benchmark.Overall"/>).</summary>
     public double? TierDistance { get; init; }
 
     public LastDeployment? LastDeployment { get; init; }
@@ -61,12 +61,10 @@ internal sealed class DoraReport
 /// </summary>
 internal static class DoraCalculator
 {
-    private static readonly string[] ReworkTypes = ["fix", "hotfix"];
-
     public static DoraReport Compute(DoraInput input)
     {
         var benchmark = input.Benchmark;
-        var records = input.Records.Where(r => (r.Spec.Environment ?? "production") == input.Environment).ToList();
+        var records = input.Records.Where(r => DoraDefaults.EnvironmentOf(r) == input.Environment).ToList();
         var byName = records.ToDictionary(r => r.Metadata.Name!, StringComparer.Ordinal);
         var incidents = input.Incidents.Where(IsValid).ToList();
         var incidentsByRecord = incidents
@@ -96,13 +94,13 @@ internal static class DoraCalculator
         foreach (var r in changes)
         {
             var linked = incidentsByRecord[r.Metadata.Name!].ToList();
-            if (linked.Count == 0 && r.Status?.Phase is not ("Failed" or "RolledBack")) continue;
+            if (linked.Count == 0 && r.Status?.Phase is not (RecordPhases.Failed or RecordPhases.RolledBack)) continue;
             successes ??= SuccessesByWorkload(records);
             failed.Add(Failure(r, linked, successes, byName));
         }
         var cfr = Ratio(failed.Count, changes.Count, benchmark, DoraMetric.ChangeFailureRate);
         var recovery = Durations(failed.Select(f => f.RecoverySeconds), benchmark, DoraMetric.RecoveryTime);
-        var rework = Ratio(deployed.Count(r => ReworkTypes.Contains(r.Spec.ChangeType, StringComparer.OrdinalIgnoreCase)), deployed.Count, null, null);
+        var rework = Ratio(deployed.Count(r => ChangeTypes.IsRework(r.Spec.ChangeType)), deployed.Count, null, null);
 
         var detect = Durations(incidents
             .Where(i => StartedAt(i) is { } s && s >= input.WindowStart && s <= input.WindowEnd)
@@ -118,7 +116,7 @@ internal static class DoraCalculator
             recovery.MedianSeconds);
 
         var last = records
-            .Where(r => r.Status is { Phase: "Succeeded", DeployedAt: not null })
+            .Where(r => r.Status is { Phase: RecordPhases.Succeeded, DeployedAt: not null })
             .MaxBy(r => r.Status!.DeployedAt);
         return new DoraReport
         {
@@ -143,12 +141,12 @@ internal static class DoraCalculator
     /// <summary>When a change counts: deployedAt for one that reached production, failedAt for one that did not; null for phases that count nowhere.</summary>
     public static DateTimeOffset? ChangeTime(DeploymentRecord r) => r.Status switch
     {
-        { Phase: "Succeeded" or "RolledBack", DeployedAt: { } at } => at,
-        { Phase: "Failed" or "RolledBack", FailedAt: { } at } => at,
+        { Phase: RecordPhases.Succeeded or RecordPhases.RolledBack, DeployedAt: { } at } => at,
+        { Phase: RecordPhases.Failed or RecordPhases.RolledBack, FailedAt: { } at } => at,
         _ => null,
     };
 
-    public static bool IsDeployment(DeploymentRecord r) => r.Status is { Phase: "Succeeded" or "RolledBack", DeployedAt: not null };
+    public static bool IsDeployment(DeploymentRecord r) => r.Status is { Phase: RecordPhases.Succeeded or RecordPhases.RolledBack, DeployedAt: not null };
 
     /// <summary>
     /// The lead-time sample of a deployment: none when the tracker recorded none (config-only, invalid
@@ -157,10 +155,7 @@ internal static class DoraCalculator
     public static double? LeadTime(DeploymentRecord r, bool fromFirstCommit)
     {
         if (r.Status is not { LeadTimeSeconds: { } recorded, DeployedAt: { } deployedAt } || r.Status.RollbackOf is not null) return null;
-        var commit = fromFirstCommit ? r.Spec.FirstCommitTime ?? r.Spec.CommitTime : r.Spec.CommitTime;
-        if (commit is null) return recorded;
-        var seconds = (deployedAt - commit.Value).TotalSeconds;
-        return seconds >= 0 ? seconds : null;
+        return CommitTimes.LeadTimeStart(r.Spec, fromFirstCommit) is null ? recorded : CommitTimes.LeadTimeSeconds(r.Spec, deployedAt, fromFirstCommit);
     }
 
     public static bool IsValid(Incident i) => i.Status?.Conditions?.Any(c => c.Type == "Invalid" && c.Status == "True") != true;
@@ -180,16 +175,16 @@ internal static class DoraCalculator
             var restores = linked.Select(RestoredAt).ToList();
             var restored = restores.All(t => t is not null) ? restores.Max() : null;
             var incidentReason = linked.Count == 1 ? $"incident {linked[0].Metadata.Name}" : $"{linked.Count} incidents";
-            return new FailedChange(name, r.Status?.Phase is "Failed" or "RolledBack" ? $"{r.Status.Phase}, {incidentReason}" : incidentReason, start, restored);
+            return new FailedChange(name, r.Status?.Phase is RecordPhases.Failed or RecordPhases.RolledBack ? $"{r.Status.Phase}, {incidentReason}" : incidentReason, start, restored);
         }
-        if (r.Status!.Phase == "RolledBack")
+        if (r.Status!.Phase == RecordPhases.RolledBack)
         {
             var start = r.Status.DeployedAt ?? r.Status.FailedAt!.Value;
             var rollback = r.Status.RolledBackBy is { } by && byName.TryGetValue(by, out var rb) ? rb.Status?.DeployedAt : null;
-            return new FailedChange(name, "RolledBack", start, rollback ?? NextDeployment(r, start, successes));
+            return new FailedChange(name, RecordPhases.RolledBack, start, rollback ?? NextDeployment(r, start, successes));
         }
         var failedAt = r.Status.FailedAt!.Value;
-        return new FailedChange(name, "Failed", failedAt, NextDeployment(r, failedAt, successes));
+        return new FailedChange(name, RecordPhases.Failed, failedAt, NextDeployment(r, failedAt, successes));
     }
 
     /// <summary>Each workload's successful deployment times, sorted.</summary>
@@ -198,7 +193,7 @@ internal static class DoraCalculator
         var result = new Dictionary<string, List<DateTimeOffset>>(StringComparer.Ordinal);
         foreach (var r in records)
         {
-            if (r.Status is not { Phase: "Succeeded", DeployedAt: { } at }) continue;
+            if (r.Status is not { Phase: RecordPhases.Succeeded, DeployedAt: { } at }) continue;
             if (!result.TryGetValue(r.Spec.Workload.Name, out var list)) result[r.Spec.Workload.Name] = list = [];
             list.Add(at);
         }
@@ -250,7 +245,7 @@ internal static class DoraCalculator
         if (spec.Benchmark != "custom" || spec.Thresholds is not { } t) return Benchmark.Dora2023;
         static double[]? Rates(RateBands? b) => b is null ? null : [b.Elite, b.High, b.Medium];
         static double[]? Seconds(DurationBands? b) =>
-            b is not null && Rollouts.Durations.TryParse(b.Elite, out var e) && Rollouts.Durations.TryParse(b.High, out var h) && Rollouts.Durations.TryParse(b.Medium, out var m)
+            b is not null && Entities.Vocabulary.Durations.TryParse(b.Elite, out var e) && Entities.Vocabulary.Durations.TryParse(b.High, out var h) && Entities.Vocabulary.Durations.TryParse(b.Medium, out var m)
                 ? [e.TotalSeconds, h.TotalSeconds, m.TotalSeconds]
                 : null;
         return Benchmark.Custom(Rates(t.DeploymentFrequency), Seconds(t.LeadTime), Rates(t.ChangeFailureRate), Seconds(t.RecoveryTime));

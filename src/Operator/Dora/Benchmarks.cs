@@ -1,4 +1,4 @@
-namespace DoraOperator.Operator.Projects;
+namespace DoraOperator.Operator.Dora;
 
 /// <summary>The four keys, in the order DORA lists them.</summary>
 internal enum DoraMetric

@@ -1,0 +1,43 @@
+using DoraOperator.Entities.BuiltIn;
+using DoraOperator.Entities.Dora;
+using DoraOperator.Kube.Queue;
+
+namespace DoraOperator.Operator.Caching;
+
+/// <summary>
+/// Every index the operator's caches keep, declared in one place. Index values are
+/// <c>namespace/name</c> keys (<see cref="ObjectKey"/> text), so one lookup never mixes namespaces.
+/// </summary>
+internal static class CacheIndexes
+{
+    /// <summary>ReplicaSets by the UID of the Deployment that controls them.</summary>
+    public const string Owner = "owner";
+
+    /// <summary>DeploymentRecords by <c>namespace/workload</c>.</summary>
+    public const string Workload = "workload";
+
+    /// <summary>DeploymentRecords and Incidents by <c>namespace/project</c>.</summary>
+    public const string Project = "project";
+
+    /// <summary>DeploymentRecords by <c>namespace/incident</c> for each incident their status lists.</summary>
+    public const string LinkedIncident = "incident";
+
+    public static string Key(string? ns, string? name) => new ObjectKey(ns ?? "", name ?? "").ToString();
+
+    internal static IReadOnlyDictionary<string, Func<ReplicaSet, IEnumerable<string>>> ReplicaSets { get; } = new Dictionary<string, Func<ReplicaSet, IEnumerable<string>>>
+    {
+        [Owner] = rs => rs.Metadata.OwnerReferences?.Where(o => o.Controller == true && o.Kind == "Deployment").Select(o => o.Uid) ?? [],
+    };
+
+    internal static IReadOnlyDictionary<string, Func<DeploymentRecord, IEnumerable<string>>> Records { get; } = new Dictionary<string, Func<DeploymentRecord, IEnumerable<string>>>
+    {
+        [Workload] = r => [Key(r.Metadata.Namespace, r.Spec.Workload.Name)],
+        [Project] = r => [Key(r.Metadata.Namespace, r.Spec.Project)],
+        [LinkedIncident] = r => r.Status?.Incidents?.Select(i => Key(r.Metadata.Namespace, i)) ?? [],
+    };
+
+    internal static IReadOnlyDictionary<string, Func<Incident, IEnumerable<string>>> Incidents { get; } = new Dictionary<string, Func<Incident, IEnumerable<string>>>
+    {
+        [Project] = i => [Key(i.Metadata.Namespace, i.Spec.Project)],
+    };
+}

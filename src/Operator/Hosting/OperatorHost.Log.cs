@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Logging;
+
+namespace DoraOperator.Operator.Hosting;
+
+internal sealed partial class OperatorHost
+{
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "connected to {Server} (Kubernetes {Version}) using {Source}")]
+        public static partial void Connected(ILogger logger, string server, string version, string source);
+
+        [LoggerMessage(2, LogLevel.Warning, "stopped leading; only the leader writes records")]
+        public static partial void StoppedLeading(ILogger logger);
+
+        [LoggerMessage(3, LogLevel.Information, "leader is {Leader}")]
+        public static partial void LeaderIs(ILogger logger, string leader);
+
+        [LoggerMessage(4, LogLevel.Warning, "metric {Metric} reached its limit of {Limit} series (room for {MaxProjects} projects); further series are folded into one series labelled otel_metric_overflow=\"true\". Raise --metrics-max-projects")]
+        public static partial void SeriesOverflow(ILogger logger, string metric, int limit, int maxProjects);
+    }
+}
