@@ -93,13 +93,13 @@ public sealed class StatusOwnershipTests : IAsyncLifetime
             for (var n = 0; n < 3; n++)
             {
                 var name = $"ci-{cycle}-{n}";
-                await _kubectl.OkAsync("apply -f -", $$"""
+                await _kubectl.OkAsync("apply -f -", $$$"""
                     apiVersion: dora-operator.io/v1alpha1
                     kind: DeploymentRecord
-                    metadata: {name: {{name}}, labels: {dora-operator.io/project: shop}}
-                    spec: {project: shop, workload: {name: ci}, revision: {{n + 1}}, source: api}
+                    metadata: {name: {{{name}}}, labels: {dora-operator.io/project: shop}}
+                    spec: {project: shop, workload: {name: ci}, revision: {{{n + 1}}}, source: api}
                     """);
-                await _kubectl.OkAsync($$"""patch dr {{name}} --subresource=status --type merge -p '{"status":{"phase":"Succeeded","startedAt":"2026-11-01T10:00:00Z","deployedAt":"2026-11-01T10:05:00Z"}}'""");
+                await _kubectl.OkAsync($$$"""patch dr {{{name}}} --subresource=status --type merge -p '{"status":{"phase":"Succeeded","startedAt":"2026-11-01T10:00:00Z","deployedAt":"2026-11-01T10:05:00Z"}}'""");
             }
             await Eventually.True(() => _operator.Ledger.Remembered == 3, $"the ledger to count cycle {cycle}'s three deployments");
             await _kubectl.OkAsync("delete dr -l dora-operator.io/project=shop");
