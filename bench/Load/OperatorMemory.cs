@@ -45,7 +45,7 @@ internal static class OperatorMemory
             case "operator":
                 var host = await OperatorHost.StartAsync(new OperatorOptions
                 {
-                    Kubeconfig = kubeconfig, HttpPort = 0, HttpAddress = "127.0.0.1", LeaderElect = false, KubeApiQps = 0,
+                    Kubeconfig = kubeconfig, HttpPort = 0, Intake = new() { Port = 0 }, HttpAddress = "127.0.0.1", LeaderElect = false, KubeApiQps = 0,
                 }, NullLoggerFactory.Instance);
                 var records = host.Cache.Records;
                 while (records.List("load").Count(r => r.Status?.Phase == "Succeeded") < deployments) await Task.Delay(100);

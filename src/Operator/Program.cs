@@ -25,7 +25,14 @@ var maxProjects = new Option<int>("--metrics-max-projects")
     DefaultValueFactory = _ => MetricsExportOptions.DefaultMaxProjects,
 };
 var workers = new Option<int>("--workers") { Description = "Concurrent reconciles of the rollout tracker (the incident and project controllers run one each).", DefaultValueFactory = _ => 2 };
+var intakePort = new Option<int>("--intake-port") { Description = "Port of the HTTP intake for CI pipelines and incident tools (0 turns it off).", DefaultValueFactory = _ => 8081 };
+var intakeAuth = new Option<DoraOperator.Operator.Intake.IntakeAuth>("--intake-auth")
+{
+    Description = "How intake callers authenticate: Kubernetes (a bearer token checked by TokenReview and SubjectAccessReview) or None (anyone; logged as a warning).",
+    DefaultValueFactory = _ => DoraOperator.Operator.Intake.IntakeAuth.Kubernetes,
+};
 InRange(maxProjects, 1, 100_000);
+InRange(intakePort, 0, 65535);
 InRange(workers, 1, 64);
 
 var root = new RootCommand(
@@ -33,7 +40,7 @@ var root = new RootCommand(
     "Run without a command, it records every rollout of the Deployments that DoraProjects select (DeploymentRecords),\n" +
     "tracks Incidents, writes each project's four keys to its status, and serves /metrics and /api/v1/projects.")
 {
-    kubeconfig, context, namespaces, leaderElect, httpPort, otlpEndpoint, clusterName, qps, burst, workers, maxProjects,
+    kubeconfig, context, namespaces, leaderElect, httpPort, intakePort, intakeAuth, otlpEndpoint, clusterName, qps, burst, workers, maxProjects,
     new Command("generate", "Generate files derived from the code.") { GenerateCrdsCommand.Create() },
     SandboxCommand.Create(),
 };
@@ -50,6 +57,7 @@ root.SetAction(async (parse, cancellationToken) =>
         KubeApiQps = parse.GetValue(qps),
         KubeApiBurst = parse.GetValue(burst),
         Workers = parse.GetValue(workers),
+        Intake = new DoraOperator.Operator.Intake.IntakeOptions { Port = parse.GetValue(intakePort), Auth = parse.GetValue(intakeAuth) },
         MetricsExport = MetricsExportOptions.FromEnvironment(parse.GetValue(clusterName), parse.GetValue(otlpEndpoint)) with { MaxProjects = parse.GetValue(maxProjects) },
     };
     OperatorHost host;
@@ -64,7 +72,7 @@ root.SetAction(async (parse, cancellationToken) =>
     }
     await using (host)
     {
-        Console.WriteLine($"DoraOperator running; health on {host.HttpUrl}healthz, readiness on {host.HttpUrl}readyz. Ctrl+C stops it.");
+        Console.WriteLine($"DoraOperator running; health on {host.HttpUrl}healthz, readiness on {host.HttpUrl}readyz{(host.IntakeUrl is { } intake ? $", intake on {intake}" : "")}. Ctrl+C stops it.");
         await DoraOperator.Sandbox.ProcessSignals.WaitForStopAsync();
         Console.WriteLine("stopping");
     }

@@ -16,7 +16,7 @@ public sealed class JourneyTests
     [Fact]
     public async Task A_release_an_incident_and_a_restore_show_up_in_kubectl_and_in_Prometheus()
     {
-        await using var sandbox = await SandboxProcess.StartAsync("--http-port", "0", "--rollout-seconds", "0.3");
+        await using var sandbox = await SandboxProcess.StartAsync("--http-port", "0", "--intake-port", "0", "--rollout-seconds", "0.3");
         using var kubectl = new Kubectl(sandbox.Kubeconfig, "shop");
         await kubectl.OkAsync("create namespace shop");
         await RunJourneyAsync(kubectl, sandbox.OperatorUrl, TimeSpan.FromSeconds(30));
@@ -32,7 +32,7 @@ public sealed class JourneyTests
         // util-linux's script gives the sandbox a pseudo-terminal, as a user's shell would.
         var dir = Directory.CreateTempSubdirectory("dora-tty-").FullName;
         var typescript = Path.Combine(dir, "typescript");
-        var command = $"dotnet {Path.Combine(AppContext.BaseDirectory, "DoraOperator.Operator.dll")} sandbox --demo --http-port 0 --rollout-seconds 0.3";
+        var command = $"dotnet {Path.Combine(AppContext.BaseDirectory, "DoraOperator.Operator.dll")} sandbox --demo --http-port 0 --intake-port 0 --rollout-seconds 0.3";
         var psi = new System.Diagnostics.ProcessStartInfo("script") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         foreach (var a in new[] { "-qfc", command, typescript }) psi.ArgumentList.Add(a);
         psi.Environment["TERM"] = "xterm-256color";
@@ -144,7 +144,7 @@ public sealed class JourneyTests
     [Fact]
     public async Task Demo_populates_every_number_and_Ctrl_C_leaves_only_the_kubeconfig()
     {
-        await using var sandbox = await SandboxProcess.StartAsync("--demo", "--http-port", "0", "--rollout-seconds", "0.3");
+        await using var sandbox = await SandboxProcess.StartAsync("--demo", "--http-port", "0", "--intake-port", "0", "--rollout-seconds", "0.3");
         using var kubectl = new Kubectl(sandbox.Kubeconfig, "demo");
         var project = await Get(kubectl, "dora storefront", p => (int?)p["status"]?["recoveryTime"]?["samples"] >= 2 && (int?)p["status"]?["openIncidents"] == 0 && (int?)p["status"]?["changeFailureRate"]?["count"] >= 3,
             "the demo history (about 30 s) to be counted", seconds: 90);

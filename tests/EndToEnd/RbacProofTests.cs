@@ -80,7 +80,7 @@ public sealed class RbacProofTests : IAsyncLifetime
         var loggers = LoggerFactory.Create(b => b.AddProvider(_logs).SetMinimumLevel(LogLevel.Information));
         var host = await OperatorHost.StartAsync(new OperatorOptions
         {
-            Kubeconfig = _operatorKubeconfig, LeaderElect = true, LeaseNamespace = OperatorNamespace, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0,
+            Kubeconfig = _operatorKubeconfig, LeaderElect = true, LeaseNamespace = OperatorNamespace, HttpPort = 0, Intake = new() { Port = 0 }, HttpAddress = "127.0.0.1", KubeApiQps = 0,
             RetentionInterval = TimeSpan.FromSeconds(1), MinStatusInterval = TimeSpan.FromMilliseconds(200),
             RetryPeriod = TimeSpan.FromMilliseconds(200), LeaseDuration = TimeSpan.FromSeconds(3), RenewDeadline = TimeSpan.FromSeconds(2),
         }, loggers);

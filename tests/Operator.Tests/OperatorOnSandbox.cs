@@ -23,10 +23,10 @@ internal sealed class OperatorOnSandbox : IAsyncDisposable
     public SandboxApiServer Server { get; }
     public Kubectl Kubectl { get; }
 
-    public static async Task<OperatorOnSandbox> StartAsync()
+    public static async Task<OperatorOnSandbox> StartAsync(DoraOperator.Sandbox.Security.AuthorizationMode authorization = DoraOperator.Sandbox.Security.AuthorizationMode.AlwaysAllow)
     {
         var kubeconfig = Path.GetTempFileName();
-        var server = await SandboxApiServer.StartAsync(new SandboxOptions { KubeconfigPath = kubeconfig });
+        var server = await SandboxApiServer.StartAsync(new SandboxOptions { KubeconfigPath = kubeconfig, Authorization = authorization });
         var kubectl = new Kubectl(kubeconfig, "shop");
         await kubectl.OkAsync($"apply -f {Repo.Path("config", "crds")}");
         await kubectl.OkAsync("create namespace shop -n default");
@@ -34,7 +34,7 @@ internal sealed class OperatorOnSandbox : IAsyncDisposable
     }
 
     /// <summary>The test defaults for this Sandbox; adjust with <c>with</c>.</summary>
-    public OperatorOptions Options => new() { Kubeconfig = KubeconfigPath, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0 };
+    public OperatorOptions Options => new() { Kubeconfig = KubeconfigPath, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0, Intake = new() { Port = 0 } };
 
     /// <summary>Starts the operator and waits until its caches have synced.</summary>
     public async Task<OperatorHost> StartOperatorAsync(OperatorOptions? options = null)

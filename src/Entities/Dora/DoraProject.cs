@@ -64,6 +64,37 @@ public sealed class DoraProjectSpec
 
     /// <summary>How long DeploymentRecords are kept.</summary>
     public RetentionPolicy? Retention { get; set; }
+
+    /// <summary>The names outside tools use for this project, so the intake routes their deployments and incidents here.</summary>
+    public ProjectSources? Sources { get; set; }
+}
+
+/// <summary>What outside tools call the project. A name claimed by two projects belongs to the older one.</summary>
+public sealed class ProjectSources
+{
+    /// <summary>Names: an em-metrics project_id, a CI service name, an alert's service label.</summary>
+    [ListSet]
+    public List<string>? Names { get; set; }
+
+    /// <summary>GitHub repositories, owner/repo.</summary>
+    [ListSet]
+    public List<string>? GithubRepositories { get; set; }
+
+    /// <summary>GitLab projects, group/project.</summary>
+    [ListSet]
+    public List<string>? GitlabProjects { get; set; }
+
+    /// <summary>PagerDuty service IDs.</summary>
+    [ListSet]
+    public List<string>? PagerdutyServices { get; set; }
+
+    /// <summary>Opsgenie team names.</summary>
+    [ListSet]
+    public List<string>? OpsgenieTeams { get; set; }
+
+    /// <summary>Jira project keys.</summary>
+    [ListSet]
+    public List<string>? JiraProjects { get; set; }
 }
 
 /// <summary>Incident attribution.</summary>

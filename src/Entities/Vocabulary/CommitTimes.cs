@@ -25,9 +25,13 @@ public static class CommitTimes
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out value);
     }
 
-    /// <summary>The commit a lead time is measured from: the release's oldest commit when the project asks for it and the record has one, else the shipped commit.</summary>
+    /// <summary>
+    /// The commit a lead time is measured from: the shipped commit, or the release's oldest commit
+    /// when the project asks for it (<c>leadTimeFrom: firstCommit</c>). A record that knows only one
+    /// of the two (em-metrics sends only <c>first_commit_at</c>) measures from that one under either setting.
+    /// </summary>
     public static DateTimeOffset? LeadTimeStart(DeploymentRecordSpec spec, bool fromFirstCommit) =>
-        fromFirstCommit ? spec.FirstCommitTime ?? spec.CommitTime : spec.CommitTime;
+        fromFirstCommit ? spec.FirstCommitTime ?? spec.CommitTime : spec.CommitTime ?? spec.FirstCommitTime;
 
     /// <summary>
     /// Seconds from the lead-time start to <paramref name="deployedAt"/>: null without a commit time,

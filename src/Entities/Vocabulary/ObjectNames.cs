@@ -28,4 +28,19 @@ public static class ObjectNames
 
     /// <summary>Ten lowercase hex digits of the SHA-256 of <paramref name="text"/>.</summary>
     public static string Hash(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..10].ToLowerInvariant();
+
+    /// <summary>
+    /// The object name for an input from outside the cluster: <c>&lt;prefix&gt;-&lt;id&gt;</c> with the id
+    /// lowercased and every character a name cannot hold turned into '-'. When that changed the id (or
+    /// it is too long), a hash of the original id is appended, so two ids never share a name and the
+    /// same id always gives the same name: a replayed delivery finds its object.
+    /// </summary>
+    public static string External(string prefix, string id)
+    {
+        var clean = new string([.. id.ToLowerInvariant().Select(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '.' ? c : '-')]).Trim('-', '.');
+        var name = $"{prefix}-{clean}";
+        if (clean == id && name.Length <= 253) return name;
+        var suffix = "-" + Hash(id);
+        return name[..Math.Min(name.Length, 253 - suffix.Length)].TrimEnd('-', '.') + suffix;
+    }
 }

@@ -103,6 +103,8 @@ public sealed class EventSource
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     Converters = [typeof(KubeTimeConverter)])]
 [JsonSerializable(typeof(Lease))]
+[JsonSerializable(typeof(TokenReview))]
+[JsonSerializable(typeof(SubjectAccessReview))]
 [JsonSerializable(typeof(ConfigMap))]
 [JsonSerializable(typeof(Namespace))]
 [JsonSerializable(typeof(Event))]

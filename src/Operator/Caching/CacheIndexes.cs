@@ -1,5 +1,6 @@
 using DoraOperator.Entities.BuiltIn;
 using DoraOperator.Entities.Dora;
+using DoraOperator.Entities.Vocabulary;
 using DoraOperator.Kube.Queue;
 
 namespace DoraOperator.Operator.Caching;
@@ -13,7 +14,7 @@ internal static class CacheIndexes
     /// <summary>ReplicaSets by the UID of the Deployment that controls them.</summary>
     public const string Owner = "owner";
 
-    /// <summary>DeploymentRecords by <c>namespace/workload</c>.</summary>
+    /// <summary>DeploymentRecords the rollout tracker keeps (source cluster) by <c>namespace/workload</c>; intake records have no workload in the cluster.</summary>
     public const string Workload = "workload";
 
     /// <summary>DeploymentRecords and Incidents by <c>namespace/project</c>.</summary>
@@ -31,7 +32,7 @@ internal static class CacheIndexes
 
     internal static IReadOnlyDictionary<string, Func<DeploymentRecord, IEnumerable<string>>> Records { get; } = new Dictionary<string, Func<DeploymentRecord, IEnumerable<string>>>
     {
-        [Workload] = r => [Key(r.Metadata.Namespace, r.Spec.Workload.Name)],
+        [Workload] = r => r.Spec.Source is null or Sources.Cluster ? [Key(r.Metadata.Namespace, r.Spec.Workload.Name)] : [],
         [Project] = r => [Key(r.Metadata.Namespace, r.Spec.Project)],
         [LinkedIncident] = r => r.Status?.Incidents?.Select(i => Key(r.Metadata.Namespace, i)) ?? [],
     };

@@ -59,6 +59,9 @@ internal sealed partial class OperatorHost : IAsyncDisposable
     public MetricsPipeline MetricsPipeline => Services.GetRequiredService<MetricsPipeline>();
     public LeaderElector? Elector { get; private set; }
     public Uri? HttpUrl { get; private set; }
+
+    /// <summary>The intake's base URL, or null when it is off.</summary>
+    public Uri? IntakeUrl { get; private set; }
     public bool Ready => Cache.HasSynced;
 
     /// <summary>True while this replica leads (always, without leader election).</summary>
@@ -106,6 +109,20 @@ internal sealed partial class OperatorHost : IAsyncDisposable
                 "Check the cluster and your credentials, or try DoraOperator without a cluster: dotnet run --project src/Sandbox, then run the operator with --kubeconfig sandbox.kubeconfig.", e);
         }
         host.Run(options, connection, loggers, time);
+        if (options.Intake.Port != 0)
+        {
+            try
+            {
+                var intake = host.Services.GetRequiredService<Intake.IntakeServer>();
+                await intake.StartAsync(cancellationToken);
+                host.IntakeUrl = intake.Url;
+            }
+            catch (IOException e)
+            {
+                await host.DisposeAsync();
+                throw new OperatorStartupException($"the intake port {options.Intake.Port} is not free ({e.Message}); pass --intake-port with another port, or 0 to turn the intake off", e);
+            }
+        }
         return host;
     }
 
@@ -152,6 +169,14 @@ internal sealed partial class OperatorHost : IAsyncDisposable
             OnReconciled = sp.GetRequiredService<OperatorMetrics>().Reconciled,
         }));
         services.AddSingleton<DoraLedger>();
+        services.AddSingleton(options.Intake);
+        services.AddSingleton<Intake.IntakeRouter>();
+        services.AddSingleton<Intake.IntakeStore>();
+        services.AddSingleton<Intake.IntakeAuthorizer>();
+        services.AddSingleton<Intake.RestIntake>();
+        services.AddSingleton(sp => new Intake.AlertmanagerWebhook(sp.GetRequiredService<Intake.IntakeRouter>(), sp.GetRequiredService<Intake.IntakeStore>(),
+            sp.GetRequiredService<Intake.IntakeAuthorizer>(), options.Intake, sp.GetRequiredService<OperatorMetrics>().Unrouted));
+        services.AddSingleton<Intake.IntakeServer>();
 
         var web = builder.Build();
         web.MapGet("/healthz", () => Results.Text("ok"));
@@ -239,6 +264,7 @@ internal sealed partial class OperatorHost : IAsyncDisposable
         catch (Exception e) when (e is OperationCanceledException or TimeoutException)
         {
         }
+        if (IntakeUrl is not null) await Services.GetRequiredService<Intake.IntakeServer>().DisposeAsync();
         await _web.StopAsync(CancellationToken.None);
         // The container disposes every component it built (queues, informers, the event recorder, the client), in reverse order.
         await _web.DisposeAsync();

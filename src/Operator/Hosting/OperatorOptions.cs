@@ -31,6 +31,8 @@ internal sealed record OperatorOptions
     public TimeSpan RetentionInterval { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>How often every project is recomputed so its window slides with no events.</summary>
     public TimeSpan RecomputeInterval { get; init; } = TimeSpan.FromMinutes(1);
+    /// <summary>The HTTP intake (port 0 turns it off).</summary>
+    public Intake.IntakeOptions Intake { get; init; } = new();
     /// <summary>The least time between two status writes of one project (bursts coalesce).</summary>
     public TimeSpan MinStatusInterval { get; init; } = TimeSpan.FromSeconds(5);
 }
@@ -45,6 +47,8 @@ internal sealed partial class OperatorOptionsValidator : IValidateOptions<Operat
     {
         var failures = new List<string>();
         if (options.HttpPort is < 0 or > 65535) failures.Add($"--http-port {options.HttpPort} is not a port (0-65535; 0 picks a free one)");
+        if (options.Intake.Port is < 0 or > 65535) failures.Add($"--intake-port {options.Intake.Port} is not a port (0-65535; 0 turns the intake off)");
+        if (options.Intake.Port != 0 && options.Intake.Port == options.HttpPort) failures.Add($"--intake-port and --http-port are both {options.HttpPort}: the intake needs its own port");
         if (options.Workers is < 1 or > 64) failures.Add($"--workers {options.Workers} must be between 1 and 64");
         if (options.KubeApiQps < 0 || double.IsNaN(options.KubeApiQps)) failures.Add($"--kube-api-qps {options.KubeApiQps} must be 0 (off) or more");
         if (options.KubeApiBurst < 1) failures.Add($"--kube-api-burst {options.KubeApiBurst} must be at least 1");

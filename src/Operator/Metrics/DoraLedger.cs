@@ -27,6 +27,7 @@ internal sealed class DoraLedger(OperatorMetrics metrics, OperatorCache cache)
         Restored = 16,
         Resolved = 32,
         Detected = 64,
+        Started = 128,
     }
 
     private readonly Lock _gate = new();
@@ -79,6 +80,11 @@ internal sealed class DoraLedger(OperatorMetrics metrics, OperatorCache cache)
 
     private void Count(DeploymentRecord r)
     {
+        if (r.Status?.StartedAt is not null && r.Status.Phase is not (RecordPhases.Restart or RecordPhases.Superseded) && Mark(UidOf(r.Metadata), Fact.Started))
+        {
+            var p = cache.Projects.Get(r.Metadata.Namespace, r.Spec.Project);
+            metrics.Started.Add(1, OperatorMetrics.Tags(r.Metadata.Namespace, r.Spec.Project, p?.Spec.Team, DoraDefaults.EnvironmentOf(r)));
+        }
         if (r.Status is not { Phase: RecordPhases.Succeeded or RecordPhases.Failed or RecordPhases.RolledBack } status) return;
         var uid = UidOf(r.Metadata);
         var project = cache.Projects.Get(r.Metadata.Namespace, r.Spec.Project);

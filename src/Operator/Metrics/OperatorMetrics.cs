@@ -32,6 +32,7 @@ internal sealed class OperatorMetrics
     private readonly Counter<long> _reconciles;
     private readonly Histogram<double> _reconcileDuration;
     private readonly Counter<long> _apiRequests;
+    private readonly Counter<long> _unrouted;
 
     public OperatorMetrics(IMeterFactory factory)
     {
@@ -42,6 +43,8 @@ internal sealed class OperatorMetrics
         Deployments = Meter.CreateCounter<long>("dora_deployments", null, "Rollouts that finished, by outcome: succeeded (reached the environment), failed (never did), rolled_back (was rolled back; also counted as succeeded or failed).");
         LeadTime = Meter.CreateHistogram("dora_deployment_lead_time_seconds", "s", "Change lead time of each deployment (commit to running in the environment).", null, new InstrumentAdvice<double> { HistogramBucketBoundaries = LeadTimeBuckets });
         Duration = Meter.CreateHistogram("dora_deployment_duration_seconds", "s", "Rollout duration of each deployment (new ReplicaSet created to rollout complete).", null, new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+        Started = Meter.CreateCounter<long>("dora_deployments_started", null, "Deployments that started (a record with a start time), whether or not they reached the environment.");
+        _unrouted = Meter.CreateCounter<long>("dora_operator_intake_unrouted", null, "Intake inputs no DoraProject claims (acknowledged, nothing written), by source.");
         Incidents = Meter.CreateCounter<long>("dora_incidents", null, "Incidents opened, by severity.");
         Restored = Meter.CreateCounter<long>("dora_incidents_restored", null, "Incidents whose service was restored.");
         Resolved = Meter.CreateCounter<long>("dora_incidents_resolved", null, "Incidents resolved.");
@@ -50,6 +53,9 @@ internal sealed class OperatorMetrics
     }
 
     public Meter Meter { get; }
+    public Counter<long> Started { get; }
+
+    public void Unrouted(string source) => _unrouted.Add(1, new KeyValuePair<string, object?>("source", source));
     public Counter<long> Deployments { get; }
     public Histogram<double> LeadTime { get; }
     public Histogram<double> Duration { get; }

@@ -3,6 +3,7 @@ using DoraOperator.Entities.Dora;
 using DoraOperator.Entities.Vocabulary;
 using DoraOperator.Operator.Caching;
 using DoraOperator.Operator.Dora;
+using DoraOperator.Operator.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -34,13 +35,9 @@ internal sealed record ProjectMetrics(
 
 internal sealed record ProjectList(IReadOnlyList<ProjectMetrics> Items);
 
-/// <summary>RFC 9457 problem details.</summary>
-internal sealed record Problem(string Type, string Title, int Status, string Detail, string? Instance = null);
-
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ProjectList))]
 [JsonSerializable(typeof(ProjectMetrics))]
-[JsonSerializable(typeof(Problem))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>
@@ -87,8 +84,7 @@ internal static class ProjectApi
         return false;
     }
 
-    private static IResult ProblemResult(int status, string title, string detail, string? instance) =>
-        Results.Json(new Problem($"https://dora-operator.io/problems/{status}", title, status, detail, instance), ApiJsonContext.Default.Problem, "application/problem+json", status);
+    private static IResult ProblemResult(int status, string title, string detail, string? instance) => Problems.Result(status, title, detail, instance);
 
     private static ProjectMetrics View(DoraProject p, DoraReport r, TimeSpan? window) => new(
         p.Metadata.Namespace!,

@@ -21,12 +21,13 @@ internal static class SandboxCommand
     {
         var apiPort = new Option<int>("--api-port") { Description = "Port of the Sandbox API server on 127.0.0.1 (default: a free port, printed)." };
         var httpPort = new Option<int>("--http-port") { Description = "Port of the operator's /metrics, /api/v1/projects, /healthz and /readyz (0: any free port).", DefaultValueFactory = _ => 8080 };
+        var intakePort = new Option<int>("--intake-port") { Description = "Port of the operator's HTTP intake (0 turns it off). It accepts the kubeconfig's token.", DefaultValueFactory = _ => 8081 };
         var kubeconfigOut = new Option<string>("--kubeconfig-out") { Description = "Where to write the kubeconfig for kubectl.", DefaultValueFactory = _ => "sandbox.kubeconfig" };
         var rolloutSeconds = new Option<double>("--rollout-seconds") { Description = "How long a simulated rollout takes.", DefaultValueFactory = _ => 1.5 };
         var demo = new Option<bool>("--demo") { Description = "Create a demo namespace, a DoraProject and three Deployments, play a delivery history (releases, a failed rollout, a rollback, an incident, a restart) and keep releasing." };
         var command = new Command("sandbox", "Run DoraOperator against an in-memory Kubernetes API server: no cluster needed.")
         {
-            apiPort, httpPort, kubeconfigOut, rolloutSeconds, demo,
+            apiPort, httpPort, intakePort, kubeconfigOut, rolloutSeconds, demo,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -52,7 +53,11 @@ internal static class SandboxCommand
             OperatorHost host;
             try
             {
-                host = await OperatorHost.StartAsync(new OperatorOptions { Kubeconfig = kubeconfig, LeaderElect = false, HttpPort = parse.GetValue(httpPort), HttpAddress = "127.0.0.1" }, loggers, cancellationToken: cancellationToken);
+                host = await OperatorHost.StartAsync(new OperatorOptions
+                {
+                    Kubeconfig = kubeconfig, LeaderElect = false, HttpPort = parse.GetValue(httpPort), HttpAddress = "127.0.0.1",
+                    Intake = new Intake.IntakeOptions { Port = parse.GetValue(intakePort), Address = "127.0.0.1" },
+                }, loggers, cancellationToken: cancellationToken);
             }
             catch (OperatorStartupException e)
             {
@@ -72,6 +77,7 @@ internal static class SandboxCommand
                     DoraOperator sandbox is running.
                       API server:  {{api.Url}}   (kubeconfig: {{Path.GetFullPath(kubeconfig)}})
                       operator:    {{host.HttpUrl}}metrics  {{host.HttpUrl}}api/v1/projects  {{host.HttpUrl}}healthz
+                      intake:      {{host.IntakeUrl?.ToString() ?? "off"}}
 
                     Try, in another terminal:
                       export KUBECONFIG={{Path.GetFullPath(kubeconfig)}}
@@ -88,7 +94,12 @@ internal static class SandboxCommand
                       kubectl annotate deployment checkout dora-operator.io/commit-time=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)
                       kubectl set image deployment/checkout nginx=nginx:1.28
                       kubectl get dora,dr,inc -w
-                    """) + """
+                    """) + (host.IntakeUrl is { } intake ? $$"""
+
+                      # a deployment from CI, through the intake (the kubeconfig's token is accepted):
+                      curl -s -X POST {{intake}}deployments -H 'Authorization: Bearer {{api.AdminToken}}' -H 'Content-Type: application/json' \
+                        -d '{"id":"ci-42","project_id":"{{(parse.GetValue(demo) ? DemoDriver.Namespace + "/" + DemoDriver.Project : "default/checkout")}}","first_commit_at":"'$(date -u -d '-3 hours' +%Y-%m-%dT%H:%M:%SZ)'","deployed_at":"'$(date -u +%Y-%m-%dT%H:%M:%SZ)'"}'
+                    """ : "") + """
 
                     Ctrl+C stops everything.
                     """);

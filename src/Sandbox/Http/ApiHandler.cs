@@ -56,6 +56,11 @@ internal sealed class ApiHandler(
             {
                 throw ApiException.Unauthorized();
             }
+            if (context.Request.Method == "POST" && path is AccessReviews.TokenReviewPath or AccessReviews.SubjectAccessReviewPath)
+            {
+                await ServeReviewAsync(context, path, user ?? new UserInfo("system:anonymous", ["system:unauthenticated"]));
+                return;
+            }
             var request = RequestPath.Parse(path);
             if (request is null)
             {
@@ -80,6 +85,21 @@ internal sealed class ApiHandler(
         {
             // The client went away.
         }
+    }
+
+    private async Task ServeReviewAsync(HttpContext context, string path, UserInfo user)
+    {
+        var (group, resource) = path == AccessReviews.TokenReviewPath ? ("authentication.k8s.io", "tokenreviews") : ("authorization.k8s.io", "subjectaccessreviews");
+        _audit.AddOrUpdate(new AuditKey(user.Name, "create", group, resource, null), 1, (_, n) => n + 1);
+        if (options.Authorization == AuthorizationMode.Rbac && !_rbac.Allows(user, "create", group, resource, null, null, null))
+        {
+            throw ApiException.Forbidden(RbacAuthorizer.Denial(user, "create", group, resource, null, null, null));
+        }
+        var review = JsonNode.Parse(await ReadBodyAsync(context)) as JsonObject ?? throw ApiException.BadRequest("the request body is not a JSON object");
+        var answer = resource == "tokenreviews"
+            ? AccessReviews.TokenReview(review, authenticator)
+            : AccessReviews.SubjectAccessReview(review, (u, verb, g, r, sub, ns, name) => options.Authorization != AuthorizationMode.Rbac || _rbac.Allows(u, verb, g, r, sub, ns, name));
+        await WriteJsonAsync(context, 201, answer);
     }
 
     private async Task ServeDiscoveryAsync(HttpContext context, string path)

@@ -21,6 +21,9 @@ internal sealed class Authenticator(CertificateAuthority? ca)
 
     public void AddBasicUser(string name, string password, UserInfo user) => _basic[name] = (password, user);
 
+    /// <summary>The user a bearer token belongs to, or null.</summary>
+    public UserInfo? ByToken(string token) => _tokens.GetValueOrDefault(token.Trim());
+
     /// <summary>The user, or null when no credential was presented or it was not valid.</summary>
     public UserInfo? Authenticate(HttpContext context)
     {

@@ -120,7 +120,7 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         await _operator.DisposeAsync();
         OperatorOptions Replica() => new()
         {
-            Kubeconfig = _kubeconfig, LeaderElect = true, HttpPort = 0, HttpAddress = "127.0.0.1", LeaseNamespace = "shop",
+            Kubeconfig = _kubeconfig, LeaderElect = true, HttpPort = 0, Intake = new() { Port = 0 }, HttpAddress = "127.0.0.1", LeaseNamespace = "shop",
             LeaseDuration = TimeSpan.FromSeconds(2), RenewDeadline = TimeSpan.FromSeconds(1.5), RetryPeriod = TimeSpan.FromMilliseconds(200),
         };
         var a = await OperatorHost.StartAsync(Replica(), NullLoggerFactory.Instance);

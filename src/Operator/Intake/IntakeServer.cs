@@ -1,0 +1,96 @@
+using DoraOperator.Kube.Rest;
+using DoraOperator.Operator.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace DoraOperator.Operator.Intake;
+
+/// <summary>
+/// The intake's own HTTP server, on its own port (separate from /metrics, so the two can be exposed
+/// differently). Every replica serves it: writes go to the API server, never to local state, so any
+/// replica may take any delivery. Errors are <c>application/problem+json</c>.
+/// </summary>
+internal sealed partial class IntakeServer(IntakeOptions options, RestIntake rest, AlertmanagerWebhook alertmanager, Caching.OperatorCache cache, ILogger<IntakeServer> logger) : IAsyncDisposable
+{
+    private WebApplication? _web;
+
+    public Uri? Url { get; private set; }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.Auth == IntakeAuth.None) Log.AuthOff(logger);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IHostLifetime, NoLifetime>();
+        builder.WebHost.UseUrls($"http://{options.Address}:{options.Port}");
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxBodyBytes + 1);
+        var web = builder.Build();
+        web.Use(async (context, next) =>
+        {
+            try
+            {
+                // Routing reads the cache: until it has listed every project, an input could be refused as unclaimed.
+                if (!cache.HasSynced && context.Request.Path != "/healthz") throw new ProblemException(503, "Starting", "the operator's caches are not synced yet; retry in a few seconds") { RetryAfter = 2 };
+                await next(context);
+            }
+            catch (ProblemException e)
+            {
+                if (e.RetryAfter is { } seconds) context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await Problems.Result(e.Status, e.Title, e.Detail, context.Request.Path).ExecuteAsync(context);
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                await Problems.Result(413, "Body too large", $"the body is larger than {options.MaxBodyBytes:N0} bytes", context.Request.Path).ExecuteAsync(context);
+            }
+            catch (KubeApiException e)
+            {
+                Log.ApiFailed(logger, context.Request.Path, e.Message);
+                await Problems.Result(503, "Kubernetes API unavailable", "the record could not be written to the Kubernetes API; nothing was changed, retry later", context.Request.Path).ExecuteAsync(context);
+            }
+        });
+        web.MapPost("/deployments", (Func<HttpContext, Task<IResult>>)(c => rest.PostDeploymentAsync(c)));
+        web.MapPost("/deployments/{id}/deployed", (HttpContext c, string id) => rest.PostDeployedAsync(c, id));
+        web.MapPost("/incidents", (Func<HttpContext, Task<IResult>>)(c => rest.PostIncidentAsync(c)));
+        web.MapGet("/incidents", (Func<HttpContext, Task<IResult>>)(c => rest.GetIncidentsAsync(c)));
+        web.MapPost("/incidents/{id}/restored", (HttpContext c, string id) => rest.PostIncidentTimeAsync(c, id, finished: false));
+        web.MapPost("/incidents/{id}/finished", (HttpContext c, string id) => rest.PostIncidentTimeAsync(c, id, finished: true));
+        web.MapPost("/webhooks/alertmanager", (Func<HttpContext, Task<IResult>>)(c => alertmanager.PostAsync(c)));
+        web.MapGet("/healthz", () => Results.Text("ok"));
+        web.MapFallback((HttpContext c) => Problems.Result(404, "No such intake path",
+            "the intake serves POST /deployments, POST /deployments/{id}/deployed, POST /incidents, GET /incidents, POST /incidents/{id}/restored|finished and POST /webhooks/alertmanager", c.Request.Path));
+        await web.StartAsync(cancellationToken);
+        _web = web;
+        Url = new Uri(web.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal) + "/");
+        Log.Listening(logger, Url, options.Auth);
+    }
+
+    private sealed class NoLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _web, null) is not { } web) return;
+        await web.StopAsync(CancellationToken.None);
+        await web.DisposeAsync();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "intake authentication is OFF (--intake-auth none): anyone who reaches the intake port can write records and incidents")]
+        public static partial void AuthOff(ILogger logger);
+
+        [LoggerMessage(2, LogLevel.Information, "intake listening on {Url} (auth {Auth})")]
+        public static partial void Listening(ILogger logger, Uri url, IntakeAuth auth);
+
+        [LoggerMessage(3, LogLevel.Warning, "intake {Path}: Kubernetes API call failed: {Error}")]
+        public static partial void ApiFailed(ILogger logger, string path, string error);
+    }
+}

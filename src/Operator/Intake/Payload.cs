@@ -1,0 +1,100 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DoraOperator.Entities.Vocabulary;
+using DoraOperator.Operator.Http;
+using Microsoft.AspNetCore.Http;
+
+namespace DoraOperator.Operator.Intake;
+
+/// <summary>
+/// A JSON request body and its fields, read with errors that name the field: 415 for a body that is
+/// not JSON, 413 for one over the limit, 400 for malformed or missing fields (and, on the REST
+/// endpoints, unknown ones).
+/// </summary>
+internal sealed class Payload(JsonObject body)
+{
+    public JsonObject Body { get; } = body;
+
+    public static async Task<Payload> ReadAsync(HttpContext context, long maxBytes)
+    {
+        var type = context.Request.ContentType ?? "";
+        var mediaType = type.Split(';')[0].Trim();
+        if (!mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) && !mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ProblemException(415, "Unsupported media type", $"the body must be JSON (Content-Type: application/json), not \"{(type.Length == 0 ? "none" : type)}\"");
+        }
+        if (context.Request.ContentLength > maxBytes) throw TooLarge(maxBytes);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+        {
+            if (buffer.Length + read > maxBytes) throw TooLarge(maxBytes);
+            buffer.Write(chunk, 0, read);
+        }
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        }
+        catch (JsonException e)
+        {
+            throw new ProblemException(415, "Body is not JSON", $"the body could not be parsed as JSON: {e.Message}");
+        }
+        return node is JsonObject o ? new Payload(o) : throw new ProblemException(400, "Body is not a JSON object", "the body must be a JSON object ({...})");
+    }
+
+    private static ProblemException TooLarge(long max) => new(413, "Body too large", $"the body is larger than {max:N0} bytes");
+
+    public bool Has(string field) => Body[field] is not null;
+
+    /// <summary>400 naming any field not in <paramref name="known"/>.</summary>
+    public void OnlyFields(string shape, params string[] known)
+    {
+        var unknown = Body.Select(p => p.Key).Where(k => !known.Contains(k, StringComparer.Ordinal)).ToList();
+        if (unknown.Count > 0)
+            throw Bad(unknown[0], $"unknown field{(unknown.Count > 1 ? "s" : "")} {string.Join(", ", unknown.Select(u => $"\"{u}\""))} for {shape}; accepted: {string.Join(", ", known)}");
+    }
+
+    public string? String(string field, bool required = false, int maxLength = 253)
+    {
+        var node = Body[field];
+        if (node is null) return required ? throw Bad(field, $"field \"{field}\" is required") : null;
+        string? value = node.GetValueKind() switch
+        {
+            JsonValueKind.String => node.GetValue<string>(),
+            JsonValueKind.Number => node.ToJsonString(),
+            _ => throw Bad(field, $"field \"{field}\" must be a string"),
+        };
+        if (string.IsNullOrWhiteSpace(value)) return required ? throw Bad(field, $"field \"{field}\" must not be empty") : null;
+        if (value.Length > maxLength) throw Bad(field, $"field \"{field}\" is longer than {maxLength} characters");
+        return value.Trim();
+    }
+
+    public DateTimeOffset? Time(string field, bool required = false)
+    {
+        var node = Body[field];
+        if (node is null) return required ? throw Bad(field, $"field \"{field}\" is required") : null;
+        var text = node.GetValueKind() switch
+        {
+            JsonValueKind.String => node.GetValue<string>(),
+            JsonValueKind.Number => node.ToJsonString(),
+            _ => null,
+        };
+        return CommitTimes.TryParse(text, out var t) ? t : throw Bad(field, $"field \"{field}\" must be a time: {CommitTimes.AcceptedForms}");
+    }
+
+    public bool? Bool(string field)
+    {
+        var node = Body[field];
+        if (node is null) return null;
+        return node.GetValueKind() switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw Bad(field, $"field \"{field}\" must be true or false"),
+        };
+    }
+
+    public static ProblemException Bad(string field, string detail) => new(400, $"Invalid field {field}", detail);
+}

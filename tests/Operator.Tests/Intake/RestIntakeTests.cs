@@ -1,0 +1,180 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using DoraOperator.Operator.Hosting;
+using DoraOperator.Sandbox;
+using DoraOperator.Sandbox.Security;
+using DoraOperator.Testing;
+
+namespace DoraOperator.Operator.Tests.Intake;
+
+/// <summary>
+/// The HTTP intake as a CI job uses it: curl-like requests with a ServiceAccount token against the
+/// operator in-process, the Sandbox in RBAC mode answering TokenReview and SubjectAccessReview.
+/// </summary>
+public sealed class RestIntakeTests : IAsyncLifetime
+{
+    private OperatorOnSandbox _env = null!;
+    private SandboxApiServer _server = null!;
+    private Kubectl _kubectl = null!;
+    private OperatorHost _operator = null!;
+    private HttpClient _http = null!;
+    private string _ciToken = null!;
+    private string _strangerToken = null!;
+
+    public async Task InitializeAsync()
+    {
+        _env = await OperatorOnSandbox.StartAsync(AuthorizationMode.Rbac);
+        (_server, _kubectl) = (_env.Server, _env.Kubectl);
+        await _kubectl.OkAsync("apply -f -", """
+            apiVersion: dora-operator.io/v1alpha1
+            kind: DoraProject
+            metadata: {name: shop}
+            spec:
+              team: checkout
+              selector: {matchLabels: {team: shop}}
+              sources: {names: [shop-api, checkout-svc]}
+            """);
+        // The CI pipeline's ServiceAccount may create records and incidents in "shop", as kubectl would need.
+        await _kubectl.OkAsync("create role intake --verb=create,list --resource=deploymentrecords.dora-operator.io,incidents.dora-operator.io");
+        await _kubectl.OkAsync("create rolebinding ci-intake --role=intake --serviceaccount=shop:ci");
+        _ciToken = _server.AddServiceAccountToken("shop", "ci");
+        _strangerToken = _server.AddServiceAccountToken("shop", "stranger");
+        _operator = await _env.StartOperatorAsync(_env.Options with { Intake = new() { Port = Ports.Unused(), Address = "127.0.0.1" }, MinStatusInterval = TimeSpan.FromMilliseconds(100) });
+        _http = new HttpClient { BaseAddress = _operator.IntakeUrl };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _operator.DisposeAsync();
+        await _env.DisposeAsync();
+    }
+
+    private async Task<(HttpStatusCode Status, JsonNode? Body, HttpResponseMessage Reply)> Post(string path, string json, string? token = "ci", string contentType = "application/json")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, Encoding.UTF8) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token == "ci" ? _ciToken : token);
+        var reply = await _http.SendAsync(request);
+        var text = await reply.Content.ReadAsStringAsync();
+        return (reply.StatusCode, text.Length > 0 && text[0] is '{' or '[' ? JsonNode.Parse(text) : null, reply);
+    }
+
+    private Task<JsonObject> Record(string name, Func<JsonObject, bool> ready, string what) => _kubectl.WaitForAsync($"dr {name}", ready, what);
+
+    private static string T(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    private int Patches() => _server.Audit.Where(a => a.Key.Resource == "deploymentrecords" && a.Key.Verb is "update" or "patch").Sum(a => a.Value);
+
+    private int Writes(string resource) => _server.Audit.Where(a => a.Key.Resource == resource && a.Key.Verb is "create" or "update" or "patch").Sum(a => a.Value);
+
+    [Fact]
+    public async Task EmMetricsTwoStep_GivesARecordWithLeadTimeAndDuration_AndReplaysChangeNothing()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var (firstCommit, start, deployed) = (now.AddHours(-5), now.AddMinutes(-10), now.AddMinutes(-4));
+        var startBody = $$"""{"id":"build-981","project_id":"shop/shop","first_commit_at":"{{T(firstCommit)}}","deploy_start_at":"{{T(start)}}"}""";
+        var started = await Post("/deployments", startBody);
+        Assert.Equal(HttpStatusCode.Created, started.Status);
+        Assert.Equal("Progressing", (string?)started.Body!["phase"]);
+        await Record("api-build-981", r => (string?)r["status"]?["startedAt"] == T(start), "the started record");
+
+        var deployedBody = $$"""{"deployed_at":"{{T(deployed)}}"}""";
+        var done = await Post("/deployments/build-981/deployed", deployedBody);
+        Assert.Equal(HttpStatusCode.OK, done.Status);
+        var record = await Record("api-build-981", r => (string?)r["status"]?["phase"] == "Succeeded", "the record to be deployed");
+        Assert.Equal("api", (string?)record["spec"]!["source"]);
+        Assert.Equal((deployed - firstCommit).TotalSeconds, (double)record["status"]!["leadTimeSeconds"]!, 3);
+        Assert.Equal((deployed - start).TotalSeconds, (double)record["status"]!["durationSeconds"]!, 3);
+
+        var patches = Patches();
+        var rv = (string?)record["metadata"]!["resourceVersion"];
+        Assert.Equal(HttpStatusCode.OK, (await Post("/deployments", startBody)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Post("/deployments/build-981/deployed", deployedBody)).Status);
+        Assert.Equal(patches, Patches());
+        var after = JsonNode.Parse(await _kubectl.OkAsync("get dr api-build-981 -o json"))!;
+        Assert.Equal(rv, (string?)after["metadata"]!["resourceVersion"]);
+
+        // A different outcome for the same id is refused and changes nothing.
+        var conflict = await Post("/deployments/build-981/deployed", $$"""{"deployed_at":"{{T(now.AddMinutes(-1))}}"}""");
+        Assert.Equal(HttpStatusCode.Conflict, conflict.Status);
+        Assert.Contains("already recorded as Succeeded", (string?)conflict.Body!["detail"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EmMetricsOneStep_AndTheCiShape_AreRecordedAndCountOnTheProject()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var one = await Post("/deployments/rel-7/deployed", $$"""{"create_if_not_exists":true,"project_id":"shop-api","first_commit_at":"{{T(now.AddHours(-2))}}","deployed_at":"{{T(now.AddMinutes(-1))}}"}""");
+        Assert.Equal(HttpStatusCode.Created, one.Status);
+        Assert.Equal(7140, (double)one.Body!["lead_time_seconds"]!, 3);
+
+        var ci = await Post("/deployments", $$"""{"service":"checkout-svc","environment":"production","commit_sha":"4f2a9c1","commit_timestamp":"{{T(now.AddHours(-1))}}","deployed_at":"{{T(now.AddMinutes(-2))}}","status":"success"}""");
+        Assert.Equal(HttpStatusCode.Created, ci.Status);
+        var failed = await Post("/deployments", $$"""{"service":"checkout-svc","commit_sha":"5b3c","deployed_at":"{{T(now.AddMinutes(-1))}}","status":"failure"}""");
+        Assert.Equal(HttpStatusCode.Created, failed.Status);
+        Assert.Equal("Failed", (string?)failed.Body!["phase"]);
+
+        var project = await _kubectl.WaitForAsync("dora shop", p => (int?)p["status"]?["deploymentFrequency"]?["count"] == 2 && (int?)p["status"]?["changeFailureRate"]?["count"] == 1, "the project to count two deployments and one failed change");
+        Assert.Equal(2, (int)project["status"]!["leadTime"]!["samples"]!);
+        Assert.Equal((7140 + 3480) / 2.0, (double)project["status"]!["leadTime"]!["medianSeconds"]!, 3);
+    }
+
+    [Fact]
+    public async Task EveryBadInput_GetsItsStatusAndABodyNamingTheProblem_AndWritesNothing()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var creates = Writes("deploymentrecords");
+        async Task Expect(HttpStatusCode status, string path, string json, string mention, string? token = "ci", string contentType = "application/json")
+        {
+            var (code, body, reply) = await Post(path, json, token, contentType);
+            Assert.Equal(status, code);
+            Assert.Equal("application/problem+json", reply.Content.Headers.ContentType?.MediaType);
+            Assert.Contains(mention, $"{(string?)body!["title"]}: {(string?)body["detail"]}", StringComparison.Ordinal);
+        }
+        await Expect(HttpStatusCode.RequestEntityTooLarge, "/deployments", "{\"id\":\"" + new string('x', 1_100_000) + "\"}", "larger than");
+        await Expect(HttpStatusCode.UnsupportedMediaType, "/deployments", "id=1", "must be JSON", contentType: "application/x-www-form-urlencoded");
+        await Expect(HttpStatusCode.UnsupportedMediaType, "/deployments", "{not json", "could not be parsed as JSON");
+        await Expect(HttpStatusCode.BadRequest, "/deployments", """{"project_id":"shop/shop"}""", "\"id\" is required");
+        await Expect(HttpStatusCode.BadRequest, "/deployments", """{"id":"a","project_id":"shop/shop","deployed":"x"}""", "unknown field");
+        await Expect(HttpStatusCode.BadRequest, "/deployments", """{"id":"a","project_id":"shop/shop","deployed_at":"yesterday"}""", "deployed_at");
+        await Expect(HttpStatusCode.BadRequest, "/deployments", """{"sha":"abc"}""", "service, environment, commit_sha");
+        await Expect((HttpStatusCode)422, "/deployments", $$"""{"id":"a","project_id":"shop/shop","deployed_at":"{{T(now.AddDays(1))}}"}""", "in the future");
+        await Expect((HttpStatusCode)422, "/deployments", $$"""{"id":"a","project_id":"shop/shop","first_commit_at":"{{T(now.AddMinutes(-1))}}","deployed_at":"{{T(now.AddMinutes(-30))}}"}""", "before the commit");
+        await Expect(HttpStatusCode.NotFound, "/deployments", """{"id":"a","project_id":"nobody"}""", "\"nobody\"");
+        await Expect(HttpStatusCode.Unauthorized, "/deployments", """{"id":"a","project_id":"shop/shop"}""", "bearer token", token: null);
+        await Expect(HttpStatusCode.Unauthorized, "/deployments", """{"id":"a","project_id":"shop/shop"}""", "not accepted", token: "forged");
+        await Expect(HttpStatusCode.Forbidden, "/deployments", """{"id":"a","project_id":"shop/shop"}""", "not allowed", token: _strangerToken);
+        Assert.Equal(creates, Writes("deploymentrecords"));
+        Assert.Equal("No resources found in shop namespace.", (await _kubectl.RunAsync("get dr")).Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task Incidents_OpenedLinkedRestoredAndListed_ChangeTheProjectsFailureRateAndRecovery()
+    {
+        var now = DateTimeOffset.UtcNow;
+        await Post("/deployments/rel-1/deployed", $$"""{"create_if_not_exists":true,"project_id":"shop/shop","first_commit_at":"{{T(now.AddHours(-3))}}","deployed_at":"{{T(now.AddHours(-2))}}"}""");
+        await Post("/deployments/rel-2/deployed", $$"""{"create_if_not_exists":true,"project_id":"shop/shop","first_commit_at":"{{T(now.AddHours(-2))}}","deployed_at":"{{T(now.AddHours(-1))}}"}""");
+        var opened = await Post("/incidents", $$"""{"id":"INC-12","project_id":"shop/shop","deployment_id":"rel-2","started_at":"{{T(now.AddMinutes(-50))}}"}""");
+        Assert.Equal(HttpStatusCode.Created, opened.Status);
+        var incident = await Eventually.Until(async () => JsonNode.Parse(await _kubectl.OkAsync("get inc -o json"))!["items"]!.AsArray().FirstOrDefault(),
+            i => i?["status"]?["linkedDeployment"] is not null, "the incident to link to rel-2");
+        Assert.Equal("api-rel-2", (string?)incident!["status"]!["linkedDeployment"]);
+        Assert.Equal("INC-12", (string?)incident!["spec"]!["externalId"]);
+
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/incidents?type=in-progress"))
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _ciToken);
+            var listed = JsonNode.Parse(await (await _http.SendAsync(request)).Content.ReadAsStringAsync())!.AsArray();
+            Assert.Equal(["INC-12"], listed.Select(i => (string?)i!["id"]));
+        }
+        var restored = await Post("/incidents/INC-12/restored", $$"""{"date":"{{T(now.AddMinutes(-20))}}"}""");
+        Assert.Equal(HttpStatusCode.OK, restored.Status);
+        Assert.Equal(HttpStatusCode.OK, (await Post("/incidents/INC-12/restored", $$"""{"date":"{{T(now.AddMinutes(-5))}}"}""")).Status);
+        var project = await _kubectl.WaitForAsync("dora shop", p => (int?)p["status"]?["changeFailureRate"]?["count"] == 1 && p["status"]?["recoveryTime"]?["medianSeconds"] is not null, "the failure and its recovery on the project");
+        Assert.Equal(2, (int)project["status"]!["changeFailureRate"]!["total"]!);
+        Assert.Equal(1800, (double)project["status"]!["recoveryTime"]!["medianSeconds"]!, 3); // the first restore time stays
+    }
+}
