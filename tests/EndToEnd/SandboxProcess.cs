@@ -48,8 +48,22 @@ internal sealed partial class SandboxProcess : IAsyncDisposable
         await Eventually.True(() => sandbox.Output.Any(l => l.Contains("Ctrl+C stops everything.", StringComparison.Ordinal)), "the sandbox to start", TimeSpan.FromSeconds(60));
         var url = sandbox.Output.Select(l => OperatorLine().Match(l)).First(m => m.Success).Groups[1].Value;
         sandbox.OperatorUrl = new Uri(url);
+        if (sandbox.Output.Select(l => IntakeLine().Match(l)).FirstOrDefault(m => m.Success) is { } intake) sandbox.IntakeUrl = new Uri(intake.Groups[1].Value);
+        if (sandbox.Output.Select(l => TokenInCurl().Match(l)).FirstOrDefault(m => m.Success) is { } token) sandbox.Token = token.Groups[1].Value;
         return sandbox;
     }
+
+    /// <summary>The intake's base URL the start-up text shows, or null when it is off.</summary>
+    public Uri? IntakeUrl { get; private set; }
+
+    /// <summary>The bearer token of the ready-to-paste curl (the kubeconfig's).</summary>
+    public string? Token { get; private set; }
+
+    [GeneratedRegex(@"intake:\s+(http://\S+/)")]
+    private static partial Regex IntakeLine();
+
+    [GeneratedRegex(@"Authorization: Bearer (\w+)")]
+    private static partial Regex TokenInCurl();
 
     [GeneratedRegex(@"operator:\s+(http://[^ ]+/)metrics")]
     private static partial Regex OperatorLine();

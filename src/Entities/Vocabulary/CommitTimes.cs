@@ -22,6 +22,13 @@ public static class CommitTimes
         }
         var hasOffset = text.EndsWith('Z') || text.EndsWith('z') || (text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':');
         if (!hasOffset || text.Length < 20 || text[10] is not ('T' or 't')) return false;
+        // RFC 3339 allows any number of fraction digits (Go writes nine); .NET reads at most seven.
+        if (text.Length > 20 && text[19] == '.')
+        {
+            var end = 20;
+            while (end < text.Length && char.IsAsciiDigit(text[end])) end++;
+            if (end - 20 > 7) text = string.Concat(text.AsSpan(0, 27), text.AsSpan(end));
+        }
         return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal, out value);
     }
 

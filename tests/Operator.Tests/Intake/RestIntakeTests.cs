@@ -177,4 +177,45 @@ public sealed class RestIntakeTests : IAsyncLifetime
         Assert.Equal(2, (int)project["status"]!["changeFailureRate"]!["total"]!);
         Assert.Equal(1800, (double)project["status"]!["recoveryTime"]!["medianSeconds"]!, 3); // the first restore time stays
     }
+
+    [Fact]
+    public async Task AlertmanagerPayloads_OpenRestoreAndRepeat_AndUnroutedAlertsAreCounted()
+    {
+        var startsAt = DateTimeOffset.UtcNow.AddMinutes(-30);
+        var firing = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Intake", "Fixtures", "alertmanager-firing.json"))
+            .Replace("STARTS_AT", startsAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        var first = await Post("/webhooks/alertmanager", firing);
+        Assert.Equal(HttpStatusCode.OK, first.Status);
+        Assert.Equal(1, (int)first.Body!["unrouted"]!);
+        Assert.Equal("created", (string?)first.Body["incidents"]![0]!["outcome"]);
+        var repeat = await Post("/webhooks/alertmanager", firing);
+        Assert.Equal("unchanged", (string?)repeat.Body!["incidents"]![0]!["outcome"]);
+
+        var incident = JsonNode.Parse(await _kubectl.OkAsync("get inc -o json"))!["items"]!.AsArray().Single()!;
+        Assert.Equal("medium", (string?)incident["spec"]!["severity"]);
+        Assert.Equal("p99 checkout latency above 2 s", (string?)incident["spec"]!["title"]);
+        Assert.Equal(T(startsAt).TrimEnd('Z') + ".123456Z", (string?)incident["spec"]!["startedAt"]); // nanoseconds in, microseconds kept
+
+        var endsAt = startsAt.AddMinutes(12);
+        var resolved = JsonNode.Parse(firing)!.AsObject();
+        resolved["status"] = "resolved";
+        foreach (var alert in resolved["alerts"]!.AsArray())
+        {
+            alert!["status"] = "resolved";
+            alert["endsAt"] = T(endsAt);
+        }
+        var restore = await Post("/webhooks/alertmanager", resolved.ToJsonString());
+        Assert.Equal("updated", (string?)restore.Body!["incidents"]![0]!["outcome"]);
+        await _kubectl.WaitForAsync($"inc {(string?)incident["metadata"]!["name"]}", i => (string?)i["status"]?["phase"] == "Restored", "the incident to be restored");
+        Assert.Equal("unchanged", (string?)(await Post("/webhooks/alertmanager", resolved.ToJsonString())).Body!["incidents"]![0]!["outcome"]);
+
+        using var http = new HttpClient { BaseAddress = _operator.HttpUrl };
+        var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Contains("dora_operator_intake_unrouted_total{source=\"alertmanager\"} 4", metrics, StringComparison.Ordinal);
+
+        resolved["version"] = "3";
+        var old = await Post("/webhooks/alertmanager", resolved.ToJsonString());
+        Assert.Equal(HttpStatusCode.BadRequest, old.Status);
+        Assert.Contains("version 4", (string?)old.Body!["detail"], StringComparison.Ordinal);
+    }
 }

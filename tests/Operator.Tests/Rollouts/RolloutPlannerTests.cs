@@ -209,6 +209,8 @@ public sealed class RolloutPlannerTests
     [Theory]
     [InlineData("1793520000", 2026, 11, 1, 8)]
     [InlineData("2026-11-01T10:00:00+02:00", 2026, 11, 1, 8)]
+    [InlineData("2026-11-01T10:00:00.000000000+02:00", 2026, 11, 1, 8)]
+    [InlineData("2026-11-01T08:00:00.0000000004Z", 2026, 11, 1, 8)]
     public void CommitTimes_AcceptRfc3339WithOffsetAndUnixSeconds(string text, int y, int m, int d, int h)
     {
         Assert.True(CommitTimes.TryParse(text, out var t));
