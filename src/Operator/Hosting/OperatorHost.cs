@@ -176,6 +176,11 @@ internal sealed partial class OperatorHost : IAsyncDisposable
         services.AddSingleton<Intake.RestIntake>();
         services.AddSingleton(sp => new Intake.AlertmanagerWebhook(sp.GetRequiredService<Intake.IntakeRouter>(), sp.GetRequiredService<Intake.IntakeStore>(),
             sp.GetRequiredService<Intake.IntakeAuthorizer>(), options.Intake, sp.GetRequiredService<OperatorMetrics>().Unrouted));
+        services.AddSingleton(new Intake.WebhookSecrets(options.Intake.WebhookSecretsDir));
+        services.AddSingleton(sp => new Intake.GitHubWebhook(sp.GetRequiredService<Intake.IntakeRouter>(), sp.GetRequiredService<Intake.IntakeStore>(),
+            sp.GetRequiredService<Intake.WebhookSecrets>(), options.Intake, sp.GetRequiredService<OperatorMetrics>().Unrouted));
+        services.AddSingleton(sp => new Intake.PagerDutyWebhook(sp.GetRequiredService<Intake.IntakeRouter>(), sp.GetRequiredService<Intake.IntakeStore>(),
+            sp.GetRequiredService<Intake.WebhookSecrets>(), options.Intake, sp.GetRequiredService<OperatorMetrics>().Unrouted));
         services.AddSingleton<Intake.IntakeServer>();
 
         var web = builder.Build();

@@ -19,6 +19,8 @@ internal sealed record IntakeOptions
     public IntakeAuth Auth { get; init; } = IntakeAuth.Kubernetes;
     /// <summary>Largest accepted body.</summary>
     public long MaxBodyBytes { get; init; } = 1024 * 1024;
+    /// <summary>Directory holding the signed webhooks' shared secrets, a file per source (the chart mounts a Secret here); null: none.</summary>
+    public string? WebhookSecretsDir { get; init; }
     /// <summary>How long a token's review and a user's access decision are reused (kube-rbac-proxy caches likewise).</summary>
     public TimeSpan ReviewCacheTtl { get; init; } = TimeSpan.FromSeconds(10);
 }

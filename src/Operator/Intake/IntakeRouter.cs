@@ -52,5 +52,9 @@ internal sealed class IntakeRouter(OperatorCache cache)
         return null;
     }
 
+    /// <summary>The oldest project listing <paramref name="value"/> in one of its <c>spec.sources</c> lists (compared without case: repository and service names).</summary>
+    public DoraProject? BySource(Func<ProjectSources, List<string>?> list, string value) =>
+        Oldest(cache.Projects.List().Where(p => p.Spec.Sources is { } s && list(s)?.Contains(value, StringComparer.OrdinalIgnoreCase) == true));
+
     private static DoraProject? Oldest(IEnumerable<DoraProject> projects) => projects.OrderBy(p => p, ProjectClaims.Oldest).FirstOrDefault();
 }

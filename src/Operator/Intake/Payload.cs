@@ -15,7 +15,10 @@ internal sealed class Payload(JsonObject body)
 {
     public JsonObject Body { get; } = body;
 
-    public static async Task<Payload> ReadAsync(HttpContext context, long maxBytes)
+    public static async Task<Payload> ReadAsync(HttpContext context, long maxBytes) => Parse(await ReadRawAsync(context, maxBytes));
+
+    /// <summary>The body's bytes as sent (signatures are computed over them), after the media type and size checks.</summary>
+    public static async Task<byte[]> ReadRawAsync(HttpContext context, long maxBytes)
     {
         var type = context.Request.ContentType ?? "";
         var mediaType = type.Split(';')[0].Trim();
@@ -32,10 +35,15 @@ internal sealed class Payload(JsonObject body)
             if (buffer.Length + read > maxBytes) throw TooLarge(maxBytes);
             buffer.Write(chunk, 0, read);
         }
+        return buffer.ToArray();
+    }
+
+    public static Payload Parse(byte[] raw)
+    {
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+            node = JsonNode.Parse(raw);
         }
         catch (JsonException e)
         {
