@@ -181,6 +181,12 @@ internal sealed partial class OperatorHost : IAsyncDisposable
             sp.GetRequiredService<Intake.WebhookSecrets>(), options.Intake, sp.GetRequiredService<OperatorMetrics>().Unrouted));
         services.AddSingleton(sp => new Intake.PagerDutyWebhook(sp.GetRequiredService<Intake.IntakeRouter>(), sp.GetRequiredService<Intake.IntakeStore>(),
             sp.GetRequiredService<Intake.WebhookSecrets>(), options.Intake, sp.GetRequiredService<OperatorMetrics>().Unrouted));
+        services.AddSingleton(sp => new Intake.GitLabWebhook(sp.GetRequiredService<Intake.IntakeRouter>(), sp.GetRequiredService<Intake.IntakeStore>(),
+            sp.GetRequiredService<Intake.WebhookSecrets>(), options.Intake, sp.GetRequiredService<OperatorMetrics>().Unrouted));
+        services.AddSingleton(sp => new Intake.OpsgenieWebhook(sp.GetRequiredService<Intake.IntakeRouter>(), sp.GetRequiredService<Intake.IntakeStore>(),
+            sp.GetRequiredService<Intake.WebhookSecrets>(), options.Intake, time, sp.GetRequiredService<OperatorMetrics>().Unrouted));
+        services.AddSingleton(sp => new Intake.JiraWebhook(sp.GetRequiredService<Intake.IntakeRouter>(), sp.GetRequiredService<Intake.IntakeStore>(),
+            sp.GetRequiredService<Intake.WebhookSecrets>(), options.Intake, sp.GetRequiredService<OperatorMetrics>().Unrouted));
         services.AddSingleton<Intake.IntakeServer>();
 
         var web = builder.Build();

@@ -22,7 +22,7 @@ internal sealed class AlertmanagerWebhook(IntakeRouter router, IntakeStore store
         var body = await Payload.ReadAsync(context, options.MaxBodyBytes);
         if (body.Body["alerts"] is not JsonArray alerts) throw Payload.Bad("alerts", "field \"alerts\" is required and must be an array (Alertmanager webhook payload, version 4)");
         if (body.String("version") is { } version && version != "4") throw Payload.Bad("version", $"webhook payload version \"{version}\" is not supported; Alertmanager sends version 4");
-        var planned = new List<(Incident Incident, JsonObject Update)>();
+        var planned = new List<Incident>();
         var skipped = 0;
         for (var n = 0; n < alerts.Count; n++)
         {
@@ -43,38 +43,26 @@ internal sealed class AlertmanagerWebhook(IntakeRouter router, IntakeStore store
                 continue;
             }
             var id = $"{fingerprint}-{startsAt.ToUnixTimeSeconds()}";
-            var incident = new Incident
-            {
-                Metadata = new ObjectMeta
+            var incident = IntakeStore.NewIncident(project, ObjectNames.External("alert", id), new IncidentSpec
                 {
-                    Name = ObjectNames.External("alert", id),
-                    Namespace = project.Metadata.Namespace,
-                    Labels = new Dictionary<string, string> { [DoraNames.ProjectLabel] = ObjectNames.LabelValue(project.Metadata.Name!) },
-                },
-                Spec = new IncidentSpec
-                {
-                    Project = project.Metadata.Name!,
                     Title = Truncate(annotations.GetValueOrDefault("summary") ?? labels.GetValueOrDefault("alertname") ?? "alert", 1024),
                     Severity = Severity(labels.GetValueOrDefault("severity")),
                     StartedAt = startsAt,
                     RestoredAt = endsAt,
                     Source = "alertmanager",
                     ExternalId = id,
-                },
-            };
-            var update = new JsonObject();
-            if (endsAt is { } ended) update["restoredAt"] = KubeTimeConverter.Format(ended);
-            planned.Add((incident, update));
+                });
+            planned.Add(incident);
         }
         // All or nothing: every target namespace must allow the caller before anything is written.
-        foreach (var ns in planned.Select(p => p.Incident.Metadata.Namespace!).Distinct(StringComparer.Ordinal))
+        foreach (var ns in planned.Select(p => p.Metadata.Namespace!).Distinct(StringComparer.Ordinal))
         {
             await auth.RequireAsync(user, "create", Incident.Resource.Plural, ns, context.RequestAborted);
         }
         var results = new JsonArray();
-        foreach (var (incident, update) in planned)
+        foreach (var incident in planned)
         {
-            var (saved, outcome) = await store.UpsertIncidentAsync(incident, update, context.RequestAborted);
+            var (saved, outcome) = await store.UpsertIncidentAsync(incident, context.RequestAborted);
             results.Add(new JsonObject { ["namespace"] = saved.Metadata.Namespace, ["name"] = saved.Metadata.Name, ["outcome"] = outcome.ToString().ToLowerInvariant() });
         }
         return Results.Text(new JsonObject { ["incidents"] = results, ["unrouted"] = skipped }.ToJsonString(), "application/json");

@@ -27,15 +27,15 @@ internal sealed class GitHubWebhook(IntakeRouter router, IntakeStore store, Webh
             throw new ProblemException(401, "Bad signature", "X-Hub-Signature-256 is missing or does not match the body under the GitHub webhook secret");
         }
         var kind = context.Request.Headers["X-GitHub-Event"].ToString();
-        if (kind == "ping") return Ack("pong");
+        if (kind == "ping") return WebhookReplies.Ack("pong");
         var body = Payload.Parse(raw).Body;
         var repository = (string?)body["repository"]?["full_name"] ?? throw Payload.Bad("repository.full_name", "field \"repository.full_name\" is required");
-        if (kind is not ("deployment_status" or "issues")) return Ack($"event {kind} is not used");
+        if (kind is not ("deployment_status" or "issues")) return WebhookReplies.Ack($"event {kind} is not used");
         var project = router.BySource(s => s.GithubRepositories, repository);
         if (project is null)
         {
             unrouted("github");
-            return Ack($"no DoraProject lists {repository} in spec.sources.githubRepositories");
+            return WebhookReplies.Ack($"no DoraProject lists {repository} in spec.sources.githubRepositories");
         }
         return kind == "deployment_status" ? await DeploymentAsync(body, repository, project, context.RequestAborted) : await IssueAsync(body, repository, project, context.RequestAborted);
     }
@@ -54,39 +54,23 @@ internal sealed class GitHubWebhook(IntakeRouter router, IntakeStore store, Webh
             custom.Time("commit_time"), custom.Time("first_commit_time"), deployment.Time("created_at"),
             state == "success" ? at : null, state is "failure" or "error" ? at : null, null, id);
         var (record, outcome) = await store.UpsertRecordAsync(IntakeStore.Desired(facts), cancellationToken);
-        return Written(record.Metadata, outcome);
+        return WebhookReplies.Written(record.Metadata, outcome);
     }
 
     private async Task<IResult> IssueAsync(JsonObject body, string repository, DoraProject project, CancellationToken cancellationToken)
     {
         var issue = new Payload(body["issue"] as JsonObject ?? throw Payload.Bad("issue", "field \"issue\" is required"));
         var labels = issue.Body["labels"] as JsonArray ?? [];
-        if (!labels.Any(l => string.Equals((string?)l?["name"], IncidentLabel, StringComparison.OrdinalIgnoreCase))) return Ack("the issue is not labelled incident");
+        if (!labels.Any(l => string.Equals((string?)l?["name"], IncidentLabel, StringComparison.OrdinalIgnoreCase))) return WebhookReplies.Ack("the issue is not labelled incident");
         var id = $"{repository}#{issue.String("number", required: true)}";
         var closed = issue.Time("closed_at");
-        var incident = new Incident
-        {
-            Metadata = new ObjectMeta
+        var incident = IntakeStore.NewIncident(project, ObjectNames.External("github", id), new IncidentSpec
             {
-                Name = ObjectNames.External("github", id),
-                Namespace = project.Metadata.Namespace,
-                Labels = new Dictionary<string, string> { [DoraNames.ProjectLabel] = ObjectNames.LabelValue(project.Metadata.Name!) },
-            },
-            Spec = new IncidentSpec
-            {
-                Project = project.Metadata.Name!, Title = issue.String("title", maxLength: 1024), StartedAt = issue.Time("created_at", required: true),
+                Title = issue.String("title", maxLength: 1024), StartedAt = issue.Time("created_at", required: true),
                 ResolvedAt = (string?)issue.Body["state"] == "closed" ? closed : null, Source = "github", ExternalId = id,
-            },
-        };
-        var update = new JsonObject();
-        if (incident.Spec.ResolvedAt is { } resolved) update["resolvedAt"] = KubeTimeConverter.Format(resolved);
-        var (saved, outcome) = await store.UpsertIncidentAsync(incident, update, cancellationToken);
-        return Written(saved.Metadata, outcome);
+            });
+        var (saved, outcome) = await store.UpsertIncidentAsync(incident, cancellationToken);
+        return WebhookReplies.Written(saved.Metadata, outcome);
     }
 
-    private static IResult Ack(string note) => Results.Text(new JsonObject { ["note"] = note }.ToJsonString(), "application/json");
-
-    internal static IResult Written(ObjectMeta meta, WriteOutcome outcome) =>
-        Results.Text(new JsonObject { ["namespace"] = meta.Namespace, ["name"] = meta.Name, ["outcome"] = outcome.ToString().ToLowerInvariant() }.ToJsonString(), "application/json",
-            statusCode: outcome == WriteOutcome.Created ? 201 : 200);
 }

@@ -14,7 +14,7 @@ namespace DoraOperator.Operator.Intake;
 /// differently). Every replica serves it: writes go to the API server, never to local state, so any
 /// replica may take any delivery. Errors are <c>application/problem+json</c>.
 /// </summary>
-internal sealed partial class IntakeServer(IntakeOptions options, RestIntake rest, AlertmanagerWebhook alertmanager, GitHubWebhook github, PagerDutyWebhook pagerduty, Caching.OperatorCache cache, ILogger<IntakeServer> logger) : IAsyncDisposable
+internal sealed partial class IntakeServer(IntakeOptions options, RestIntake rest, AlertmanagerWebhook alertmanager, GitHubWebhook github, PagerDutyWebhook pagerduty, GitLabWebhook gitlab, OpsgenieWebhook opsgenie, JiraWebhook jira, Caching.OperatorCache cache, ILogger<IntakeServer> logger) : IAsyncDisposable
 {
     private WebApplication? _web;
 
@@ -61,9 +61,12 @@ internal sealed partial class IntakeServer(IntakeOptions options, RestIntake res
         web.MapPost("/webhooks/alertmanager", (Func<HttpContext, Task<IResult>>)(c => alertmanager.PostAsync(c)));
         web.MapPost("/webhooks/github", (Func<HttpContext, Task<IResult>>)(c => github.PostAsync(c)));
         web.MapPost("/webhooks/pagerduty", (Func<HttpContext, Task<IResult>>)(c => pagerduty.PostAsync(c)));
+        web.MapPost("/webhooks/gitlab", (Func<HttpContext, Task<IResult>>)(c => gitlab.PostAsync(c)));
+        web.MapPost("/webhooks/opsgenie", (Func<HttpContext, Task<IResult>>)(c => opsgenie.PostAsync(c)));
+        web.MapPost("/webhooks/jira", (Func<HttpContext, Task<IResult>>)(c => jira.PostAsync(c)));
         web.MapGet("/healthz", () => Results.Text("ok"));
         web.MapFallback((HttpContext c) => Problems.Result(404, "No such intake path",
-            "the intake serves POST /deployments, POST /deployments/{id}/deployed, POST /incidents, GET /incidents, POST /incidents/{id}/restored|finished and POST /webhooks/alertmanager|github|pagerduty", c.Request.Path));
+            "the intake serves POST /deployments, POST /deployments/{id}/deployed, POST /incidents, GET /incidents, POST /incidents/{id}/restored|finished and POST /webhooks/alertmanager|github|gitlab|pagerduty|opsgenie|jira", c.Request.Path));
         await web.StartAsync(cancellationToken);
         _web = web;
         Url = new Uri(web.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal) + "/");

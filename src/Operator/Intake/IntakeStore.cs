@@ -172,6 +172,32 @@ internal sealed class IntakeStore(KubeApiClient client)
         return new JsonObject { ["metadata"] = new JsonObject { ["resourceVersion"] = current.Metadata.ResourceVersion }, ["status"] = status };
     }
 
+    /// <summary>An Incident of <paramref name="project"/> named <paramref name="name"/>, labelled with its project.</summary>
+    public static Incident NewIncident(DoraProject project, string name, IncidentSpec spec)
+    {
+        spec.Project = project.Metadata.Name!;
+        return new Incident
+        {
+            Metadata = new ObjectMeta
+            {
+                Name = name,
+                Namespace = project.Metadata.Namespace,
+                Labels = new Dictionary<string, string> { [DoraNames.ProjectLabel] = ObjectNames.LabelValue(project.Metadata.Name!) },
+            },
+            Spec = spec,
+        };
+    }
+
+    /// <summary>Creates the incident, or records on the existing one the times it does not have yet (detected, restored, resolved).</summary>
+    public Task<(Incident Incident, WriteOutcome Outcome)> UpsertIncidentAsync(Incident desired, CancellationToken cancellationToken)
+    {
+        var times = new JsonObject();
+        if (desired.Spec.DetectedAt is { } detected) times["detectedAt"] = KubeTimeConverter.Format(detected);
+        if (desired.Spec.RestoredAt is { } restored) times["restoredAt"] = KubeTimeConverter.Format(restored);
+        if (desired.Spec.ResolvedAt is { } resolved) times["resolvedAt"] = KubeTimeConverter.Format(resolved);
+        return UpsertIncidentAsync(desired, times, cancellationToken);
+    }
+
     /// <summary>Creates the incident, or applies <paramref name="update"/> (spec fields to set when absent) to the existing one.</summary>
     public async Task<(Incident Incident, WriteOutcome Outcome)> UpsertIncidentAsync(Incident desired, JsonObject update, CancellationToken cancellationToken)
     {

@@ -28,7 +28,7 @@ internal sealed class PagerDutyWebhook(IntakeRouter router, IntakeStore store, W
         var body = Payload.Parse(raw).Body;
         var evt = new Payload(body["event"] as JsonObject ?? throw Payload.Bad("event", "field \"event\" is required (PagerDuty v3 webhook)"));
         var type = evt.String("event_type", required: true);
-        if (type is not ("incident.triggered" or "incident.acknowledged" or "incident.resolved")) return Ack($"event {type} is not used");
+        if (type is not ("incident.triggered" or "incident.acknowledged" or "incident.resolved")) return WebhookReplies.Ack($"event {type} is not used");
         var data = new Payload(evt.Body["data"] as JsonObject ?? throw Payload.Bad("event.data", "field \"event.data\" is required"));
         var id = data.String("id", required: true)!;
         var service = (string?)data.Body["service"]?["id"] ?? throw Payload.Bad("event.data.service.id", "field \"event.data.service.id\" is required");
@@ -36,20 +36,11 @@ internal sealed class PagerDutyWebhook(IntakeRouter router, IntakeStore store, W
         if (project is null)
         {
             unrouted("pagerduty");
-            return Ack($"no DoraProject lists service {service} in spec.sources.pagerdutyServices");
+            return WebhookReplies.Ack($"no DoraProject lists service {service} in spec.sources.pagerdutyServices");
         }
         var occurred = evt.Time("occurred_at", required: true)!.Value;
-        var incident = new Incident
-        {
-            Metadata = new ObjectMeta
+        var incident = IntakeStore.NewIncident(project, ObjectNames.External("pd", id), new IncidentSpec
             {
-                Name = ObjectNames.External("pd", id),
-                Namespace = project.Metadata.Namespace,
-                Labels = new Dictionary<string, string> { [DoraNames.ProjectLabel] = ObjectNames.LabelValue(project.Metadata.Name!) },
-            },
-            Spec = new IncidentSpec
-            {
-                Project = project.Metadata.Name!,
                 Title = data.String("title", maxLength: 1024),
                 Severity = data.String("urgency") == "low" ? "low" : "high",
                 StartedAt = data.Time("created_at") ?? occurred,
@@ -57,14 +48,8 @@ internal sealed class PagerDutyWebhook(IntakeRouter router, IntakeStore store, W
                 ResolvedAt = type == "incident.resolved" ? occurred : null,
                 Source = "pagerduty",
                 ExternalId = id,
-            },
-        };
-        var update = new JsonObject();
-        if (incident.Spec.DetectedAt is { } detected) update["detectedAt"] = KubeTimeConverter.Format(detected);
-        if (incident.Spec.ResolvedAt is { } resolved) update["resolvedAt"] = KubeTimeConverter.Format(resolved);
-        var (saved, outcome) = await store.UpsertIncidentAsync(incident, update, context.RequestAborted);
-        return GitHubWebhook.Written(saved.Metadata, outcome);
+            });
+        var (saved, outcome) = await store.UpsertIncidentAsync(incident, context.RequestAborted);
+        return WebhookReplies.Written(saved.Metadata, outcome);
     }
-
-    private static IResult Ack(string note) => Results.Text(new JsonObject { ["note"] = note }.ToJsonString(), "application/json");
 }

@@ -89,7 +89,33 @@ internal sealed class Payload(JsonObject body)
             JsonValueKind.Number => node.ToJsonString(),
             _ => null,
         };
-        return CommitTimes.TryParse(text, out var t) ? t : throw Bad(field, $"field \"{field}\" must be a time: {CommitTimes.AcceptedForms}");
+        return TryTime(text, out var t) ? t : throw Bad(field, $"field \"{field}\" must be a time: {CommitTimes.AcceptedForms}");
+    }
+
+    /// <summary>
+    /// RFC 3339 or Unix seconds, and the forms vendors write besides: GitLab's <c>2021-04-28 21:50:00 +0200</c>
+    /// and <c>2013-12-03 17:15:43 UTC</c>, Jira's <c>2018-05-07T16:23:57.123+0200</c>.
+    /// </summary>
+    public static bool TryTime(string? text, out DateTimeOffset value)
+    {
+        if (CommitTimes.TryParse(text, out value)) return true;
+        if (string.IsNullOrWhiteSpace(text) || text.Length < 19) return false;
+        var t = text.Trim();
+        if (t.EndsWith(" UTC", StringComparison.Ordinal)) t = t[..^4] + "Z";
+        if (t[10] == ' ') t = string.Concat(t.AsSpan(0, 10), "T", t.AsSpan(11));
+        t = t.Replace(" +", "+", StringComparison.Ordinal).Replace(" -", "-", StringComparison.Ordinal);
+        // +0200 -> +02:00
+        if (t.Length > 5 && t[^5] is '+' or '-' && char.IsAsciiDigit(t[^4]) && char.IsAsciiDigit(t[^1]) && t[^3] != ':') t = string.Concat(t.AsSpan(0, t.Length - 2), ":", t.AsSpan(t.Length - 2));
+        return CommitTimes.TryParse(t, out value);
+    }
+
+    /// <summary>A time in Unix milliseconds (Opsgenie's <c>createdAt</c>) or nanoseconds (its <c>updatedAt</c>).</summary>
+    public DateTimeOffset? EpochTime(string field)
+    {
+        var node = Body[field];
+        if (node is null) return null;
+        if (node.GetValueKind() != JsonValueKind.Number || !node.AsValue().TryGetValue<long>(out var n) || n <= 0) throw Bad(field, $"field \"{field}\" must be a Unix time in milliseconds");
+        return n > 100_000_000_000_000 ? DateTimeOffset.FromUnixTimeMilliseconds(n / 1_000_000) : DateTimeOffset.FromUnixTimeMilliseconds(n);
     }
 
     public bool? Bool(string field)

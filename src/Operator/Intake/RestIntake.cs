@@ -120,22 +120,13 @@ internal sealed class RestIntake(IntakeRouter router, IntakeStore store, IntakeA
             if (t > now + FutureSkew) throw Unprocessable(field, $"{field} {KubeTimeConverter.Format(t.Value)} is in the future");
             if (t < started) throw Unprocessable(field, $"{field} {KubeTimeConverter.Format(t.Value)} is before started_at {KubeTimeConverter.Format(started)}");
         }
-        var incident = new Incident
+        var incident = IntakeStore.NewIncident(project, ObjectNames.External("api", id), new IncidentSpec
         {
-            Metadata = new ObjectMeta
-            {
-                Name = ObjectNames.External("api", id),
-                Namespace = project.Metadata.Namespace,
-                Labels = new Dictionary<string, string> { [DoraNames.ProjectLabel] = ObjectNames.LabelValue(project.Metadata.Name!) },
-            },
-            Spec = new IncidentSpec
-            {
-                Project = project.Metadata.Name!, StartedAt = started, RestoredAt = restored, ResolvedAt = finished, Source = Sources.Api, ExternalId = id,
-                DeploymentRef = body.String("deployment_id") is { } deployment ? ObjectNames.External("api", deployment) : null,
-            },
-        };
+            StartedAt = started, RestoredAt = restored, ResolvedAt = finished, Source = Sources.Api, ExternalId = id,
+            DeploymentRef = body.String("deployment_id") is { } deployment ? ObjectNames.External("api", deployment) : null,
+        });
         await auth.RequireAsync(user, "create", Incident.Resource.Plural, project.Metadata.Namespace!, context.RequestAborted);
-        var (saved, outcome) = await store.UpsertIncidentAsync(incident, Times(restored, finished), context.RequestAborted);
+        var (saved, outcome) = await store.UpsertIncidentAsync(incident, context.RequestAborted);
         return Reply(View(saved), outcome);
     }
 

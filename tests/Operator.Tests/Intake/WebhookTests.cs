@@ -35,11 +35,24 @@ public sealed class WebhookTests : IAsyncLifetime
               sources:
                 githubRepositories: [acme/storefront]
                 pagerdutyServices: [PF9KMXH]
+            ---
+            apiVersion: dora-operator.io/v1alpha1
+            kind: DoraProject
+            metadata: {name: ledger}
+            spec:
+              selector: {matchLabels: {team: ledger}}
+              sources:
+                gitlabProjects: [payments/ledger]
+                opsgenieTeams: [payments-oncall]
+                jiraProjects: [PAY]
             """);
         _secrets = Directory.CreateTempSubdirectory("dora-webhooks-").FullName;
         // A rotation in progress: the old secret and the new one are both accepted.
         await File.WriteAllTextAsync(Path.Combine(_secrets, "github"), $"old-secret\n{GitHubSecret}\n");
         await File.WriteAllTextAsync(Path.Combine(_secrets, "pagerduty"), PagerDutySecret);
+        await File.WriteAllTextAsync(Path.Combine(_secrets, "gitlab"), "gl-token-1");
+        await File.WriteAllTextAsync(Path.Combine(_secrets, "opsgenie"), "og-token-1");
+        await File.WriteAllTextAsync(Path.Combine(_secrets, "jira"), "jira-secret-1");
         _operator = await _env.StartOperatorAsync(_env.Options with
         {
             Intake = new() { Port = Ports.Unused(), Address = "127.0.0.1", WebhookSecretsDir = _secrets },
@@ -147,5 +160,65 @@ public sealed class WebhookTests : IAsyncLifetime
         Assert.Equal(T(created.AddMinutes(4)), (string?)incident["spec"]!["detectedAt"]);
         Assert.Equal(1800, (double)incident["status"]!["timeToRestoreSeconds"]!, 3);
         Assert.Equal("unchanged", (string?)(await PagerDuty(Body("incident.resolved", "resolved", created.AddMinutes(31)))).Body!["outcome"]);
+    }
+
+    [Fact]
+    public async Task GitLabDeploymentsAndIncidents_WithTheSecretToken()
+    {
+        var at = DateTimeOffset.UtcNow.AddMinutes(-20);
+        // GitLab writes "2021-04-28 21:50:00 +0200".
+        string Gl(DateTimeOffset t) => t.ToOffset(TimeSpan.FromHours(2)).ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) + " +0200";
+        string Deployment(string status, DateTimeOffset t) => Fixture("gitlab-deployment.json").Replace("STATUS", status, StringComparison.Ordinal).Replace("CHANGED_AT", Gl(t), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send("/webhooks/gitlab", Deployment("running", at), ("X-Gitlab-Token", "guess"))).Status);
+        Assert.Equal(HttpStatusCode.Created, (await Send("/webhooks/gitlab", Deployment("running", at), ("X-Gitlab-Token", "gl-token-1"))).Status);
+        var done = await Send("/webhooks/gitlab", Deployment("success", at.AddMinutes(3)), ("X-Gitlab-Token", "gl-token-1"));
+        var record = await _kubectl.WaitForAsync($"dr {(string?)done.Body!["name"]}", r => (string?)r["status"]?["phase"] == "Succeeded", "the GitLab deployment");
+        Assert.Equal(180, (double)record["status"]!["durationSeconds"]!, 3);
+        Assert.Equal("ledger", (string?)record["spec"]!["project"]);
+
+        string Issue(string state, string action, DateTimeOffset? closed) => Fixture("gitlab-incident.json").Replace("STATE", state, StringComparison.Ordinal).Replace("ACTION", action, StringComparison.Ordinal)
+            .Replace("CREATED_AT", T(at), StringComparison.Ordinal).Replace("UPDATED_AT", T(closed ?? at), StringComparison.Ordinal)
+            .Replace("CLOSED_AT", closed is { } c ? $"\"{Gl(c)}\"" : "null", StringComparison.Ordinal);
+        var opened = await Send("/webhooks/gitlab", Issue("opened", "open", null), ("X-Gitlab-Token", "gl-token-1"));
+        Assert.Equal(HttpStatusCode.Created, opened.Status);
+        await Send("/webhooks/gitlab", Issue("closed", "close", at.AddMinutes(10)), ("X-Gitlab-Token", "gl-token-1"));
+        var incident = await _kubectl.WaitForAsync($"inc {(string?)opened.Body!["name"]}", i => (string?)i["status"]?["phase"] == "Resolved", "the GitLab incident to resolve");
+        Assert.Equal(600, (double)incident["status"]!["timeToRestoreSeconds"]!, 3);
+    }
+
+    [Fact]
+    public async Task OpsgenieAlerts_CreateAcknowledgeClose_WithTheTokenHeader()
+    {
+        var created = DateTimeOffset.UtcNow.AddMinutes(-40);
+        string Alert(string action, DateTimeOffset updated) => Fixture("opsgenie-alert.json").Replace("ACTION", action, StringComparison.Ordinal)
+            .Replace("CREATED_MS", created.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            .Replace("UPDATED_NS", (updated.ToUnixTimeMilliseconds() * 1_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send("/webhooks/opsgenie", Alert("Create", created))).Status);
+        var opened = await Send("/webhooks/opsgenie", Alert("Create", created), ("X-Webhook-Token", "og-token-1"));
+        Assert.Equal(HttpStatusCode.Created, opened.Status);
+        await Send("/webhooks/opsgenie", Alert("Acknowledge", created.AddMinutes(2)), ("X-Webhook-Token", "og-token-1"));
+        await Send("/webhooks/opsgenie", Alert("Close", created.AddMinutes(25)), ("X-Webhook-Token", "og-token-1"));
+        var incident = await _kubectl.WaitForAsync($"inc {(string?)opened.Body!["name"]}", i => (string?)i["status"]?["phase"] == "Resolved", "the Opsgenie incident to resolve");
+        Assert.Equal("high", (string?)incident["spec"]!["severity"]);
+        Assert.Equal(25 * 60, (double)incident["status"]!["timeToRestoreSeconds"]!, 0);
+    }
+
+    [Fact]
+    public async Task JiraIncidentIssues_CreatedAndResolved_WithASignature()
+    {
+        var created = DateTimeOffset.UtcNow.AddHours(-3);
+        // Jira writes "2018-05-07T16:23:57.123+0200".
+        string Jira(DateTimeOffset t) => t.ToOffset(TimeSpan.FromHours(2)).ToString("yyyy-MM-dd'T'HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture) + "+0200";
+        string Issue(string evt, DateTimeOffset? resolved) => Fixture("jira-issue.json").Replace("EVENT", evt, StringComparison.Ordinal).Replace("STATUS_NAME", resolved is null ? "Open" : "Done", StringComparison.Ordinal)
+            .Replace("\"CREATED\"", $"\"{Jira(created)}\"", StringComparison.Ordinal).Replace("RESOLVED", resolved is { } r ? $"\"{Jira(r)}\"" : "null", StringComparison.Ordinal);
+        var body = Issue("jira:issue_created", null);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Send("/webhooks/jira", body, ("X-Hub-Signature", "sha256=" + Hmac("jira-wrong", body)))).Status);
+        var opened = await Send("/webhooks/jira", body, ("X-Hub-Signature", "sha256=" + Hmac("jira-secret-1", body)));
+        Assert.Equal(HttpStatusCode.Created, opened.Status);
+        var done = Issue("jira:issue_updated", created.AddMinutes(70));
+        Assert.Equal(HttpStatusCode.OK, (await Send("/webhooks/jira", done, ("X-Hub-Signature", "sha256=" + Hmac("jira-secret-1", done)))).Status);
+        var incident = await _kubectl.WaitForAsync($"inc {(string?)opened.Body!["name"]}", i => (string?)i["status"]?["phase"] == "Resolved", "the Jira incident to resolve");
+        Assert.Equal("PAY-57", (string?)incident["spec"]!["externalId"]);
+        Assert.Equal(70 * 60, (double)incident["status"]!["timeToRestoreSeconds"]!, 0);
     }
 }

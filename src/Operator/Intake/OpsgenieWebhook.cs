@@ -1,0 +1,58 @@
+using System.Text.Json.Nodes;
+using DoraOperator.Entities.Dora;
+using DoraOperator.Entities.Vocabulary;
+using DoraOperator.Kube.Meta;
+using DoraOperator.Operator.Http;
+using Microsoft.AspNetCore.Http;
+
+namespace DoraOperator.Operator.Intake;
+
+/// <summary>
+/// <c>POST /webhooks/opsgenie</c>: Opsgenie's outgoing Webhook integration, authenticated by a custom
+/// header <c>X-Webhook-Token</c> holding the shared secret (Opsgenie lets the integration add headers).
+/// <c>Create</c> opens an Incident, <c>Acknowledge</c> records detection, <c>Close</c> resolves it. The
+/// alert's teams route to the project listing one of them in <c>spec.sources.opsgenieTeams</c>.
+/// </summary>
+internal sealed class OpsgenieWebhook(IntakeRouter router, IntakeStore store, WebhookSecrets secrets, IntakeOptions options, TimeProvider time, Action<string> unrouted)
+{
+    public const string TokenHeader = "X-Webhook-Token";
+
+    public async Task<IResult> PostAsync(HttpContext context)
+    {
+        var raw = await Payload.ReadRawAsync(context, options.MaxBodyBytes);
+        if (!secrets.TokenMatches("opsgenie", context.Request.Headers[TokenHeader].ToString()))
+        {
+            throw new ProblemException(401, "Bad token", $"{TokenHeader} is missing or is not the Opsgenie webhook secret");
+        }
+        var body = new Payload(Payload.Parse(raw).Body);
+        var action = body.String("action", required: true);
+        if (action is not ("Create" or "Acknowledge" or "Close")) return WebhookReplies.Ack($"action {action} is not used");
+        var alert = new Payload(body.Body["alert"] as JsonObject ?? throw Payload.Bad("alert", "field \"alert\" is required"));
+        var id = alert.String("alertId", required: true)!;
+        var teams = (alert.Body["teams"] as JsonArray ?? []).Select(t => (string?)t).OfType<string>().ToList();
+        var project = teams.Select(t => router.BySource(s => s.OpsgenieTeams, t)).FirstOrDefault(p => p is not null);
+        if (project is null)
+        {
+            unrouted("opsgenie");
+            return WebhookReplies.Ack("no DoraProject lists one of the alert's teams in spec.sources.opsgenieTeams");
+        }
+        var at = alert.EpochTime("updatedAt") ?? time.GetUtcNow();
+        var incident = IntakeStore.NewIncident(project, ObjectNames.External("opsgenie", id), new IncidentSpec
+            {
+                Title = alert.String("message", maxLength: 1024), Severity = Severity(alert.String("priority")),
+                StartedAt = alert.EpochTime("createdAt") ?? at, DetectedAt = action == "Acknowledge" ? at : null, ResolvedAt = action == "Close" ? at : null,
+                Source = "opsgenie", ExternalId = id,
+            });
+        var (saved, outcome) = await store.UpsertIncidentAsync(incident, context.RequestAborted);
+        return WebhookReplies.Written(saved.Metadata, outcome);
+    }
+
+    /// <summary>Opsgenie priorities P1..P5 onto critical, high, medium, low, low.</summary>
+    private static string Severity(string? priority) => priority switch
+    {
+        "P1" => "critical",
+        "P2" => "high",
+        "P4" or "P5" => "low",
+        _ => "medium",
+    };
+}
