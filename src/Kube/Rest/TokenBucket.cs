@@ -26,6 +26,26 @@ public sealed class TokenBucket(double qps, int burst, TimeProvider time)
         }
     }
 
+    /// <summary>Takes a token when one is free; otherwise takes none and says how long until one is.</summary>
+    public bool TryTake(out TimeSpan retryAfter)
+    {
+        retryAfter = TimeSpan.Zero;
+        if (!Enabled) return true;
+        lock (_gate)
+        {
+            var now = time.GetTimestamp();
+            _tokens = Math.Min(burst, _tokens + time.GetElapsedTime(_last, now).TotalSeconds * qps);
+            _last = now;
+            if (_tokens >= 1)
+            {
+                _tokens -= 1;
+                return true;
+            }
+            retryAfter = TimeSpan.FromSeconds((1 - _tokens) / qps);
+            return false;
+        }
+    }
+
     public async ValueTask WaitAsync(CancellationToken cancellationToken)
     {
         var wait = Reserve();

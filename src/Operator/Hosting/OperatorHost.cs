@@ -187,6 +187,7 @@ internal sealed partial class OperatorHost : IAsyncDisposable
             sp.GetRequiredService<Intake.WebhookSecrets>(), options.Intake, time, sp.GetRequiredService<OperatorMetrics>().Unrouted));
         services.AddSingleton(sp => new Intake.JiraWebhook(sp.GetRequiredService<Intake.IntakeRouter>(), sp.GetRequiredService<Intake.IntakeStore>(),
             sp.GetRequiredService<Intake.WebhookSecrets>(), options.Intake, sp.GetRequiredService<OperatorMetrics>().Unrouted));
+        services.AddSingleton<Intake.ClientRateLimiter>();
         services.AddSingleton<Intake.IntakeServer>();
 
         var web = builder.Build();

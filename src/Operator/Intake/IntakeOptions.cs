@@ -21,6 +21,9 @@ internal sealed record IntakeOptions
     public long MaxBodyBytes { get; init; } = 1024 * 1024;
     /// <summary>Directory holding the signed webhooks' shared secrets, a file per source (the chart mounts a Secret here); null: none.</summary>
     public string? WebhookSecretsDir { get; init; }
+    /// <summary>Requests a second each client may send (0: no limit), and the burst above it.</summary>
+    public double RatePerClient { get; init; } = 50;
+    public int BurstPerClient { get; init; } = 100;
     /// <summary>How long a token's review and a user's access decision are reused (kube-rbac-proxy caches likewise).</summary>
     public TimeSpan ReviewCacheTtl { get; init; } = TimeSpan.FromSeconds(10);
 }

@@ -14,7 +14,7 @@ namespace DoraOperator.Operator.Intake;
 /// differently). Every replica serves it: writes go to the API server, never to local state, so any
 /// replica may take any delivery. Errors are <c>application/problem+json</c>.
 /// </summary>
-internal sealed partial class IntakeServer(IntakeOptions options, RestIntake rest, AlertmanagerWebhook alertmanager, GitHubWebhook github, PagerDutyWebhook pagerduty, GitLabWebhook gitlab, OpsgenieWebhook opsgenie, JiraWebhook jira, Caching.OperatorCache cache, ILogger<IntakeServer> logger) : IAsyncDisposable
+internal sealed partial class IntakeServer(IntakeOptions options, RestIntake rest, AlertmanagerWebhook alertmanager, GitHubWebhook github, PagerDutyWebhook pagerduty, GitLabWebhook gitlab, OpsgenieWebhook opsgenie, JiraWebhook jira, Caching.OperatorCache cache, ClientRateLimiter limiter, ILogger<IntakeServer> logger) : IAsyncDisposable
 {
     private WebApplication? _web;
 
@@ -35,6 +35,7 @@ internal sealed partial class IntakeServer(IntakeOptions options, RestIntake res
             {
                 // Routing reads the cache: until it has listed every project, an input could be refused as unclaimed.
                 if (!cache.HasSynced && context.Request.Path != "/healthz") throw new ProblemException(503, "Starting", "the operator's caches are not synced yet; retry in a few seconds") { RetryAfter = 2 };
+                if (context.Request.Path != "/healthz") limiter.Check(context);
                 await next(context);
             }
             catch (ProblemException e)
@@ -58,6 +59,8 @@ internal sealed partial class IntakeServer(IntakeOptions options, RestIntake res
         web.MapGet("/incidents", (Func<HttpContext, Task<IResult>>)(c => rest.GetIncidentsAsync(c)));
         web.MapPost("/incidents/{id}/restored", (HttpContext c, string id) => rest.PostIncidentTimeAsync(c, id, finished: false));
         web.MapPost("/incidents/{id}/finished", (HttpContext c, string id) => rest.PostIncidentTimeAsync(c, id, finished: true));
+        web.MapPost("/events/deployment", (Func<HttpContext, Task<IResult>>)(c => rest.PostDeploymentEventAsync(c)));
+        web.MapPost("/events/incident", (Func<HttpContext, Task<IResult>>)(c => rest.PostIncidentEventAsync(c)));
         web.MapPost("/webhooks/alertmanager", (Func<HttpContext, Task<IResult>>)(c => alertmanager.PostAsync(c)));
         web.MapPost("/webhooks/github", (Func<HttpContext, Task<IResult>>)(c => github.PostAsync(c)));
         web.MapPost("/webhooks/pagerduty", (Func<HttpContext, Task<IResult>>)(c => pagerduty.PostAsync(c)));
@@ -66,7 +69,7 @@ internal sealed partial class IntakeServer(IntakeOptions options, RestIntake res
         web.MapPost("/webhooks/jira", (Func<HttpContext, Task<IResult>>)(c => jira.PostAsync(c)));
         web.MapGet("/healthz", () => Results.Text("ok"));
         web.MapFallback((HttpContext c) => Problems.Result(404, "No such intake path",
-            "the intake serves POST /deployments, POST /deployments/{id}/deployed, POST /incidents, GET /incidents, POST /incidents/{id}/restored|finished and POST /webhooks/alertmanager|github|gitlab|pagerduty|opsgenie|jira", c.Request.Path));
+            "the intake serves POST /deployments, POST /deployments/{id}/deployed, POST /incidents, GET /incidents, POST /incidents/{id}/restored|finished, POST /events/deployment|incident and POST /webhooks/alertmanager|github|gitlab|pagerduty|opsgenie|jira", c.Request.Path));
         await web.StartAsync(cancellationToken);
         _web = web;
         Url = new Uri(web.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal) + "/");

@@ -172,6 +172,28 @@ internal sealed class IntakeStore(KubeApiClient client)
         return new JsonObject { ["metadata"] = new JsonObject { ["resourceVersion"] = current.Metadata.ResourceVersion }, ["status"] = status };
     }
 
+    /// <summary>Marks <paramref name="record"/> rolled back by <paramref name="rollback"/> at <paramref name="at"/> (a failed change), once.</summary>
+    public async Task MarkRolledBackAsync(DeploymentRecord record, string rollback, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        if (record.Status?.Phase == RecordPhases.RolledBack) return;
+        var patch = new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["resourceVersion"] = record.Metadata.ResourceVersion },
+            ["status"] = new JsonObject
+            {
+                ["phase"] = RecordPhases.RolledBack, ["rolledBackBy"] = rollback, ["failedAt"] = KubeTimeConverter.Format(at), ["reason"] = $"rolled back by {rollback}",
+            },
+        };
+        try
+        {
+            await client.PatchAsync<DeploymentRecord>(record.Metadata.Name!, record.Metadata.Namespace, PatchType.Merge, patch.ToJsonString(), "status", cancellationToken);
+        }
+        catch (KubeApiException e) when (e.IsConflict || e.IsNotFound)
+        {
+            // Changed or gone since the cache showed it: a replay of the rollback event tries again.
+        }
+    }
+
     /// <summary>An Incident of <paramref name="project"/> named <paramref name="name"/>, labelled with its project.</summary>
     public static Incident NewIncident(DoraProject project, string name, IncidentSpec spec)
     {

@@ -66,6 +66,75 @@ internal sealed class RestIntake(IntakeRouter router, IntakeStore store, IntakeA
         return Reply(View(record), outcome);
     }
 
+    /// <summary>
+    /// <c>POST /events/deployment</c>, the DORA examples' event: <c>{service, environment, commit_sha,
+    /// commit_timestamp, deployed_at, is_rollback, is_hotfix}</c>. A rollback ships no new commit (no lead
+    /// time) and marks the service's previous deployment in that environment rolled back: a failed change.
+    /// </summary>
+    public async Task<IResult> PostDeploymentEventAsync(HttpContext context)
+    {
+        var user = await auth.AuthenticateAsync(context);
+        var body = await Payload.ReadAsync(context, options.MaxBodyBytes);
+        body.OnlyFields("a deployment event", "service", "environment", "commit_sha", "commit_timestamp", "deployed_at", "is_rollback", "is_hotfix");
+        var now = time.GetUtcNow();
+        var service = body.String("service", required: true, maxLength: 63)!;
+        var project = Route(service);
+        var environment = body.String("environment", maxLength: 63) ?? DoraDefaults.EnvironmentOf(project);
+        var sha = body.String("commit_sha", required: true, maxLength: 128)!;
+        var deployed = body.Time("deployed_at") ?? now;
+        var rollback = body.Bool("is_rollback") == true;
+        var id = $"{service}/{environment}/{sha}/{deployed.ToUnixTimeSeconds()}";
+        var facts = new DeploymentFacts(ObjectNames.External("event", id), project, Sources.Api, service, environment, sha, rollback ? null : body.Time("commit_timestamp"), null, null,
+            deployed, null, body.Bool("is_hotfix") == true ? ChangeTypes.Hotfix : null, id);
+        Validate(facts, now);
+        await auth.RequireAsync(user, "create", DeploymentRecord.Resource.Plural, project.Metadata.Namespace!, context.RequestAborted);
+        var desired = IntakeStore.Desired(facts);
+        DeploymentRecord? rolledBack = null;
+        if (rollback)
+        {
+            rolledBack = cache.Records.ByIndex(Caching.CacheIndexes.Project, Caching.CacheIndexes.Key(project.Metadata.Namespace, project.Metadata.Name))
+                .Where(r => r.Spec.Source == Sources.Api && r.Spec.Workload.Name == service && DoraDefaults.EnvironmentOf(r) == environment
+                    && r.Metadata.Name != desired.Metadata.Name && r.Status is { Phase: RecordPhases.Succeeded, DeployedAt: { } at } && at < deployed)
+                .OrderByDescending(r => r.Status!.DeployedAt).FirstOrDefault();
+            desired.Status!.RollbackOf = rolledBack?.Metadata.Name;
+        }
+        var (record, outcome) = await store.UpsertRecordAsync(desired, context.RequestAborted);
+        if (rolledBack is not null) await store.MarkRolledBackAsync(rolledBack, record.Metadata.Name!, deployed, context.RequestAborted);
+        return Reply(View(record), outcome);
+    }
+
+    /// <summary><c>POST /events/incident</c>, the DORA examples' event, an upsert: <c>{incident_id, service, severity, detected_at, resolved_at}</c>.</summary>
+    public async Task<IResult> PostIncidentEventAsync(HttpContext context)
+    {
+        var user = await auth.AuthenticateAsync(context);
+        var body = await Payload.ReadAsync(context, options.MaxBodyBytes);
+        body.OnlyFields("an incident event", "incident_id", "service", "severity", "detected_at", "resolved_at");
+        var now = time.GetUtcNow();
+        var id = body.String("incident_id", required: true)!;
+        var project = Route(body.String("service", required: true, maxLength: 63)!);
+        var detected = body.Time("detected_at") ?? now;
+        var resolved = body.Time("resolved_at");
+        if (detected > now + FutureSkew) throw Unprocessable("detected_at", $"detected_at {KubeTimeConverter.Format(detected)} is in the future");
+        if (resolved > now + FutureSkew) throw Unprocessable("resolved_at", $"resolved_at {KubeTimeConverter.Format(resolved.Value)} is in the future");
+        if (resolved < detected) throw Unprocessable("resolved_at", $"resolved_at {KubeTimeConverter.Format(resolved.Value)} is before detected_at {KubeTimeConverter.Format(detected)}");
+        var severity = body.String("severity")?.ToLowerInvariant() switch
+        {
+            null => null,
+            "critical" or "sev1" or "p1" => "critical",
+            "high" or "sev2" or "p2" => "high",
+            "medium" or "sev3" or "p3" => "medium",
+            "low" or "sev4" or "p4" or "sev5" or "p5" => "low",
+            var other => throw Payload.Bad("severity", $"field \"severity\" must be critical, high, medium or low (or sev1-5, p1-5), not \"{other}\""),
+        };
+        var incident = IntakeStore.NewIncident(project, ObjectNames.External("event", id), new IncidentSpec
+        {
+            StartedAt = detected, DetectedAt = detected, ResolvedAt = resolved, Severity = severity, Source = Sources.Api, ExternalId = id,
+        });
+        await auth.RequireAsync(user, "create", Incident.Resource.Plural, project.Metadata.Namespace!, context.RequestAborted);
+        var (saved, outcome) = await store.UpsertIncidentAsync(incident, context.RequestAborted);
+        return Reply(View(saved), outcome);
+    }
+
     /// <summary><c>POST /deployments/{id}/deployed</c>: marks a started deployment deployed (default now), or creates it with <c>create_if_not_exists</c>.</summary>
     public async Task<IResult> PostDeployedAsync(HttpContext context, string id)
     {

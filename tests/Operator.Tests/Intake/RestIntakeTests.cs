@@ -218,4 +218,50 @@ public sealed class RestIntakeTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, old.Status);
         Assert.Contains("version 4", (string?)old.Body!["detail"], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task DoraExampleEvents_ARollbackFailsThePreviousDeployment_AndIncidentsUpsert()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var first = await Post("/events/deployment", $$"""{"service":"checkout-svc","environment":"production","commit_sha":"aaa1","commit_timestamp":"{{T(now.AddHours(-4))}}","deployed_at":"{{T(now.AddHours(-3))}}","is_rollback":false,"is_hotfix":false}""");
+        Assert.Equal(HttpStatusCode.Created, first.Status);
+        var bad = await Post("/events/deployment", $$"""{"service":"checkout-svc","commit_sha":"bbb2","commit_timestamp":"{{T(now.AddHours(-2.5))}}","deployed_at":"{{T(now.AddHours(-2))}}"}""");
+        var rollback = await Post("/events/deployment", $$"""{"service":"checkout-svc","commit_sha":"aaa1","deployed_at":"{{T(now.AddHours(-1))}}","is_rollback":true}""");
+        Assert.Equal(HttpStatusCode.Created, rollback.Status);
+        Assert.Null(rollback.Body!["lead_time_seconds"]);
+        var rolledBack = await Record((string)bad.Body!["name"]!, r => (string?)r["status"]?["phase"] == "RolledBack", "the previous deployment to be rolled back");
+        Assert.Equal((string?)rollback.Body["name"], (string?)rolledBack["status"]!["rolledBackBy"]);
+        var project = await _kubectl.WaitForAsync("dora shop", p => (int?)p["status"]?["changeFailureRate"]?["count"] == 1 && (int?)p["status"]?["deploymentFrequency"]?["count"] == 3, "one failed change in three deployments");
+        Assert.Equal(3600, (double)project["status"]!["recoveryTime"]!["medianSeconds"]!, 3);
+
+        var incident = $$"""{"incident_id":"sev-77","service":"shop-api","severity":"SEV2","detected_at":"{{T(now.AddMinutes(-30))}}"}""";
+        Assert.Equal(HttpStatusCode.Created, (await Post("/events/incident", incident)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await Post("/events/incident", incident)).Status);
+        var resolved = await Post("/events/incident", $$"""{"incident_id":"sev-77","service":"shop-api","detected_at":"{{T(now.AddMinutes(-30))}}","resolved_at":"{{T(now.AddMinutes(-10))}}"}""");
+        var inc = await _kubectl.WaitForAsync($"inc {(string?)resolved.Body!["name"]}", i => (string?)i["status"]?["phase"] == "Resolved", "the event incident to resolve");
+        Assert.Equal("high", (string?)inc["spec"]!["severity"]);
+        Assert.Equal(1200, (double)inc["status"]!["timeToRestoreSeconds"]!, 3);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Post("/events/incident", """{"incident_id":"x","service":"shop-api","severity":"urgent"}""")).Status);
+    }
+
+    [Fact]
+    public async Task AClientOverItsRate_Gets429WithRetryAfter()
+    {
+        var statuses = new List<HttpStatusCode>();
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i < 130 && limited is null; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/incidents");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _ciToken);
+            var reply = await _http.SendAsync(request);
+            statuses.Add(reply.StatusCode);
+            if (reply.StatusCode == HttpStatusCode.TooManyRequests) limited = reply;
+            else reply.Dispose();
+        }
+        Assert.NotNull(limited);
+        Assert.True(statuses.Count(s => s == HttpStatusCode.OK) >= 100, $"the burst of 100 is served first ({statuses.Count(s => s == HttpStatusCode.OK)} were)");
+        Assert.True(limited!.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
+        Assert.Contains("requests a second", await limited.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        limited.Dispose();
+    }
 }
