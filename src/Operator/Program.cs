@@ -31,6 +31,8 @@ var intakeAuth = new Option<DoraOperator.Operator.Intake.IntakeAuth>("--intake-a
     Description = "How intake callers authenticate: Kubernetes (a bearer token checked by TokenReview and SubjectAccessReview) or None (anyone; logged as a warning).",
     DefaultValueFactory = _ => DoraOperator.Operator.Intake.IntakeAuth.Kubernetes,
 };
+var intakeRate = new Option<double>("--intake-rate") { Description = "Requests a second each intake client may send, with a burst of twice that (0: no limit); over it: 429 with Retry-After.", DefaultValueFactory = _ => 50 };
+var webhookSecretsDir = new Option<string?>("--webhook-secrets-dir") { Description = "Directory with the signed webhooks' secrets, a file per source: github, gitlab, pagerduty, opsgenie, jira (one secret per line)." };
 InRange(maxProjects, 1, 100_000);
 InRange(intakePort, 0, 65535);
 InRange(workers, 1, 64);
@@ -40,7 +42,7 @@ var root = new RootCommand(
     "Run without a command, it records every rollout of the Deployments that DoraProjects select (DeploymentRecords),\n" +
     "tracks Incidents, writes each project's four keys to its status, and serves /metrics and /api/v1/projects.")
 {
-    kubeconfig, context, namespaces, leaderElect, httpPort, intakePort, intakeAuth, otlpEndpoint, clusterName, qps, burst, workers, maxProjects,
+    kubeconfig, context, namespaces, leaderElect, httpPort, intakePort, intakeAuth, intakeRate, webhookSecretsDir, otlpEndpoint, clusterName, qps, burst, workers, maxProjects,
     new Command("generate", "Generate files derived from the code.") { GenerateCrdsCommand.Create() },
     SandboxCommand.Create(),
 };
@@ -57,7 +59,14 @@ root.SetAction(async (parse, cancellationToken) =>
         KubeApiQps = parse.GetValue(qps),
         KubeApiBurst = parse.GetValue(burst),
         Workers = parse.GetValue(workers),
-        Intake = new DoraOperator.Operator.Intake.IntakeOptions { Port = parse.GetValue(intakePort), Auth = parse.GetValue(intakeAuth) },
+        Intake = new DoraOperator.Operator.Intake.IntakeOptions
+        {
+            Port = parse.GetValue(intakePort),
+            Auth = parse.GetValue(intakeAuth),
+            RatePerClient = parse.GetValue(intakeRate),
+            BurstPerClient = Math.Max(1, (int)Math.Ceiling(parse.GetValue(intakeRate) * 2)),
+            WebhookSecretsDir = parse.GetValue(webhookSecretsDir),
+        },
         MetricsExport = MetricsExportOptions.FromEnvironment(parse.GetValue(clusterName), parse.GetValue(otlpEndpoint)) with { MaxProjects = parse.GetValue(maxProjects) },
     };
     OperatorHost host;

@@ -71,6 +71,12 @@ public sealed class RbacProofTests : IAsyncLifetime
         await _admin.OkAsync("apply -f -", clusterRole.ToJsonString());
         using (var inOperatorNamespace = new Kubectl(_admin.KubeconfigPath, OperatorNamespace)) await inOperatorNamespace.OkAsync("apply -f -", leaseRole.ToJsonString());
         await _admin.OkAsync($"create clusterrolebinding dora-operator --clusterrole=dora-operator --serviceaccount={OperatorNamespace}:{ServiceAccount}");
+        var intakeRole = new JsonObject
+        {
+            ["apiVersion"] = "rbac.authorization.k8s.io/v1", ["kind"] = "ClusterRole", ["metadata"] = new JsonObject { ["name"] = "dora-operator-intake" }, ["rules"] = ChartRules("intake-rules.yaml"),
+        };
+        await _admin.OkAsync("apply -f -", intakeRole.ToJsonString());
+        await _admin.OkAsync($"create clusterrolebinding dora-operator-intake --clusterrole=dora-operator-intake --serviceaccount={OperatorNamespace}:{ServiceAccount}");
         using var leaseBinding = new Kubectl(_admin.KubeconfigPath, OperatorNamespace);
         await leaseBinding.OkAsync($"create rolebinding dora-operator-leader-election --role=dora-operator-leader-election --serviceaccount={OperatorNamespace}:{ServiceAccount}");
     }
@@ -80,7 +86,7 @@ public sealed class RbacProofTests : IAsyncLifetime
         var loggers = LoggerFactory.Create(b => b.AddProvider(_logs).SetMinimumLevel(LogLevel.Information));
         var host = await OperatorHost.StartAsync(new OperatorOptions
         {
-            Kubeconfig = _operatorKubeconfig, LeaderElect = true, LeaseNamespace = OperatorNamespace, HttpPort = 0, Intake = new() { Port = 0 }, HttpAddress = "127.0.0.1", KubeApiQps = 0,
+            Kubeconfig = _operatorKubeconfig, LeaderElect = true, LeaseNamespace = OperatorNamespace, HttpPort = 0, Intake = new() { Port = Ports.Unused(), Address = "127.0.0.1" }, HttpAddress = "127.0.0.1", KubeApiQps = 0,
             RetentionInterval = TimeSpan.FromSeconds(1), MinStatusInterval = TimeSpan.FromMilliseconds(200),
             RetryPeriod = TimeSpan.FromMilliseconds(200), LeaseDuration = TimeSpan.FromSeconds(3), RenewDeadline = TimeSpan.FromSeconds(2),
         }, loggers);
@@ -123,11 +129,33 @@ public sealed class RbacProofTests : IAsyncLifetime
         await _admin.OkAsync("annotate deployment orphan dora-operator.io/project=missing");
         await _admin.OkAsync("label deployment orphan touched=1");
         await _admin.OkAsync("label deployment orphan touched=2 --overwrite");
+        // A CI pipeline reports a deployment through the intake with its own ServiceAccount token.
+        await _admin.OkAsync("create role ci --verb=create --resource=deploymentrecords.dora-operator.io,incidents.dora-operator.io");
+        await _admin.OkAsync("create rolebinding ci --role=ci --serviceaccount=shop:ci");
+        using (var intake = new HttpClient { BaseAddress = host.IntakeUrl })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/deployments/ci-1/deployed")
+            {
+                Content = new StringContent("""{"create_if_not_exists":true,"project_id":"shop/shop"}""", System.Text.Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _server.AddServiceAccountToken("shop", "ci"));
+            using var reply = await intake.SendAsync(request);
+            Assert.True(reply.StatusCode == System.Net.HttpStatusCode.Created, await reply.Content.ReadAsStringAsync());
+            // An incident opened, then restored: the second request reads the incident and patches it.
+            foreach (var (path, body) in new[] { ("/incidents", """{"id":"INC-1","project_id":"shop/shop"}"""), ("/incidents/INC-1/restored", "{}") })
+            {
+                using var post = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+                post.Headers.Authorization = request.Headers.Authorization;
+                using var answer = await intake.SendAsync(post);
+                Assert.True(answer.IsSuccessStatusCode, await answer.Content.ReadAsStringAsync());
+                await Eventually.Until(() => _admin.OkAsync("get inc -o name"), names => names.Contains("api-inc-1", StringComparison.Ordinal), "the intake incident in the cache");
+            }
+        }
         await _admin.WaitForAsync("dora shop", p => (int?)p["status"]?["changeFailureRate"]?["count"] == 1, "the project status");
         await Eventually.True(() => Used().Contains(("patch", "events.k8s.io", "events")), "a repeated event to be patched");
 
         Assert.DoesNotContain(_logs.Messages, m => m.Contains("forbidden", StringComparison.OrdinalIgnoreCase));
-        var granted = Expand(operatorRules).ToHashSet();
+        var granted = Expand(operatorRules).Concat(Expand(ChartRules("intake-rules.yaml"))).ToHashSet();
         var leases = Expand(ChartRules("leader-election-rules.yaml")).ToHashSet();
         var used = Used();
         Assert.Empty(used.Except(granted).Except(leases));
