@@ -144,7 +144,7 @@ public sealed class JourneyTests
     [Fact]
     public async Task Demo_populates_every_number_and_Ctrl_C_leaves_only_the_kubeconfig()
     {
-        await using var sandbox = await SandboxProcess.StartAsync("--demo", "--http-port", "0", "--intake-port", "0", "--rollout-seconds", "0.3");
+        await using var sandbox = await SandboxProcess.StartAsync("--demo", "--http-port", "0", "--intake-port", Ports.Unused().ToString(CultureInfo.InvariantCulture), "--rollout-seconds", "0.3");
         using var kubectl = new Kubectl(sandbox.Kubeconfig, "demo");
         var project = await Get(kubectl, "dora storefront", p => (int?)p["status"]?["recoveryTime"]?["samples"] >= 2 && (int?)p["status"]?["openIncidents"] == 0 && (int?)p["status"]?["changeFailureRate"]?["count"] >= 3,
             "the demo history (about 30 s) to be counted", seconds: 90);
@@ -159,6 +159,13 @@ public sealed class JourneyTests
             p => expected.All(p.Contains), "a record in each of " + string.Join(", ", expected), TimeSpan.FromSeconds(30));
         foreach (var phase in expected) Assert.Contains(phase, phases);
         Assert.Contains("Restored", await kubectl.OkAsync("get inc checkout-errors"));
+        // Through the intake: a mobile release from CI, and an alert that fired and resolved.
+        var mobile = await Get(kubectl, "dr api-ios-7.4.0", r => (string?)r["status"]?["phase"] == "Succeeded", "the mobile release from CI");
+        Assert.Equal("api", (string?)mobile["spec"]!["source"]);
+        var alert = await Eventually.Until(async () => JsonNode.Parse(await kubectl.OkAsync("get inc -o json"))!["items"]!.AsArray().FirstOrDefault(i => (string?)i!["spec"]!["source"] == "alertmanager"),
+            i => (string?)i?["status"]?["phase"] == "Restored", "the demo alert to be restored", TimeSpan.FromSeconds(30));
+        Assert.Equal("checkout p99 above 2 s", (string?)alert!["spec"]!["title"]);
+        using (var admin = new Kubectl(sandbox.Kubeconfig, "default")) Assert.Contains("github", await admin.OkAsync("get secret dora-operator-webhooks -o jsonpath={.data}"));
         Assert.Contains(sandbox.Output, l => l.StartsWith("demo/storefront: deploys/day", StringComparison.Ordinal));
 
         var stopped = await sandbox.StopAsync();

@@ -200,4 +200,16 @@ public sealed class KubectlTests(SandboxFixture fixture) : IClassFixture<Sandbox
         Assert.Matches(@"(?m)^deployments\s+deploy\s+apps/v1\s+true\s+Deployment$", output);
         Assert.Matches(@"(?m)^leases\s+coordination.k8s.io/v1\s+true\s+Lease$", output);
     }
+
+    [Fact]
+    public async Task SecretStringData_IsStoredAsBase64Data_AndNeverReturned()
+    {
+        using var kubectl = await NewKubectl();
+        await kubectl.OkAsync("apply -f -", "apiVersion: v1\nkind: Secret\nmetadata: {name: hooks}\nstringData: {github: s3cret}\ndata: {jira: " + Convert.ToBase64String(Encoding.UTF8.GetBytes("j1")) + "}\n");
+        var secret = System.Text.Json.Nodes.JsonNode.Parse(await kubectl.OkAsync("get secret hooks -o json"))!;
+        Assert.Null(secret["stringData"]);
+        Assert.Equal("s3cret", Encoding.UTF8.GetString(Convert.FromBase64String((string)secret["data"]!["github"]!)));
+        Assert.Equal("j1", Encoding.UTF8.GetString(Convert.FromBase64String((string)secret["data"]!["jira"]!)));
+        Assert.Equal("Opaque", (string?)secret["type"]);
+    }
 }

@@ -48,8 +48,8 @@ internal sealed class IntakeStore(KubeApiClient client)
         {
             Project = project.Metadata.Name!,
             Workload = new WorkloadReference { ApiVersion = DoraNames.Group + "/" + DoraNames.Version, Kind = "External", Name = f.Workload },
-            // Intake records have no workload revision: the Unix second the deployment started (or completed) orders them.
-            Revision = Math.Max(1, (f.StartedAt ?? f.DeployedAt ?? f.FailedAt ?? DateTimeOffset.UnixEpoch).ToUnixTimeSeconds()),
+            // A deployment from outside the cluster has no workload revision; its times order it.
+            Revision = 1,
             CommitSha = f.CommitSha,
             CommitTime = f.CommitTime,
             FirstCommitTime = f.FirstCommitTime,

@@ -13,7 +13,7 @@ namespace DoraOperator.Operator.Sandboxing;
 /// for as long as the sandbox runs. Everything goes through the API server, as a CI pipeline's
 /// kubectl would, so the operator sees nothing it would not see on a cluster.
 /// </summary>
-internal sealed partial class DemoDriver(SandboxApiServer api, TimeProvider time, ILogger<DemoDriver> logger)
+internal sealed partial class DemoDriver(SandboxApiServer api, Uri? intake, TimeProvider time, ILogger<DemoDriver> logger)
 {
     public const string Namespace = "demo";
     public const string Project = "storefront";
@@ -57,7 +57,8 @@ internal sealed partial class DemoDriver(SandboxApiServer api, TimeProvider time
         await SendAsync(HttpMethod.Post, "/api/v1/namespaces", new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = Namespace } }, cancellationToken, allowConflict: true);
         await SendAsync(HttpMethod.Post, $"/apis/dora-operator.io/v1alpha1/namespaces/{Namespace}/doraprojects", JsonNode.Parse(Fill("""
             {"apiVersion":"dora-operator.io/v1alpha1","kind":"DoraProject","metadata":{"name":"@0@"},
-             "spec":{"team":"web","selector":{"matchLabels":{"app.kubernetes.io/part-of":"@1@"}},"incidentAttribution":{"mode":"lastDeployment"}}}
+             "spec":{"team":"web","selector":{"matchLabels":{"app.kubernetes.io/part-of":"@1@"}},"incidentAttribution":{"mode":"lastDeployment"},
+                     "sources":{"names":["storefront-mobile"]}}}
             """, Project, Project))!, cancellationToken, allowConflict: true);
         foreach (var w in Workloads)
         {
@@ -105,7 +106,38 @@ internal sealed partial class DemoDriver(SandboxApiServer api, TimeProvider time
         await Task.Delay(step, time, cancellationToken);
         await SendAsync(HttpMethod.Patch, $"/apis/apps/v1/namespaces/{Namespace}/deployments/frontend",
             JsonNode.Parse(Fill("""{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":"@0@"}}}}}""", Rfc3339(time.GetUtcNow())))!, cancellationToken);
+        if (intake is not null) await IntakeAsync(intake, step, cancellationToken);
         Log.HistoryDone(logger, Pace.TotalSeconds);
+    }
+
+    /// <summary>
+    /// What the cluster does not see, through the intake as CI and Alertmanager would send it: a mobile
+    /// release shipped from CI (em-metrics' shape, routed by the project's sources.names), and an alert
+    /// that fires on checkout and resolves.
+    /// </summary>
+    private async Task IntakeAsync(Uri intake, TimeSpan step, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { BaseAddress = intake };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", api.AdminToken);
+        async Task PostAsync(string path, string json)
+        {
+            using var reply = await http.PostAsync(new Uri(path, UriKind.Relative), new StringContent(json, Encoding.UTF8, "application/json"), cancellationToken);
+            if (!reply.IsSuccessStatusCode) throw new InvalidOperationException($"POST {path}: {(int)reply.StatusCode} {await reply.Content.ReadAsStringAsync(cancellationToken)}");
+        }
+        await Task.Delay(step, time, cancellationToken);
+        var now = time.GetUtcNow();
+        await PostAsync("/deployments", Fill("""{"id":"ios-7.4.0","project_id":"storefront-mobile","first_commit_at":"@0@","deploy_start_at":"@1@","deployed_at":"@2@"}""",
+            Rfc3339(now.AddHours(-30)), Rfc3339(now.AddMinutes(-25)), Rfc3339(now)));
+        await Task.Delay(step, time, cancellationToken);
+        var startsAt = Rfc3339(time.GetUtcNow());
+        const string alert = """
+            {"version":"4","status":"@0@","receiver":"dora","alerts":[{"status":"@0@",
+             "labels":{"alertname":"CheckoutLatencyHigh","namespace":"@1@","deployment":"checkout","severity":"warning"},
+             "annotations":{"summary":"checkout p99 above 2 s"},"startsAt":"@2@","endsAt":"@3@","fingerprint":"demo0c4ec0a1e7"}]}
+            """;
+        await PostAsync("/webhooks/alertmanager", Fill(alert, "firing", Namespace, startsAt, "0001-01-01T00:00:00Z"));
+        await Task.Delay(step * 2, time, cancellationToken);
+        await PostAsync("/webhooks/alertmanager", Fill(alert, "resolved", Namespace, startsAt, Rfc3339(time.GetUtcNow())));
     }
 
     private (string Image, string Sha, string CommitTime, string ChangeType) NextRelease(string changeType, TimeSpan commitAge)

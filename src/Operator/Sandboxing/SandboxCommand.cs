@@ -50,13 +50,17 @@ internal static class SandboxCommand
                     if (!reply.IsSuccessStatusCode) throw new InvalidOperationException($"installing the {resource.Kind} CRD failed: {await reply.Content.ReadAsStringAsync(cancellationToken)}");
                 }
             }
+            // The signed webhooks' secrets live in a Secret (as on a cluster) and, for the operator, in a temporary folder removed at exit.
+            var webhookSecrets = Directory.CreateTempSubdirectory("dora-webhook-secrets-").FullName;
+            using var removeSecrets = new DirectoryRemoval(webhookSecrets);
+            await WebhookSecretsAsync(api, webhookSecrets, cancellationToken);
             OperatorHost host;
             try
             {
                 host = await OperatorHost.StartAsync(new OperatorOptions
                 {
                     Kubeconfig = kubeconfig, LeaderElect = false, HttpPort = parse.GetValue(httpPort), HttpAddress = "127.0.0.1",
-                    Intake = new Intake.IntakeOptions { Port = parse.GetValue(intakePort), Address = "127.0.0.1" },
+                    Intake = new Intake.IntakeOptions { Port = parse.GetValue(intakePort), Address = "127.0.0.1", WebhookSecretsDir = webhookSecrets },
                 }, loggers, cancellationToken: cancellationToken);
             }
             catch (OperatorStartupException e)
@@ -77,7 +81,7 @@ internal static class SandboxCommand
                     DoraOperator sandbox is running.
                       API server:  {{api.Url}}   (kubeconfig: {{Path.GetFullPath(kubeconfig)}})
                       operator:    {{host.HttpUrl}}metrics  {{host.HttpUrl}}api/v1/projects  {{host.HttpUrl}}healthz
-                      intake:      {{host.IntakeUrl?.ToString() ?? "off"}}
+                      intake:      {{host.IntakeUrl?.ToString() ?? "off"}}   (webhook secrets: kubectl -n default get secret dora-operator-webhooks -o yaml)
 
                     Try, in another terminal:
                       export KUBECONFIG={{Path.GetFullPath(kubeconfig)}}
@@ -105,7 +109,7 @@ internal static class SandboxCommand
                     """);
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var tasks = new List<Task>();
-                if (parse.GetValue(demo)) tasks.Add(new DemoDriver(api, TimeProvider.System, loggers.CreateLogger<DemoDriver>()).RunAsync(stop.Token));
+                if (parse.GetValue(demo)) tasks.Add(new DemoDriver(api, host.IntakeUrl, TimeProvider.System, loggers.CreateLogger<DemoDriver>()).RunAsync(stop.Token));
                 tasks.Add(LiveTable.RunAsync(() => host.Aggregator.LastReports, $"[grey]namespace {ns} · Ctrl+C stops[/]", TimeProvider.System, stop.Token));
                 await DoraOperator.Sandbox.ProcessSignals.WaitForStopAsync();
                 await stop.CancelAsync();
@@ -115,5 +119,43 @@ internal static class SandboxCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Random secrets for the signed webhooks, as a platform team would keep them: the Secret
+    /// <c>default/dora-operator-webhooks</c>, and a file per source in <paramref name="dir"/> (what the chart mounts).
+    /// </summary>
+    private static async Task WebhookSecretsAsync(SandboxApiServer api, string dir, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(dir);
+        var data = new System.Text.Json.Nodes.JsonObject();
+        foreach (var source in (string[])["github", "gitlab", "pagerduty", "opsgenie", "jira"])
+        {
+            var secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+            await File.WriteAllTextAsync(Path.Combine(dir, source), secret + "\n", cancellationToken);
+            data[source] = secret;
+        }
+        using var http = api.CreateHttpClient();
+        var manifest = new System.Text.Json.Nodes.JsonObject
+        {
+            ["apiVersion"] = "v1", ["kind"] = "Secret", ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = "dora-operator-webhooks", ["namespace"] = "default" }, ["stringData"] = data,
+        };
+        using var reply = await http.PostAsync(new Uri("/api/v1/namespaces/default/secrets", UriKind.Relative), new StringContent(manifest.ToJsonString(), System.Text.Encoding.UTF8, "application/json"), cancellationToken);
+        if (!reply.IsSuccessStatusCode && reply.StatusCode != System.Net.HttpStatusCode.Conflict)
+            throw new InvalidOperationException($"creating the webhook secrets Secret failed: {await reply.Content.ReadAsStringAsync(cancellationToken)}");
+    }
+
+    private sealed class DirectoryRemoval(string path) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                Directory.Delete(path, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
     }
 }

@@ -29,6 +29,14 @@ internal static class BuiltInDefaults
                 break;
             case ("", "secrets"):
                 obj["type"] ??= "Opaque";
+                // stringData is write-only: the API server merges it into data (base64) and never stores it.
+                if (obj["stringData"] is JsonObject plain)
+                {
+                    var data = obj["data"] as JsonObject ?? [];
+                    foreach (var (key, value) in plain) data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes((string?)value ?? ""));
+                    obj["data"] = data;
+                    obj.Remove("stringData");
+                }
                 break;
         }
     }
