@@ -28,4 +28,34 @@ public static class ProjectClaims
         var byTime = Nullable.Compare(a.Metadata.CreationTimestamp, b.Metadata.CreationTimestamp);
         return byTime != 0 ? byTime : string.CompareOrdinal(a.Metadata.Name, b.Metadata.Name);
     });
+
+    /// <summary>The lists of <c>spec.sources</c>, by their field name, with how values compare (repository and service ids without case).</summary>
+    public static IReadOnlyList<(string Field, Func<ProjectSources, List<string>?> List, StringComparer Comparer)> SourceLists { get; } =
+    [
+        ("names", s => s.Names, StringComparer.Ordinal),
+        ("githubRepositories", s => s.GithubRepositories, StringComparer.OrdinalIgnoreCase),
+        ("gitlabProjects", s => s.GitlabProjects, StringComparer.OrdinalIgnoreCase),
+        ("pagerdutyServices", s => s.PagerdutyServices, StringComparer.OrdinalIgnoreCase),
+        ("opsgenieTeams", s => s.OpsgenieTeams, StringComparer.OrdinalIgnoreCase),
+        ("jiraProjects", s => s.JiraProjects, StringComparer.OrdinalIgnoreCase),
+    ];
+
+    /// <summary>
+    /// The first source of <paramref name="project"/> that an older project (anywhere in the cluster)
+    /// also lists: inputs for it go to that project. Null when every source is the project's own.
+    /// </summary>
+    public static (string Field, string Value, DoraProject Owner)? SourceConflict(DoraProject project, IEnumerable<DoraProject> allProjects)
+    {
+        if (project.Spec.Sources is not { } mine) return null;
+        var older = allProjects.Where(p => p.Spec.Sources is not null && Oldest.Compare(p, project) < 0
+            && !(p.Metadata.Namespace == project.Metadata.Namespace && p.Metadata.Name == project.Metadata.Name)).OrderBy(p => p, Oldest).ToList();
+        foreach (var (field, list, comparer) in SourceLists)
+        {
+            foreach (var value in list(mine) ?? [])
+            {
+                if (older.FirstOrDefault(p => list(p.Spec.Sources!)?.Contains(value, comparer) == true) is { } owner) return (field, value, owner);
+            }
+        }
+        return null;
+    }
 }

@@ -39,10 +39,11 @@ internal sealed partial class ProjectAggregator : IReconciler, IDisposable
         Options = options ?? new ProjectOptions();
         _runner = new ReconcileRunner(this, time, logger) { OnReconciled = Options.OnReconciled };
         // Our own status writes come back as updates with the same generation: nothing to recompute.
-        cache.Projects.AddHandler(new(p => EnqueueNamespace(p.Metadata.Namespace), (old, p) =>
+        // Sources are claimed cluster-wide: a project's sources changing can change another namespace's conflicts.
+        cache.Projects.AddHandler(new(ProjectChanged, (old, p) =>
         {
-            if (old.Metadata.Generation != p.Metadata.Generation) EnqueueNamespace(p.Metadata.Namespace);
-        }, p => EnqueueNamespace(p.Metadata.Namespace)));
+            if (old.Metadata.Generation != p.Metadata.Generation) ProjectChanged(p);
+        }, ProjectChanged));
         cache.Records.AddHandler(new(r => Enqueue(r.Metadata.Namespace, r.Spec.Project), (_, r) => Enqueue(r.Metadata.Namespace, r.Spec.Project), r => Enqueue(r.Metadata.Namespace, r.Spec.Project)));
         cache.Incidents.AddHandler(new(i => Enqueue(i.Metadata.Namespace, i.Spec.Project), (_, i) => Enqueue(i.Metadata.Namespace, i.Spec.Project), i => Enqueue(i.Metadata.Namespace, i.Spec.Project)));
         cache.Deployments.AddHandler(new(d => EnqueueNamespace(d.Metadata.Namespace), (a, b) =>
@@ -89,6 +90,13 @@ internal sealed partial class ProjectAggregator : IReconciler, IDisposable
         }
     }
 
+    private void ProjectChanged(DoraProject p)
+    {
+        EnqueueNamespace(p.Metadata.Namespace);
+        if (p.Spec.Sources is null) return;
+        foreach (var other in _cache.Projects.List().Where(o => o.Spec.Sources is not null)) Enqueue(other.Metadata.Namespace, other.Metadata.Name);
+    }
+
     private void Enqueue(string? ns, string? project)
     {
         if (!string.IsNullOrEmpty(project)) _runner.Add(ObjectKey.Of(ns, project));
@@ -128,7 +136,8 @@ internal sealed partial class ProjectAggregator : IReconciler, IDisposable
         _lastCompute[key] = now;
         var report = Report(project);
         _reports[key] = (project, report);
-        var readiness = ProjectStatusBuilder.Readiness(project, _cache.Projects.List(ns), _cache.Deployments.List(ns), report);
+        var readiness = ProjectStatusBuilder.Readiness(project, _cache.Projects.List(ns), _cache.Deployments.List(ns), report,
+            project.Spec.Sources is null ? null : _cache.Projects.List());
         var status = ProjectStatusBuilder.Build(project, report, readiness, now);
         if (SameValues(project.Status, status)) return ReconcileResult.Done;
         if (_lastWrite.TryGetValue(key, out var last) && now - last < Options.MinWriteInterval)

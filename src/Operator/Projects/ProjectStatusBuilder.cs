@@ -58,9 +58,11 @@ internal static class ProjectStatusBuilder
     /// <summary>
     /// Ready: False with SelectorInvalid (a selector the API server would reject), SelectorOverlap
     /// (an older project selects one of this project's Deployments, so that one records it), or
+    /// SourceConflict (an older project lists one of this project's sources, so inputs from it go there),
     /// NoDeployments (nothing reached the environment in the window); otherwise True, Calculated.
     /// </summary>
-    public static (bool Ready, string Reason, string Message) Readiness(DoraProject project, IReadOnlyList<DoraProject> namespaceProjects, IReadOnlyList<Deployment> namespaceDeployments, DoraReport report)
+    public static (bool Ready, string Reason, string Message) Readiness(DoraProject project, IReadOnlyList<DoraProject> namespaceProjects, IReadOnlyList<Deployment> namespaceDeployments, DoraReport report,
+        IReadOnlyList<DoraProject>? allProjects = null)
     {
         if (project.Spec.Selector is { } selector && LabelSelectors.Problem(selector) is { } problem)
         {
@@ -78,6 +80,11 @@ internal static class ProjectStatusBuilder
                 var names = string.Join(", ", contested.Take(5).Select(x => $"{x.Deployment.Metadata.Name} (recorded by {x.Claimants[0].Metadata.Name})"));
                 return (false, "SelectorOverlap", $"older DoraProjects also select {contested.Count} of this project's Deployments, and the oldest project records them: {names}. Narrow the selectors so each Deployment has one project.");
             }
+        }
+        if (ProjectClaims.SourceConflict(project, allProjects ?? namespaceProjects) is { } conflict)
+        {
+            return (false, "SourceConflict",
+                $"spec.sources.{conflict.Field} {conflict.Value} is also listed by the older DoraProject {conflict.Owner.Metadata.Namespace}/{conflict.Owner.Metadata.Name}, which receives its inputs; remove it from one of them");
         }
         if (report.DeploymentFrequency.Count is null or 0)
         {

@@ -221,4 +221,30 @@ public sealed class WebhookTests : IAsyncLifetime
         Assert.Equal("PAY-57", (string?)incident["spec"]!["externalId"]);
         Assert.Equal(70 * 60, (double)incident["status"]!["timeToRestoreSeconds"]!, 0);
     }
+
+    [Fact]
+    public async Task ASourceClaimedByTwoProjects_BelongsToTheOlder_AndTheYoungerSaysSo()
+    {
+        await _kubectl.OkAsync("create namespace marketing");
+        using var marketing = new Kubectl(_kubectl.KubeconfigPath, "marketing");
+        await marketing.OkAsync("apply -f -", """
+            apiVersion: dora-operator.io/v1alpha1
+            kind: DoraProject
+            metadata: {name: site}
+            spec:
+              selector: {matchLabels: {team: site}}
+              sources: {githubRepositories: [ACME/storefront, acme/site]}
+            """);
+        var site = await marketing.WaitForAsync("dora site", p => p["status"]?["conditions"]?.AsArray().Any(c => (string?)c!["reason"] == "SourceConflict") == true, "the younger project to report the conflict");
+        var ready = site["status"]!["conditions"]!.AsArray().Single(c => (string?)c!["type"] == "Ready")!;
+        Assert.Equal("False", (string?)ready["status"]);
+        Assert.Contains("githubRepositories ACME/storefront is also listed by the older DoraProject shop/storefront", (string?)ready["message"], StringComparison.Ordinal);
+        var storefront = await _kubectl.WaitForAsync("dora storefront", p => p["status"]?["conditions"] is not null, "the older project's status");
+        Assert.DoesNotContain("SourceConflict", storefront.ToJsonString(), StringComparison.Ordinal);
+
+        var body = Fixture("github-issues.json").Replace("ACTION", "opened", StringComparison.Ordinal).Replace("STATE", "open", StringComparison.Ordinal)
+            .Replace("CREATED_AT", T(DateTimeOffset.UtcNow.AddMinutes(-5)), StringComparison.Ordinal).Replace("\"CLOSED_AT\"", "null", StringComparison.Ordinal).Replace("CLOSED_OR_NULL", "null", StringComparison.Ordinal);
+        var opened = await GitHub("issues", body);
+        Assert.Equal("shop", (string?)opened.Body!["namespace"]);
+    }
 }
