@@ -16,6 +16,10 @@ const string Help = """
       aggregate [--records N] [--projects P] [--per-project R]
                 The DORA calculation: full recompute of one project with N records, and the
                 cost per new record with P projects x R records. Goal: < 1 ms per event.
+      intake    [--rate R] [--seconds S] [--concurrency C]
+                The HTTP intake: CI deployments (each a review, a create and a status patch against
+                the Sandbox in RBAC mode) at R requests/s for S s, then flat out with C clients.
+                Goal: p99 < 20 ms at 200 requests/s.
       metrics   [--projects P] [--scrapes N]
                 /metrics render time, size and allocations with every DORA family populated
                 for P projects. Goal: < 20 ms per scrape (P = 1,000).
@@ -47,6 +51,9 @@ switch (args[0])
         return 0;
     case "aggregate":
         Aggregation.Run(Option("--records", 10_000), Option("--projects", 1_000), Option("--per-project", 100));
+        return 0;
+    case "intake":
+        await IntakeThroughput.RunAsync(Option("--rate", 200), Option("--seconds", 10), Option("--concurrency", 16));
         return 0;
     case "metrics":
         MetricsRender.Run(Option("--projects", 1_000), Option("--scrapes", 50));
