@@ -53,7 +53,7 @@ internal static class RolloutLoad
             log.WriteLine(line);
             var at = line.IndexOf("readiness on ", StringComparison.Ordinal);
             if (at < 0) continue;
-            health = new Uri(line[(at + "readiness on ".Length)..].Split(' ')[0].TrimEnd('.'));
+            health = new Uri(line[(at + "readiness on ".Length)..].Split(' ')[0].TrimEnd('.', ','));
             break;
         }
         _ = PumpAsync(operatorProcess.StandardOutput);

@@ -48,7 +48,7 @@ var root = new RootCommand(
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
-    using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(LogLevel.Information));
+    using var loggers = OperatorLogging.Create(LogLevel.Information);
     var options = new OperatorOptions
     {
         Kubeconfig = parse.GetValue(kubeconfig),

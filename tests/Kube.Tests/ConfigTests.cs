@@ -261,4 +261,55 @@ public sealed class ConfigTests : IAsyncLifetime, IDisposable
         using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
         return (cert.ExportCertificatePem(), rsa.ExportRSAPrivateKeyPem());
     }
+
+    [Fact]
+    public async Task ProxyUrl_InTheKubeconfig_TunnelsEveryRequestThroughTheProxy()
+    {
+        await using var proxy = new DoraOperator.Testing.ConnectProxy();
+        var path = Write("proxy.yaml", Config($"    token: {_server.AdminToken}", $"    certificate-authority-data: {Ca64}\n    proxy-url: {proxy.Url}"));
+        var connection = KubeConfigLoader.Load(path, env: _ => null);
+        Assert.Equal(proxy.Url, connection.Proxy);
+        using var client = new KubeApiClient(connection);
+        Assert.Equal("default", (await client.GetAsync<Namespace>("default")).Metadata.Name);
+        Assert.Contains($"127.0.0.1:{_server.Url.Port}", proxy.Tunnels);
+    }
+
+    [Fact]
+    public async Task HttpsProxy_FromTheEnvironment_IsUsed_UnlessNoProxyCoversTheServer()
+    {
+        await using var proxy = new DoraOperator.Testing.ConnectProxy();
+        var path = Write("env-proxy.yaml", Config($"    token: {_server.AdminToken}", $"    certificate-authority-data: {Ca64}"));
+        var viaProxy = KubeConfigLoader.Load(path, env: name => name == "https_proxy" ? proxy.Url.ToString() : null);
+        using (var client = new KubeApiClient(viaProxy)) await client.GetAsync<Namespace>("default");
+        Assert.Single(proxy.Tunnels);
+
+        foreach (var noProxy in new[] { "127.0.0.1", "localhost,127.0.0.1:6443", "*" })
+        {
+            var direct = KubeConfigLoader.Load(path, env: name => name switch { "HTTPS_PROXY" => proxy.Url.ToString(), "NO_PROXY" => noProxy, _ => null });
+            Assert.Null(direct.Proxy);
+        }
+        Assert.Equal(new Uri("http://corp-proxy:3128"), KubeConfigLoader.ProxyFromEnvironment(new Uri("https://api.example.com"), n => n switch { "HTTPS_PROXY" => "corp-proxy:3128", "NO_PROXY" => ".internal", _ => null }));
+        Assert.Null(KubeConfigLoader.ProxyFromEnvironment(new Uri("https://api.cluster.internal"), n => n switch { "HTTPS_PROXY" => "corp-proxy:3128", "NO_PROXY" => ".internal", _ => null }));
+        Assert.Null(KubeConfigLoader.ProxyFromEnvironment(new Uri("https://cluster.internal"), n => n switch { "HTTPS_PROXY" => "corp-proxy:3128", "NO_PROXY" => "cluster.internal", _ => null }));
+    }
+
+    [Theory]
+    [InlineData("gcp", "gke-gcloud-auth-plugin")]
+    [InlineData("azure", "kubelogin")]
+    [InlineData("oidc", "kubelogin")]
+    public void AuthProviderUsers_AreRefused_NamingThePluginThatReplacedThem(string provider, string plugin)
+    {
+        var path = Write($"auth-provider-{provider}.yaml", Config($"    auth-provider:\n      name: {provider}\n      config: {{access-token: x}}"));
+        var e = Assert.Throws<KubeConfigException>(() => KubeConfigLoader.Load(path));
+        Assert.Contains($"auth-provider \"{provider}\"", e.Message, StringComparison.Ordinal);
+        Assert.Contains(plugin, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ProxyUrl_ThatIsNotAUrl_IsAClearError()
+    {
+        var path = Write("bad-proxy.yaml", Config($"    token: t", "    proxy-url: ftp://nope"));
+        var e = Assert.Throws<KubeConfigException>(() => KubeConfigLoader.Load(path));
+        Assert.Contains("proxy-url \"ftp://nope\" is not an http, https or socks5 URL", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -88,9 +88,14 @@ public static class KubeConfigLoader
         if (!Uri.TryCreate(serverText, UriKind.Absolute, out var server) || server.Scheme is not ("https" or "http"))
             throw new KubeConfigException($"{field}: server \"{serverText}\" is not an http(s) URL.");
 
+        var proxyText = Scalar(cluster.Body, "proxy-url");
+        Uri? proxy = null;
+        if (!string.IsNullOrEmpty(proxyText) && (!Uri.TryCreate(proxyText, UriKind.Absolute, out proxy) || proxy.Scheme is not ("http" or "https" or "socks5")))
+            throw new KubeConfigException($"{field}: proxy-url \"{proxyText}\" is not an http, https or socks5 URL.");
         var connection = new KubeConnection
         {
             Server = server,
+            Proxy = proxy ?? ProxyFromEnvironment(server, env),
             Namespace = Scalar(ctx.Body, "namespace") is { Length: > 0 } ns ? ns : "default",
             Source = $"{where}, context \"{contextName}\"",
             InsecureSkipTlsVerify = Scalar(cluster.Body, "insecure-skip-tls-verify") == "true",
@@ -99,6 +104,19 @@ public static class KubeConfigLoader
         };
         if (user is null) return connection;
         var userField = $"{user.File}: user \"{userName}\"";
+        if (user.Body.Children.TryGetValue(new YamlScalarNode("auth-provider"), out var provider) && provider is YamlMappingNode providerMap
+            && !user.Body.Children.ContainsKey(new YamlScalarNode("exec")))
+        {
+            var name = Scalar(providerMap, "name") ?? "";
+            var plugin = name switch
+            {
+                "gcp" => "gke-gcloud-auth-plugin (gcloud components install gke-gcloud-auth-plugin)",
+                "azure" => "kubelogin (az aks install-cli; kubelogin convert-kubeconfig)",
+                "oidc" => "kubelogin (the int128/kubelogin oidc-login plugin)",
+                _ => "the exec credential plugin your provider documents",
+            };
+            throw new KubeConfigException($"{userField} uses auth-provider \"{name}\", which Kubernetes clients no longer support (removed in kubectl 1.26). Switch the user to an exec plugin: {plugin}.");
+        }
         var certData = PemData(user, "client-certificate", userField);
         var keyData = PemData(user, "client-key", userField);
         if ((certData is null) != (keyData is null))
@@ -112,6 +130,30 @@ public static class KubeConfigLoader
             ClientCertificate = certData is null ? null : LoadClientCertificate(certData, keyData!, userField),
             Exec = LoadExec(user, userField),
         };
+    }
+
+    /// <summary>
+    /// The proxy the environment names for <paramref name="server"/>, as kubectl (Go's net/http) reads it:
+    /// HTTPS_PROXY for https servers, HTTP_PROXY for http (either case), none when NO_PROXY lists the
+    /// host (an exact host or IP, a domain suffix with or without a leading dot, or <c>*</c>).
+    /// </summary>
+    public static Uri? ProxyFromEnvironment(Uri server, Func<string, string?> env)
+    {
+        string? Var(string name) => env(name) is { Length: > 0 } upper ? upper : env(name.ToLowerInvariant()) is { Length: > 0 } lower ? lower : null;
+        var text = server.Scheme == "https" ? Var("HTTPS_PROXY") : Var("HTTP_PROXY");
+        if (text is null) return null;
+        var host = server.IdnHost.Trim('[', ']');
+        foreach (var entry in (Var("NO_PROXY") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var rule = entry.Split(':')[0].TrimStart('*');
+            if (entry == "*" || string.Equals(host, rule.TrimStart('.'), StringComparison.OrdinalIgnoreCase)
+                || (rule.Length > 0 && host.EndsWith(rule.StartsWith('.') ? rule : "." + rule, StringComparison.OrdinalIgnoreCase)))
+            {
+                return null;
+            }
+        }
+        if (!text.Contains("://", StringComparison.Ordinal)) text = "http://" + text;
+        return Uri.TryCreate(text, UriKind.Absolute, out var proxy) ? proxy : throw new KubeConfigException($"the proxy in {(server.Scheme == "https" ? "HTTPS_PROXY" : "HTTP_PROXY")} (\"{text}\") is not a URL.");
     }
 
     /// <summary>In-cluster configuration from KUBERNETES_SERVICE_HOST/PORT and the service-account folder.</summary>

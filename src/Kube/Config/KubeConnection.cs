@@ -25,6 +25,8 @@ public sealed record KubeConnection
     public string? Username { get; init; }
     public string? Password { get; init; }
     public ExecConfig? Exec { get; init; }
+    /// <summary>The proxy requests go through (http, https or socks5), or null for none: the cluster's <c>proxy-url</c>, else HTTPS_PROXY/HTTP_PROXY unless NO_PROXY covers the server.</summary>
+    public Uri? Proxy { get; init; }
 }
 
 /// <summary>A configuration problem, with a message that names the file, context and field, and what to do.</summary>

@@ -421,12 +421,14 @@ public sealed class KubeApiClient : IDisposable
 
     private static SocketsHttpHandler CreateHandler(KubeConnection connection)
     {
+        // HTTP/1.1, as client-go uses for watches: a silent watch is caught by the watch's own idle
+        // timeout, not by HTTP/2 pings (which never apply on HTTP/1.1).
         var handler = new SocketsHttpHandler
         {
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(90),
-            KeepAlivePingDelay = TimeSpan.FromSeconds(30),
-            KeepAlivePingTimeout = TimeSpan.FromSeconds(15),
-            EnableMultipleHttp2Connections = true,
+            // The connection decides the proxy (kubeconfig proxy-url, else the environment), never the process default.
+            UseProxy = connection.Proxy is not null,
+            Proxy = connection.Proxy is { } proxy ? new System.Net.WebProxy(proxy) : null,
         };
         if (connection.Server.Scheme != "https") return handler;
         var ssl = new SslClientAuthenticationOptions();

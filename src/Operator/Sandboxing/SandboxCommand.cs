@@ -33,7 +33,7 @@ internal static class SandboxCommand
         {
             // The live table owns an interactive terminal: logs below Warning would tear it.
             var interactive = !Console.IsOutputRedirected;
-            using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(interactive ? LogLevel.Warning : LogLevel.Information));
+            using var loggers = OperatorLogging.Create(interactive ? LogLevel.Warning : LogLevel.Information);
             var kubeconfig = parse.GetValue(kubeconfigOut)!;
             var seconds = parse.GetValue(rolloutSeconds);
             await using var api = await SandboxApiServer.StartAsync(new SandboxOptions
