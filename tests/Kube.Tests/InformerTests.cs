@@ -187,7 +187,7 @@ public sealed class InformerTests : IAsyncLifetime
     {
         await Put("r1", "1");
         await Put("r2", "1");
-        var clock = new ManualTimeProvider();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
         var journal = new Journal();
         await using var informer = new Informer<ConfigMap>(_client, new InformerOptions<ConfigMap> { Namespace = _ns, ResyncPeriod = TimeSpan.FromMinutes(10) }, clock);
         informer.AddHandler(journal.Handler);

@@ -92,7 +92,7 @@ public sealed class WorkQueueTests
     [Fact]
     public void OverallTokenBucket_LimitsBurstsAcrossKeys()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
         using var queue = new WorkQueue<string>(clock, new WorkQueueOptions { Qps = 10, Burst = 100 });
         var delays = Enumerable.Range(0, 110).Select(i => queue.NextDelay($"k{i}")).ToList();
         Assert.All(delays.Take(100), d => Assert.Equal(TimeSpan.FromMilliseconds(5), d));
@@ -103,7 +103,7 @@ public sealed class WorkQueueTests
     [Fact]
     public void AddAfter_FiresOnTheClock_KeepingTheEarliestTimerPerKey()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
         using var queue = new WorkQueue<string>(clock);
         queue.AddAfter("k", TimeSpan.FromSeconds(10));
         queue.AddAfter("k", TimeSpan.FromSeconds(3));

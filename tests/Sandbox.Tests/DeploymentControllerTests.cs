@@ -147,7 +147,7 @@ public sealed class DeploymentControllerTests(SandboxFixture fixture) : IClassFi
     [Fact]
     public async Task DelayedPace_CompletesWhenTheServerClockPasses()
     {
-        var clock = new ManualTimeProvider();
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
         await using var server = await SandboxApiServer.StartAsync(new SandboxOptions { TimeProvider = clock, RolloutPace = RolloutPace.After(TimeSpan.FromMinutes(2)) });
         using var api = new ApiClient(server);
         var ns = await api.NewNamespaceAsync();
