@@ -93,7 +93,7 @@ internal sealed partial class OperatorHost : IAsyncDisposable
             await host._web.DisposeAsync();
             throw new OperatorStartupException(string.Join("; ", e.Failures), e);
         }
-        host.HttpUrl = new Uri(host._web.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
+        host.HttpUrl = Http.EmbeddedWeb.BaseUrl(host._web);
         var client = host.Services.GetRequiredService<KubeApiClient>();
         try
         {
@@ -128,11 +128,8 @@ internal sealed partial class OperatorHost : IAsyncDisposable
 
     private static WebApplication Build(OperatorOptions options, KubeConnection connection, ILoggerFactory loggers, TimeProvider time)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls($"http://{options.HttpAddress}:{options.HttpPort}");
+        var builder = Http.EmbeddedWeb.CreateBuilder(options.HttpAddress, options.HttpPort);
         var services = builder.Services;
-        services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
         services.AddSingleton(loggers);
         services.AddSingleton(time);
         services.AddSingleton<IValidateOptions<OperatorOptions>, OperatorOptionsValidator>();
@@ -177,16 +174,13 @@ internal sealed partial class OperatorHost : IAsyncDisposable
         services.AddSingleton(sp => new Intake.AlertmanagerWebhook(sp.GetRequiredService<Intake.IntakeRouter>(), sp.GetRequiredService<Intake.IntakeStore>(),
             sp.GetRequiredService<Intake.IntakeAuthorizer>(), options.Intake, sp.GetRequiredService<OperatorMetrics>().Unrouted));
         services.AddSingleton(new Intake.WebhookSecrets(options.Intake.WebhookSecretsDir));
-        services.AddSingleton(sp => new Intake.GitHubWebhook(sp.GetRequiredService<Intake.IntakeRouter>(), sp.GetRequiredService<Intake.IntakeStore>(),
+        services.AddSingleton(sp => new Intake.WebhookContext(sp.GetRequiredService<Intake.IntakeRouter>(), sp.GetRequiredService<Intake.IntakeStore>(),
             sp.GetRequiredService<Intake.WebhookSecrets>(), options.Intake, sp.GetRequiredService<OperatorMetrics>().Unrouted));
-        services.AddSingleton(sp => new Intake.PagerDutyWebhook(sp.GetRequiredService<Intake.IntakeRouter>(), sp.GetRequiredService<Intake.IntakeStore>(),
-            sp.GetRequiredService<Intake.WebhookSecrets>(), options.Intake, sp.GetRequiredService<OperatorMetrics>().Unrouted));
-        services.AddSingleton(sp => new Intake.GitLabWebhook(sp.GetRequiredService<Intake.IntakeRouter>(), sp.GetRequiredService<Intake.IntakeStore>(),
-            sp.GetRequiredService<Intake.WebhookSecrets>(), options.Intake, sp.GetRequiredService<OperatorMetrics>().Unrouted));
-        services.AddSingleton(sp => new Intake.OpsgenieWebhook(sp.GetRequiredService<Intake.IntakeRouter>(), sp.GetRequiredService<Intake.IntakeStore>(),
-            sp.GetRequiredService<Intake.WebhookSecrets>(), options.Intake, time, sp.GetRequiredService<OperatorMetrics>().Unrouted));
-        services.AddSingleton(sp => new Intake.JiraWebhook(sp.GetRequiredService<Intake.IntakeRouter>(), sp.GetRequiredService<Intake.IntakeStore>(),
-            sp.GetRequiredService<Intake.WebhookSecrets>(), options.Intake, sp.GetRequiredService<OperatorMetrics>().Unrouted));
+        services.AddSingleton<Intake.GitHubWebhook>();
+        services.AddSingleton<Intake.GitLabWebhook>();
+        services.AddSingleton<Intake.PagerDutyWebhook>();
+        services.AddSingleton<Intake.OpsgenieWebhook>();
+        services.AddSingleton<Intake.JiraWebhook>();
         services.AddSingleton<Intake.ClientRateLimiter>();
         services.AddSingleton<Intake.IntakeServer>();
 
@@ -256,13 +250,6 @@ internal sealed partial class OperatorHost : IAsyncDisposable
             leadership.Follow(() => !_stop.IsCancellationRequested);
             _running.Add(Lead(stopping));
         }
-    }
-
-    private sealed class EmbeddedLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using DoraOperator.Entities.Dora;
 using DoraOperator.Entities.Vocabulary;
@@ -109,8 +108,8 @@ internal sealed partial class IncidentController : IReconciler, IDisposable
     private async Task<Incident> FillDefaultsAsync(Incident incident, IncidentPlan plan, CancellationToken cancellationToken)
     {
         var spec = new JsonObject();
-        if (plan.DefaultStartedAt is { } started) spec["startedAt"] = Rfc3339(started);
-        if (plan.DefaultRestoredAt is { } restored) spec["restoredAt"] = Rfc3339(restored);
+        if (plan.DefaultStartedAt is { } started) spec["startedAt"] = KubeTimeConverter.Format(started);
+        if (plan.DefaultRestoredAt is { } restored) spec["restoredAt"] = KubeTimeConverter.Format(restored);
         var patch = new JsonObject
         {
             // The resourceVersion makes the patch conditional: a concurrent user edit wins and we recompute.
@@ -121,8 +120,6 @@ internal sealed partial class IncidentController : IReconciler, IDisposable
         Log.Defaulted(_logger, incident.Metadata.Namespace, incident.Metadata.Name, string.Join(", ", spec.Select(p => $"{p.Key}={p.Value}")));
         return patched;
     }
-
-    private static string Rfc3339(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private void Announce(Incident incident, string? previous, IncidentStatus now)
     {

@@ -14,29 +14,24 @@ namespace DoraOperator.Operator.Intake;
 /// Incidents (opened, closed: resolved), the Four Keys convention. The repository routes to the
 /// project listing it in <c>spec.sources.githubRepositories</c>.
 /// </summary>
-internal sealed class GitHubWebhook(IntakeRouter router, IntakeStore store, WebhookSecrets secrets, IntakeOptions options, Action<string> unrouted)
+internal sealed class GitHubWebhook(WebhookContext web) : SignedWebhook(web, "github")
 {
     public const string IncidentLabel = "incident";
 
-    public async Task<IResult> PostAsync(HttpContext context)
+    protected override void Authenticate(HttpContext context, byte[] raw)
     {
-        var raw = await Payload.ReadRawAsync(context, options.MaxBodyBytes);
         var signature = context.Request.Headers["X-Hub-Signature-256"].ToString();
-        if (!signature.StartsWith("sha256=", StringComparison.Ordinal) || !secrets.HmacMatches("github", raw, [signature[7..]]))
-        {
-            throw new ProblemException(401, "Bad signature", "X-Hub-Signature-256 is missing or does not match the body under the GitHub webhook secret");
-        }
+        if (!signature.StartsWith("sha256=", StringComparison.Ordinal) || !Secrets.HmacMatches("github", raw, [signature[7..]]))
+            throw Unauthenticated("X-Hub-Signature-256 is missing or does not match the body under the GitHub webhook secret");
+    }
+
+    protected override async Task<IResult> HandleAsync(HttpContext context, JsonObject body)
+    {
         var kind = context.Request.Headers["X-GitHub-Event"].ToString();
         if (kind == "ping") return WebhookReplies.Ack("pong");
-        var body = Payload.Parse(raw).Body;
         var repository = (string?)body["repository"]?["full_name"] ?? throw Payload.Bad("repository.full_name", "field \"repository.full_name\" is required");
         if (kind is not ("deployment_status" or "issues")) return WebhookReplies.Ack($"event {kind} is not used");
-        var project = router.BySource(s => s.GithubRepositories, repository);
-        if (project is null)
-        {
-            unrouted("github");
-            return WebhookReplies.Ack($"no DoraProject lists {repository} in spec.sources.githubRepositories");
-        }
+        if (Route(s => s.GithubRepositories, repository) is not { } project) return Unclaimed("githubRepositories", repository);
         return kind == "deployment_status" ? await DeploymentAsync(body, repository, project, context.RequestAborted) : await IssueAsync(body, repository, project, context.RequestAborted);
     }
 
@@ -53,7 +48,7 @@ internal sealed class GitHubWebhook(IntakeRouter router, IntakeStore store, Webh
             ObjectNames.External("github", id), project, Sources.Webhook, repository.Split('/')[^1], deployment.String("environment", maxLength: 63), deployment.String("sha", maxLength: 128),
             custom.Time("commit_time"), custom.Time("first_commit_time"), deployment.Time("created_at"),
             state == "success" ? at : null, state is "failure" or "error" ? at : null, null, id);
-        var (record, outcome) = await store.UpsertRecordAsync(IntakeStore.Desired(facts), cancellationToken);
+        var (record, outcome) = await Store.UpsertRecordAsync(IntakeStore.Desired(facts), cancellationToken);
         return WebhookReplies.Written(record.Metadata, outcome);
     }
 
@@ -69,7 +64,7 @@ internal sealed class GitHubWebhook(IntakeRouter router, IntakeStore store, Webh
                 Title = issue.String("title", maxLength: 1024), StartedAt = issue.Time("created_at", required: true),
                 ResolvedAt = (string?)issue.Body["state"] == "closed" ? closed : null, Source = "github", ExternalId = id,
             });
-        var (saved, outcome) = await store.UpsertIncidentAsync(incident, cancellationToken);
+        var (saved, outcome) = await Store.UpsertIncidentAsync(incident, cancellationToken);
         return WebhookReplies.Written(saved.Metadata, outcome);
     }
 

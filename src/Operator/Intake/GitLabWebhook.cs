@@ -13,25 +13,20 @@ namespace DoraOperator.Operator.Intake;
 /// running: started); Issue events of issue type incident become Incidents (closed: resolved). The
 /// project's <c>path_with_namespace</c> routes to the DoraProject listing it in <c>spec.sources.gitlabProjects</c>.
 /// </summary>
-internal sealed class GitLabWebhook(IntakeRouter router, IntakeStore store, WebhookSecrets secrets, IntakeOptions options, Action<string> unrouted)
+internal sealed class GitLabWebhook(WebhookContext web) : SignedWebhook(web, "gitlab")
 {
-    public async Task<IResult> PostAsync(HttpContext context)
+    protected override void Authenticate(HttpContext context, byte[] raw)
     {
-        var raw = await Payload.ReadRawAsync(context, options.MaxBodyBytes);
-        if (!secrets.TokenMatches("gitlab", context.Request.Headers["X-Gitlab-Token"].ToString()))
-        {
-            throw new ProblemException(401, "Bad token", "X-Gitlab-Token is missing or is not the GitLab webhook secret");
-        }
-        var body = Payload.Parse(raw).Body;
+        if (!Secrets.TokenMatches("gitlab", context.Request.Headers["X-Gitlab-Token"].ToString()))
+            throw Unauthenticated("X-Gitlab-Token is missing or is not the GitLab webhook secret");
+    }
+
+    protected override async Task<IResult> HandleAsync(HttpContext context, JsonObject body)
+    {
         var kind = (string?)body["object_kind"];
         if (kind is not ("deployment" or "issue")) return WebhookReplies.Ack($"object_kind {kind} is not used");
         var path = (string?)body["project"]?["path_with_namespace"] ?? throw Payload.Bad("project.path_with_namespace", "field \"project.path_with_namespace\" is required");
-        var project = router.BySource(s => s.GitlabProjects, path);
-        if (project is null)
-        {
-            unrouted("gitlab");
-            return WebhookReplies.Ack($"no DoraProject lists {path} in spec.sources.gitlabProjects");
-        }
+        if (Route(s => s.GitlabProjects, path) is not { } project) return Unclaimed("gitlabProjects", path);
         return kind == "deployment" ? await DeploymentAsync(new Payload(body), path, project, context.RequestAborted) : await IssueAsync(body, path, project, context.RequestAborted);
     }
 
@@ -44,7 +39,7 @@ internal sealed class GitLabWebhook(IntakeRouter router, IntakeStore store, Webh
         var facts = new DeploymentFacts(ObjectNames.External("gitlab", id), project, Sources.Webhook, path.Split('/')[^1], body.String("environment", maxLength: 63),
             body.String("short_sha", maxLength: 128), null, null, status == "running" ? at : null,
             status == "success" ? at : null, status is "failed" or "canceled" ? at : null, null, id);
-        var (record, outcome) = await store.UpsertRecordAsync(IntakeStore.Desired(facts), cancellationToken);
+        var (record, outcome) = await Store.UpsertRecordAsync(IntakeStore.Desired(facts), cancellationToken);
         return WebhookReplies.Written(record.Metadata, outcome);
     }
 
@@ -58,7 +53,7 @@ internal sealed class GitLabWebhook(IntakeRouter router, IntakeStore store, Webh
                 Title = issue.String("title", maxLength: 1024), StartedAt = issue.Time("created_at", required: true),
                 ResolvedAt = issue.String("state") == "closed" ? issue.Time("closed_at") ?? issue.Time("updated_at") : null, Source = "gitlab", ExternalId = id,
             });
-        var (saved, outcome) = await store.UpsertIncidentAsync(incident, cancellationToken);
+        var (saved, outcome) = await Store.UpsertIncidentAsync(incident, cancellationToken);
         return WebhookReplies.Written(saved.Metadata, outcome);
     }
 }

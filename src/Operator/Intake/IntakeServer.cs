@@ -23,10 +23,7 @@ internal sealed partial class IntakeServer(IntakeOptions options, RestIntake res
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (options.Auth == IntakeAuth.None) Log.AuthOff(logger);
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton<IHostLifetime, NoLifetime>();
-        builder.WebHost.UseUrls($"http://{options.Address}:{options.Port}");
+        var builder = EmbeddedWeb.CreateBuilder(options.Address, options.Port);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxBodyBytes + 1);
         var web = builder.Build();
         web.Use(async (context, next) =>
@@ -72,15 +69,8 @@ internal sealed partial class IntakeServer(IntakeOptions options, RestIntake res
             "the intake serves POST /deployments, POST /deployments/{id}/deployed, POST /incidents, GET /incidents, POST /incidents/{id}/restored|finished, POST /events/deployment|incident and POST /webhooks/alertmanager|github|gitlab|pagerduty|opsgenie|jira", c.Request.Path));
         await web.StartAsync(cancellationToken);
         _web = web;
-        Url = new Uri(web.Urls.First().Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal) + "/");
+        Url = EmbeddedWeb.BaseUrl(web);
         Log.Listening(logger, Url, options.Auth);
-    }
-
-    private sealed class NoLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     public async ValueTask DisposeAsync()

@@ -13,17 +13,18 @@ namespace DoraOperator.Operator.Intake;
 /// of type Incident, or labelled <c>incident</c>, become Incidents: created starts one, a resolution
 /// date resolves it. The issue's project key routes to the project listing it in <c>spec.sources.jiraProjects</c>.
 /// </summary>
-internal sealed class JiraWebhook(IntakeRouter router, IntakeStore store, WebhookSecrets secrets, IntakeOptions options, Action<string> unrouted)
+internal sealed class JiraWebhook(WebhookContext web) : SignedWebhook(web, "jira")
 {
-    public async Task<IResult> PostAsync(HttpContext context)
+    protected override void Authenticate(HttpContext context, byte[] raw)
     {
-        var raw = await Payload.ReadRawAsync(context, options.MaxBodyBytes);
         var signature = context.Request.Headers["X-Hub-Signature"].ToString();
-        if (!signature.StartsWith("sha256=", StringComparison.Ordinal) || !secrets.HmacMatches("jira", raw, [signature[7..]]))
-        {
-            throw new ProblemException(401, "Bad signature", "X-Hub-Signature is missing or does not match the body under the Jira webhook secret");
-        }
-        var body = new Payload(Payload.Parse(raw).Body);
+        if (!signature.StartsWith("sha256=", StringComparison.Ordinal) || !Secrets.HmacMatches("jira", raw, [signature[7..]]))
+            throw Unauthenticated("X-Hub-Signature is missing or does not match the body under the Jira webhook secret");
+    }
+
+    protected override async Task<IResult> HandleAsync(HttpContext context, JsonObject json)
+    {
+        var body = new Payload(json);
         var kind = body.String("webhookEvent", required: true);
         if (kind is not ("jira:issue_created" or "jira:issue_updated")) return WebhookReplies.Ack($"event {kind} is not used");
         var issue = new Payload(body.Body["issue"] as JsonObject ?? throw Payload.Bad("issue", "field \"issue\" is required"));
@@ -33,18 +34,13 @@ internal sealed class JiraWebhook(IntakeRouter router, IntakeStore store, Webhoo
         if (!string.Equals(type, "Incident", StringComparison.OrdinalIgnoreCase) && !labels.Contains("incident", StringComparer.OrdinalIgnoreCase)) return WebhookReplies.Ack("the issue is neither of type Incident nor labelled incident");
         var key = issue.String("key", required: true)!;
         var projectKey = (string?)fields.Body["project"]?["key"] ?? key.Split('-')[0];
-        var project = router.BySource(s => s.JiraProjects, projectKey);
-        if (project is null)
-        {
-            unrouted("jira");
-            return WebhookReplies.Ack($"no DoraProject lists {projectKey} in spec.sources.jiraProjects");
-        }
+        if (Route(s => s.JiraProjects, projectKey) is not { } project) return Unclaimed("jiraProjects", projectKey);
         var incident = IntakeStore.NewIncident(project, ObjectNames.External("jira", key), new IncidentSpec
             {
                 Title = fields.String("summary", maxLength: 1024), StartedAt = fields.Time("created", required: true),
                 ResolvedAt = fields.Time("resolutiondate"), Source = "jira", ExternalId = key,
             });
-        var (saved, outcome) = await store.UpsertIncidentAsync(incident, context.RequestAborted);
+        var (saved, outcome) = await Store.UpsertIncidentAsync(incident, context.RequestAborted);
         return WebhookReplies.Written(saved.Metadata, outcome);
     }
 }

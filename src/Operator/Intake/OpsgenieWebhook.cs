@@ -13,29 +13,25 @@ namespace DoraOperator.Operator.Intake;
 /// <c>Create</c> opens an Incident, <c>Acknowledge</c> records detection, <c>Close</c> resolves it. The
 /// alert's teams route to the project listing one of them in <c>spec.sources.opsgenieTeams</c>.
 /// </summary>
-internal sealed class OpsgenieWebhook(IntakeRouter router, IntakeStore store, WebhookSecrets secrets, IntakeOptions options, TimeProvider time, Action<string> unrouted)
+internal sealed class OpsgenieWebhook(WebhookContext web, TimeProvider time) : SignedWebhook(web, "opsgenie")
 {
     public const string TokenHeader = "X-Webhook-Token";
 
-    public async Task<IResult> PostAsync(HttpContext context)
+    protected override void Authenticate(HttpContext context, byte[] raw)
     {
-        var raw = await Payload.ReadRawAsync(context, options.MaxBodyBytes);
-        if (!secrets.TokenMatches("opsgenie", context.Request.Headers[TokenHeader].ToString()))
-        {
-            throw new ProblemException(401, "Bad token", $"{TokenHeader} is missing or is not the Opsgenie webhook secret");
-        }
-        var body = new Payload(Payload.Parse(raw).Body);
+        if (!Secrets.TokenMatches("opsgenie", context.Request.Headers[TokenHeader].ToString()))
+            throw Unauthenticated($"{TokenHeader} is missing or is not the Opsgenie webhook secret");
+    }
+
+    protected override async Task<IResult> HandleAsync(HttpContext context, JsonObject json)
+    {
+        var body = new Payload(json);
         var action = body.String("action", required: true);
         if (action is not ("Create" or "Acknowledge" or "Close")) return WebhookReplies.Ack($"action {action} is not used");
         var alert = new Payload(body.Body["alert"] as JsonObject ?? throw Payload.Bad("alert", "field \"alert\" is required"));
         var id = alert.String("alertId", required: true)!;
         var teams = (alert.Body["teams"] as JsonArray ?? []).Select(t => (string?)t).OfType<string>().ToList();
-        var project = teams.Select(t => router.BySource(s => s.OpsgenieTeams, t)).FirstOrDefault(p => p is not null);
-        if (project is null)
-        {
-            unrouted("opsgenie");
-            return WebhookReplies.Ack("no DoraProject lists one of the alert's teams in spec.sources.opsgenieTeams");
-        }
+        if (Route(s => s.OpsgenieTeams, teams) is not { } project) return Unclaimed("opsgenieTeams", teams.Count == 0 ? "(no team)" : string.Join(", ", teams));
         var at = alert.EpochTime("updatedAt") ?? time.GetUtcNow();
         var incident = IntakeStore.NewIncident(project, ObjectNames.External("opsgenie", id), new IncidentSpec
             {
@@ -43,7 +39,7 @@ internal sealed class OpsgenieWebhook(IntakeRouter router, IntakeStore store, We
                 StartedAt = alert.EpochTime("createdAt") ?? at, DetectedAt = action == "Acknowledge" ? at : null, ResolvedAt = action == "Close" ? at : null,
                 Source = "opsgenie", ExternalId = id,
             });
-        var (saved, outcome) = await store.UpsertIncidentAsync(incident, context.RequestAborted);
+        var (saved, outcome) = await Store.UpsertIncidentAsync(incident, context.RequestAborted);
         return WebhookReplies.Written(saved.Metadata, outcome);
     }
 

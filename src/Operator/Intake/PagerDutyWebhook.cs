@@ -14,30 +14,25 @@ namespace DoraOperator.Operator.Intake;
 /// detected, <c>incident.resolved</c> resolves it (which also restores it). The incident's service id
 /// routes to the project listing it in <c>spec.sources.pagerdutyServices</c>.
 /// </summary>
-internal sealed class PagerDutyWebhook(IntakeRouter router, IntakeStore store, WebhookSecrets secrets, IntakeOptions options, Action<string> unrouted)
+internal sealed class PagerDutyWebhook(WebhookContext web) : SignedWebhook(web, "pagerduty")
 {
-    public async Task<IResult> PostAsync(HttpContext context)
+    protected override void Authenticate(HttpContext context, byte[] raw)
     {
-        var raw = await Payload.ReadRawAsync(context, options.MaxBodyBytes);
         var signatures = context.Request.Headers["X-PagerDuty-Signature"].ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Where(s => s.StartsWith("v1=", StringComparison.Ordinal)).Select(s => s[3..]).ToList();
-        if (!secrets.HmacMatches("pagerduty", raw, signatures))
-        {
-            throw new ProblemException(401, "Bad signature", "X-PagerDuty-Signature is missing or no v1 signature matches the body under the PagerDuty webhook secret");
-        }
-        var body = Payload.Parse(raw).Body;
+        if (!Secrets.HmacMatches("pagerduty", raw, signatures))
+            throw Unauthenticated("X-PagerDuty-Signature is missing or no v1 signature matches the body under the PagerDuty webhook secret");
+    }
+
+    protected override async Task<IResult> HandleAsync(HttpContext context, JsonObject body)
+    {
         var evt = new Payload(body["event"] as JsonObject ?? throw Payload.Bad("event", "field \"event\" is required (PagerDuty v3 webhook)"));
         var type = evt.String("event_type", required: true);
         if (type is not ("incident.triggered" or "incident.acknowledged" or "incident.resolved")) return WebhookReplies.Ack($"event {type} is not used");
         var data = new Payload(evt.Body["data"] as JsonObject ?? throw Payload.Bad("event.data", "field \"event.data\" is required"));
         var id = data.String("id", required: true)!;
         var service = (string?)data.Body["service"]?["id"] ?? throw Payload.Bad("event.data.service.id", "field \"event.data.service.id\" is required");
-        var project = router.BySource(s => s.PagerdutyServices, service);
-        if (project is null)
-        {
-            unrouted("pagerduty");
-            return WebhookReplies.Ack($"no DoraProject lists service {service} in spec.sources.pagerdutyServices");
-        }
+        if (Route(s => s.PagerdutyServices, service) is not { } project) return Unclaimed("pagerdutyServices", service);
         var occurred = evt.Time("occurred_at", required: true)!.Value;
         var incident = IntakeStore.NewIncident(project, ObjectNames.External("pd", id), new IncidentSpec
             {
@@ -49,7 +44,7 @@ internal sealed class PagerDutyWebhook(IntakeRouter router, IntakeStore store, W
                 Source = "pagerduty",
                 ExternalId = id,
             });
-        var (saved, outcome) = await store.UpsertIncidentAsync(incident, context.RequestAborted);
+        var (saved, outcome) = await Store.UpsertIncidentAsync(incident, context.RequestAborted);
         return WebhookReplies.Written(saved.Metadata, outcome);
     }
 }
