@@ -33,6 +33,7 @@ var intakeAuth = new Option<DoraOperator.Operator.Intake.IntakeAuth>("--intake-a
 };
 var intakeRate = new Option<double>("--intake-rate") { Description = "Requests a second each intake client may send, with a burst of twice that (0: no limit); over it: 429 with Retry-After.", DefaultValueFactory = _ => 50 };
 var webhookSecretsDir = new Option<string?>("--webhook-secrets-dir") { Description = "Directory with the signed webhooks' secrets, a file per source: github, gitlab, pagerduty, opsgenie, jira (one secret per line)." };
+var intakeCredentials = new Option<string?>("--intake-credentials-file") { Description = "File of static intake credentials for tools without a Kubernetes token, a line each: token|basic <name> <secret> <namespace>[,<namespace>...] (see docs/intake.md)." };
 InRange(maxProjects, 1, 100_000);
 InRange(intakePort, 0, 65535);
 InRange(workers, 1, 64);
@@ -42,7 +43,7 @@ var root = new RootCommand(
     "Run without a command, it records every rollout of the Deployments that DoraProjects select (DeploymentRecords),\n" +
     "tracks Incidents, writes each project's four keys to its status, and serves /metrics and /api/v1/projects.")
 {
-    kubeconfig, context, namespaces, leaderElect, httpPort, intakePort, intakeAuth, intakeRate, webhookSecretsDir, otlpEndpoint, clusterName, qps, burst, workers, maxProjects,
+    kubeconfig, context, namespaces, leaderElect, httpPort, intakePort, intakeAuth, intakeRate, webhookSecretsDir, intakeCredentials, otlpEndpoint, clusterName, qps, burst, workers, maxProjects,
     new Command("generate", "Generate files derived from the code.") { GenerateCrdsCommand.Create() },
     SandboxCommand.Create(),
 };
@@ -66,6 +67,7 @@ root.SetAction(async (parse, cancellationToken) =>
             RatePerClient = parse.GetValue(intakeRate),
             BurstPerClient = Math.Max(1, (int)Math.Ceiling(parse.GetValue(intakeRate) * 2)),
             WebhookSecretsDir = parse.GetValue(webhookSecretsDir),
+            StaticCredentialsFile = parse.GetValue(intakeCredentials),
         },
         MetricsExport = MetricsExportOptions.FromEnvironment(parse.GetValue(clusterName), parse.GetValue(otlpEndpoint)) with { MaxProjects = parse.GetValue(maxProjects) },
     };

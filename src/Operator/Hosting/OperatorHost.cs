@@ -169,6 +169,7 @@ internal sealed partial class OperatorHost : IAsyncDisposable
         services.AddSingleton(options.Intake);
         services.AddSingleton<Intake.IntakeRouter>();
         services.AddSingleton<Intake.IntakeStore>();
+        services.AddSingleton(new Intake.StaticCredentials(options.Intake.StaticCredentialsFile));
         services.AddSingleton<Intake.IntakeAuthorizer>();
         services.AddSingleton<Intake.RestIntake>();
         services.AddSingleton(sp => new Intake.AlertmanagerWebhook(sp.GetRequiredService<Intake.IntakeRouter>(), sp.GetRequiredService<Intake.IntakeStore>(),

@@ -50,6 +50,7 @@ internal sealed partial class OperatorOptionsValidator : IValidateOptions<Operat
         if (options.Intake.Port is < 0 or > 65535) failures.Add($"--intake-port {options.Intake.Port} is not a port (0-65535; 0 turns the intake off)");
         if (options.Intake.Port != 0 && options.Intake.Port == options.HttpPort) failures.Add($"--intake-port and --http-port are both {options.HttpPort}: the intake needs its own port");
         if (options.Intake.RatePerClient < 0 || double.IsNaN(options.Intake.RatePerClient)) failures.Add($"--intake-rate {options.Intake.RatePerClient} must be 0 (no limit) or more");
+        if (options.Intake.StaticCredentialsFile is { } credentials && !File.Exists(credentials)) failures.Add($"--intake-credentials-file {credentials} does not exist");
         if (options.Intake.WebhookSecretsDir is { } dir && !Directory.Exists(dir)) failures.Add($"--webhook-secrets-dir {dir} does not exist");
         if (options.Workers is < 1 or > 64) failures.Add($"--workers {options.Workers} must be between 1 and 64");
         if (options.KubeApiQps < 0 || double.IsNaN(options.KubeApiQps)) failures.Add($"--kube-api-qps {options.KubeApiQps} must be 0 (off) or more");

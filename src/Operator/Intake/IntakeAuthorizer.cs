@@ -14,9 +14,10 @@ namespace DoraOperator.Operator.Intake;
 /// (TokenReview), and the user it names must be allowed to create the custom resource in the target
 /// namespace (SubjectAccessReview), exactly the RBAC <c>kubectl create</c> would need. Answers are
 /// cached briefly by token hash and by (user, namespace, resource), so a burst of deliveries does
-/// not become a burst of reviews. Denials say no more than "not allowed".
+/// not become a burst of reviews. Denials say no more than "not allowed". Static credentials
+/// (<see cref="StaticCredentials"/>), when configured, are tried first and allow only their namespaces.
 /// </summary>
-internal sealed class IntakeAuthorizer(KubeApiClient client, IntakeOptions options, TimeProvider time)
+internal sealed class IntakeAuthorizer(KubeApiClient client, IntakeOptions options, StaticCredentials statics, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, (ReviewedUser? User, DateTimeOffset Until)> _tokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (bool Allowed, DateTimeOffset Until)> _access = new(StringComparer.Ordinal);
@@ -31,6 +32,7 @@ internal sealed class IntakeAuthorizer(KubeApiClient client, IntakeOptions optio
     {
         if (options.Auth == IntakeAuth.None) return new ReviewedUser { Username = "system:anonymous" };
         var header = context.Request.Headers.Authorization.ToString();
+        if (statics.Match(header) is { } known) return known;
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";
@@ -65,6 +67,7 @@ internal sealed class IntakeAuthorizer(KubeApiClient client, IntakeOptions optio
     public async Task<bool> AllowsAsync(ReviewedUser user, string verb, string resource, string ns, CancellationToken cancellationToken)
     {
         if (options.Auth == IntakeAuth.None) return true;
+        if (user.Username?.StartsWith(StaticCredentials.UserPrefix, StringComparison.Ordinal) == true) return StaticCredentials.Allows(user, ns);
         var key = $"{user.Username}\n{string.Join(',', user.Groups ?? [])}\n{verb}\n{resource}\n{ns}";
         var now = time.GetUtcNow();
         if (_access.TryGetValue(key, out var cached) && cached.Until > now) return cached.Allowed;

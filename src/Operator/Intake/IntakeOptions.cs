@@ -21,6 +21,8 @@ internal sealed record IntakeOptions
     public long MaxBodyBytes { get; init; } = 1024 * 1024;
     /// <summary>Directory holding the signed webhooks' shared secrets, a file per source (the chart mounts a Secret here); null: none.</summary>
     public string? WebhookSecretsDir { get; init; }
+    /// <summary>A file of static tokens and basic-auth users, each limited to namespaces (<see cref="StaticCredentials"/>); null: none.</summary>
+    public string? StaticCredentialsFile { get; init; }
     /// <summary>Requests a second each client may send (0: no limit), and the burst above it.</summary>
     public double RatePerClient { get; init; } = 50;
     public int BurstPerClient { get; init; } = 100;

@@ -22,6 +22,7 @@ public sealed class RestIntakeTests : IAsyncLifetime
     private HttpClient _http = null!;
     private string _ciToken = null!;
     private string _strangerToken = null!;
+    private string _credentials = null!;
 
     public async Task InitializeAsync()
     {
@@ -41,7 +42,13 @@ public sealed class RestIntakeTests : IAsyncLifetime
         await _kubectl.OkAsync("create rolebinding ci-intake --role=intake --serviceaccount=shop:ci");
         _ciToken = _server.AddServiceAccountToken("shop", "ci");
         _strangerToken = _server.AddServiceAccountToken("shop", "stranger");
-        _operator = await _env.StartOperatorAsync(_env.Options with { Intake = new() { Port = Ports.Unused(), Address = "127.0.0.1" }, MinStatusInterval = TimeSpan.FromMilliseconds(100) });
+        _credentials = Path.GetTempFileName();
+        await File.WriteAllTextAsync(_credentials, "# tools without a Kubernetes token\ntoken jenkins jk-5ecret shop\nbasic deploybot b0t-pass shop,other\ntoken elsewhere el-5ecret other\n");
+        _operator = await _env.StartOperatorAsync(_env.Options with
+        {
+            Intake = new() { Port = Ports.Unused(), Address = "127.0.0.1", StaticCredentialsFile = _credentials },
+            MinStatusInterval = TimeSpan.FromMilliseconds(100),
+        });
         _http = new HttpClient { BaseAddress = _operator.IntakeUrl };
     }
 
@@ -50,6 +57,7 @@ public sealed class RestIntakeTests : IAsyncLifetime
         _http.Dispose();
         await _operator.DisposeAsync();
         await _env.DisposeAsync();
+        File.Delete(_credentials);
     }
 
     private async Task<(HttpStatusCode Status, JsonNode? Body, HttpResponseMessage Reply)> Post(string path, string json, string? token = "ci", string contentType = "application/json")
@@ -263,5 +271,31 @@ public sealed class RestIntakeTests : IAsyncLifetime
         Assert.True(limited!.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
         Assert.Contains("requests a second", await limited.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         limited.Dispose();
+    }
+
+    [Fact]
+    public async Task StaticTokensAndBasicUsers_WriteOnlyInTheirNamespaces()
+    {
+        var body = """{"create_if_not_exists":true,"project_id":"shop/shop"}""";
+        Assert.Equal(HttpStatusCode.Created, (await Post("/deployments/j-1/deployed", body, "jk-5ecret")).Status);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Post("/deployments/j-2/deployed", body, "el-5ecret")).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Post("/deployments/j-3/deployed", body, "jk-5ecreT")).Status);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/deployments/j-4/deployed") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("deploybot:b0t-pass")));
+        using var reply = await _http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Created, reply.StatusCode);
+        Assert.Equal(["api-j-1", "api-j-4"], (await _kubectl.OkAsync("get dr -o name")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(n => n.Split('/')[1]).Order());
+    }
+
+    [Fact]
+    public async Task IdenticalDeliveriesAtOnce_MakeOneRecord()
+    {
+        var body = $$"""{"id":"burst-1","project_id":"shop/shop","first_commit_at":"{{T(DateTimeOffset.UtcNow.AddHours(-1))}}","deployed_at":"{{T(DateTimeOffset.UtcNow.AddMinutes(-1))}}"}""";
+        var replies = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Post("/deployments", body)));
+        Assert.All(replies, r => Assert.True(r.Status is HttpStatusCode.Created or HttpStatusCode.OK, $"{r.Status}: {r.Body?.ToJsonString()}"));
+        Assert.Single(replies, r => r.Status == HttpStatusCode.Created);
+        var record = await Record("api-burst-1", r => (string?)r["status"]?["phase"] == "Succeeded", "the one record");
+        Assert.Equal(3540, (double)record["status"]!["leadTimeSeconds"]!, 3);
+        Assert.Single((await _kubectl.OkAsync("get dr -o name")).Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 }
