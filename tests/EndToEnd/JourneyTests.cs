@@ -18,6 +18,8 @@ public sealed class JourneyTests
     {
         await using var sandbox = await SandboxProcess.StartAsync("--http-port", "0", "--intake-port", "0", "--rollout-seconds", "0.3");
         using var kubectl = new Kubectl(sandbox.Kubeconfig, "shop");
+        // The start-up hint gives one command a line, ready to paste.
+        Assert.Contains(sandbox.Output, l => l.Trim() == $"export KUBECONFIG={sandbox.Kubeconfig}");
         await kubectl.OkAsync("create namespace shop");
         await RunJourneyAsync(kubectl, sandbox.OperatorUrl, TimeSpan.FromSeconds(30));
 

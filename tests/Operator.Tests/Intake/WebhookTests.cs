@@ -230,12 +230,13 @@ public sealed class WebhookTests : IAsyncLifetime
         await marketing.OkAsync("apply -f -", """
             apiVersion: dora-operator.io/v1alpha1
             kind: DoraProject
-            metadata: {name: site}
+            metadata: {name: website}
             spec:
               selector: {matchLabels: {team: site}}
               sources: {githubRepositories: [ACME/storefront, acme/site]}
             """);
-        var site = await marketing.WaitForAsync("dora site", p => p["status"]?["conditions"]?.AsArray().Any(c => (string?)c!["reason"] == "SourceConflict") == true, "the younger project to report the conflict");
+        // Created within the same second as storefront or later; on a tie the name decides, and "storefront" < "website".
+        var site = await marketing.WaitForAsync("dora website", p => p["status"]?["conditions"]?.AsArray().Any(c => (string?)c!["reason"] == "SourceConflict") == true, "the younger project to report the conflict");
         var ready = site["status"]!["conditions"]!.AsArray().Single(c => (string?)c!["type"] == "Ready")!;
         Assert.Equal("False", (string?)ready["status"]);
         Assert.Contains("githubRepositories ACME/storefront is also listed by the older DoraProject shop/storefront", (string?)ready["message"], StringComparison.Ordinal);

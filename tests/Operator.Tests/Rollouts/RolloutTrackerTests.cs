@@ -387,4 +387,23 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         var failed = await Record("web-2", r => Phase(r) == "Failed", "web-2 to fail");
         Assert.Contains("ProgressDeadlineExceeded", (string?)failed["status"]!["reason"]);
     }
+
+    [Fact]
+    public async Task WatchingTwoNamespaces_OpensOneWatchPerKindAndNamespace_AndRunsOneControllerEach()
+    {
+        await _operator.DisposeAsync();
+        await Eventually.True(() => _server.OpenWatches == 0, "the single-scope operator's watches to close");
+        await _kubectl.OkAsync("create namespace team-a");
+        await _kubectl.OkAsync("create namespace team-b");
+        _operator = await _env.StartOperatorAsync(_env.Options with { Namespaces = ["team-a", "team-b"] });
+        // Deployments, ReplicaSets, DoraProjects, DeploymentRecords and Incidents, in each of the two namespaces.
+        Assert.Equal(10, _operator.Cache.Watches);
+        await Eventually.True(() => _server.OpenWatches == 10, $"ten open watches on the server (now {_server.OpenWatches})");
+        using var a = new Kubectl(_kubeconfig, "team-a");
+        await a.OkAsync("apply -f -", "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata: {name: a}\nspec: {selector: {matchLabels: {team: a}}}\n");
+        await a.OkAsync("create deployment api --image=api:1");
+        await a.OkAsync("label deployment api team=a");
+        await a.WaitForAsync("dr api-1", r => (string?)r["status"]?["phase"] == "Succeeded", "one tracker to record in team-a");
+        Assert.Null(_operator.Cache.Projects.Get("shop", "shop"));
+    }
 }

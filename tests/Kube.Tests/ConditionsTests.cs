@@ -1,0 +1,29 @@
+using DoraOperator.Kube.Meta;
+
+namespace DoraOperator.Kube.Tests;
+
+public sealed class ConditionsTests
+{
+    private static readonly DateTimeOffset At = new(2026, 11, 30, 9, 21, 37, TimeSpan.Zero);
+
+    [Fact]
+    public void A_new_condition_gets_a_whole_second_transition_time_as_metav1_Time_stores_it()
+    {
+        List<Condition>? list = null;
+        Assert.True(Conditions.Set(ref list, "Ready", true, "Calculated", "ok", At.AddTicks(5_046_640)));
+        Assert.Equal(At, list![0].LastTransitionTime);
+        Assert.Equal("2026-11-30T09:21:37Z", KubeTimeConverter.Format(list[0].LastTransitionTime));
+    }
+
+    [Fact]
+    public void The_transition_time_moves_only_when_the_status_flips()
+    {
+        List<Condition>? list = null;
+        Conditions.Set(ref list, "Ready", true, "Calculated", "ok", At);
+        Assert.True(Conditions.Set(ref list, "Ready", true, "Calculated", "still ok", At.AddMinutes(5)));
+        Assert.Equal(At, list![0].LastTransitionTime);
+        Assert.False(Conditions.Set(ref list, "Ready", true, "Calculated", "still ok", At.AddMinutes(6)));
+        Assert.True(Conditions.Set(ref list, "Ready", false, "NoDeployments", "none", At.AddMinutes(7).AddMilliseconds(250)));
+        Assert.Equal(At.AddMinutes(7), list![0].LastTransitionTime);
+    }
+}
