@@ -128,7 +128,9 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         try
         {
             await Eventually.True(() => a.Elector!.IsLeader || b.Elector!.IsLeader, "a leader");
-            await Task.Delay(500);
+            // The Lease names one holder, and it is the one replica that believes it leads.
+            var holder = await Eventually.Until(async () => (await _kubectl.RunAsync("get lease dora-operator -o jsonpath={.spec.holderIdentity}")).Stdout,
+                h => h.Length > 0 && (a.Elector!.IsLeader ? a : b).Elector!.Identity == h, "the lease to name the leader");
             Assert.True(a.Elector!.IsLeader ^ b.Elector!.IsLeader, "exactly one replica leads");
             var (leader, follower) = a.Elector.IsLeader ? (a, b) : (b, a);
             Assert.True(follower.Ready, "the follower keeps warm caches");
@@ -179,7 +181,9 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         await _kubectl.OkAsync("rollout status deployment/web --timeout=30s");
         var deployment = JsonNode.Parse(await _kubectl.OkAsync("get deployment web -o json"))!;
         var completedAt = (string?)deployment["status"]!["conditions"]!.AsArray().Single(c => (string?)c!["type"] == "Progressing")!["lastUpdateTime"];
-        await Task.Delay(1100);
+        // Restart only once the clock has left the completion's second, so a record stamped with the observed time would differ.
+        var completed = DateTimeOffset.Parse(completedAt!, System.Globalization.CultureInfo.InvariantCulture);
+        await Eventually.True(() => DateTimeOffset.UtcNow >= completed.AddSeconds(1), "the clock to pass the completion second");
 
         _operator = await OperatorHost.StartAsync(_env.Options, NullLoggerFactory.Instance);
         var done = await Record("web-1", r => Phase(r) == "Succeeded", "web-1 to be completed by the restarted operator");
@@ -275,7 +279,8 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         await _kubectl.OkAsync("rollout undo deployment/web");
         var rollback = await Record("web-3", r => r.ContainsKey("metadata"), "the rollback's record");
         Assert.Equal("Progressing", Phase(rollback));
-        await Task.Delay(1100);
+        var created = DateTimeOffset.Parse((string)rollback["metadata"]!["creationTimestamp"]!, System.Globalization.CultureInfo.InvariantCulture);
+        await Eventually.True(() => DateTimeOffset.UtcNow >= created.AddSeconds(1), "the clock to pass the record's creation second");
         _server.Deployments.Complete("shop", "web");
         rollback = await Record("web-3", r => Phase(r) == "Succeeded", "the rollback to complete");
         Assert.Equal((string?)rollback["metadata"]!["creationTimestamp"], (string?)rollback["status"]!["startedAt"]);
@@ -295,8 +300,11 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         await Record("web-2", r => Phase(r) == "Succeeded", "web-2");
 
         await _kubectl.OkAsync("rollout pause deployment/web");
-        await _kubectl.OkAsync("set image deployment/web web=web:3");
-        await Task.Delay(300);
+        var reconciles = _operator.Tracker.Reconciles;
+        var generation = (long)JsonNode.Parse(await _kubectl.OkAsync("set image deployment/web web=web:3 -o json"))!["metadata"]!["generation"]!;
+        // The tracker has seen the paused Deployment's new template and reconciled it: no revision, so no record.
+        await Eventually.True(() => _operator.Cache.Deployments.Get("shop", "web")?.Metadata.Generation >= generation && _operator.Tracker.Reconciles > reconciles,
+            "the tracker to reconcile the paused Deployment");
         Assert.NotEqual(0, (await _kubectl.RunAsync("get dr web-3")).ExitCode);
         await _kubectl.OkAsync("rollout resume deployment/web");
         // The resumed rollout has started once its record exists; completing it before would be a no-op.
