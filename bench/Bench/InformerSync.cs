@@ -1,3 +1,4 @@
+using k8s;
 using System.Diagnostics;
 using DoraOperator.Entities.BuiltIn;
 using DoraOperator.Kube.Config;
@@ -15,7 +16,7 @@ internal static class InformerSync
     {
         Console.WriteLine($"\nInformer: initial list+watch of {objects:N0} Deployments (about 2.5 KB of JSON each), each variant in a fresh process\n");
         Stats.Header();
-        foreach (var variant in new[] { "none", "lean" })
+        foreach (var variant in new[] { "none", "lean", "official" })
         {
             var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
             if (Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal)) psi.ArgumentList.Insert(0, typeof(InformerSync).Assembly.Location);
@@ -34,6 +35,19 @@ internal static class InformerSync
         await using var server = await SandboxApiServer.StartAsync(new SandboxOptions { DeploymentController = false });
         var kubeconfig = Path.GetTempFileName();
         await server.WriteKubeconfigAsync(kubeconfig);
+        // Time to the first answer from a cold client (config, client, one list), before anything else touches a client.
+        var cold = Stopwatch.StartNew();
+        if (variant == "official")
+        {
+            using var official = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+            await official.AppsV1.ListDeploymentForAllNamespacesAsync(limit: 1);
+        }
+        else
+        {
+            using var first = new KubeApiClient(KubeConfigLoader.Load(kubeconfig), new KubeClientOptions { Qps = 0 });
+            await first.ListAsync<Deployment>(null, new ListOptions(null, null, 1));
+        }
+        var coldTime = cold.Elapsed;
         using var client = new KubeApiClient(KubeConfigLoader.Load(kubeconfig), new KubeClientOptions { Qps = 0 });
         const int namespaces = 20;
         for (var n = 0; n < namespaces; n++)
@@ -42,8 +56,15 @@ internal static class InformerSync
         }
         await Parallel.ForEachAsync(Enumerable.Range(0, objects), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
             await client.CreateAsync(Realistic(i, $"team-{i % namespaces}"), ct));
+        if (variant == "official")
+        {
+            await OfficialAsync(kubeconfig, coldTime);
+            File.Delete(kubeconfig);
+            return;
+        }
         var lean = variant == "lean";
         var label = lean ? "with lean transform" : "without transform";
+        Stats.Row($"cold client to first answer (src/Kube)", $"{coldTime.TotalMilliseconds:N0} ms", "");
         Collect();
         var heapBefore = GC.GetTotalMemory(true);
         var allocBefore = GC.GetTotalAllocatedBytes(true);
@@ -61,6 +82,34 @@ internal static class InformerSync
         GC.KeepAlive(informer);
         await informer.DisposeAsync();
         File.Delete(kubeconfig);
+    }
+
+    /// <summary>
+    /// The official KubernetesClient (21.0.8) holding the same Deployments as its typed models, listed
+    /// page by page as an informer's initial list would (it has no informer of its own).
+    /// </summary>
+    private static async Task OfficialAsync(string kubeconfig, TimeSpan coldTime)
+    {
+        Stats.Row("cold client to first answer (KubernetesClient)", $"{coldTime.TotalMilliseconds:N0} ms", "");
+        using var official = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig));
+        Collect();
+        var heapBefore = GC.GetTotalMemory(true);
+        var sw = Stopwatch.StartNew();
+        var cache = new List<k8s.Models.V1Deployment>();
+        string? next = null;
+        do
+        {
+            var page = await official.AppsV1.ListDeploymentForAllNamespacesAsync(limit: 500, continueParameter: next);
+            cache.AddRange(page.Items);
+            next = page.Metadata.ContinueProperty;
+        }
+        while (!string.IsNullOrEmpty(next));
+        var sync = sw.Elapsed;
+        Collect();
+        var retained = GC.GetTotalMemory(true) - heapBefore;
+        Stats.Row("list time (KubernetesClient typed models)", $"{sync.TotalMilliseconds:N0} ms", "");
+        Stats.Row("managed memory per cached object (KubernetesClient)", $"{retained / (double)cache.Count:N0} B", "");
+        GC.KeepAlive(cache);
     }
 
     private static void Collect()
