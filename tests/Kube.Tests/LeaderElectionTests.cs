@@ -10,7 +10,10 @@ public sealed class LeaderElectionTests(KubeFixture fixture) : IClassFixture<Kub
 {
     private static readonly TimeSpan LeaseDuration = TimeSpan.FromMilliseconds(1500);
 
-    private sealed class Candidate(KubeFixture fixture, string ns, string name, bool release) : IAsyncDisposable
+    /// <summary>How far the fake clock moves at a time in the tests that drive it.</summary>
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(20);
+
+    private sealed class Candidate(KubeFixture fixture, string ns, string name, bool release, TimeProvider? time = null) : IAsyncDisposable
     {
         private readonly CancellationTokenSource _stop = new();
         private Task? _run;
@@ -23,7 +26,7 @@ public sealed class LeaderElectionTests(KubeFixture fixture) : IClassFixture<Kub
             RenewDeadline = TimeSpan.FromMilliseconds(1000),
             RetryPeriod = TimeSpan.FromMilliseconds(200),
             ReleaseOnCancel = release,
-        });
+        }, time);
         public int Started;
         public int Stopped;
         public volatile bool Working;
@@ -55,21 +58,21 @@ public sealed class LeaderElectionTests(KubeFixture fixture) : IClassFixture<Kub
     public async Task ExactlyOneLeads_AndTheOtherTakesOverWithinTheLeaseDuration_WhenTheLeaderDies()
     {
         var ns = await fixture.NewNamespaceAsync();
-        await using var a = new Candidate(fixture, ns, "a", release: false);
-        await using var b = new Candidate(fixture, ns, "b", release: false);
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var a = new Candidate(fixture, ns, "a", release: false, clock);
+        await using var b = new Candidate(fixture, ns, "b", release: false, clock);
         a.Start();
-        await Eventually.True(() => a.Elector.IsLeader, "a to lead");
+        await FakeTime.AdvanceUntilAsync(clock, () => a.Elector.IsLeader, "a to lead", Step, LeaseDuration * 4);
         b.Start();
-        await Task.Delay(LeaseDuration * 1.5);
+        // A lease and a half of (fake) time while a renews: b never takes it.
+        await FakeTime.AdvanceAsync(clock, LeaseDuration * 1.5, Step);
         Assert.True(a.Elector.IsLeader);
         Assert.False(b.Elector.IsLeader);
         Assert.Equal(0, b.Started);
 
-        var stoppedAt = DateTime.UtcNow;
         await a.StopAsync();
         Assert.False(a.Working, "the old leader's work stops when it stops leading");
-        await Eventually.True(() => b.Elector.IsLeader, "b to take over");
-        var takeover = DateTime.UtcNow - stoppedAt;
+        var takeover = await FakeTime.AdvanceUntilAsync(clock, () => b.Elector.IsLeader, "b to take over", Step, LeaseDuration * 6);
         Assert.InRange(takeover, LeaseDuration * 0.5, LeaseDuration * 3);
         var lease = await fixture.Client.GetAsync<Lease>("lock", ns);
         Assert.Equal("b", lease.Spec.HolderIdentity);
@@ -80,16 +83,16 @@ public sealed class LeaderElectionTests(KubeFixture fixture) : IClassFixture<Kub
     public async Task ReleaseOnShutdown_HandsOverAtOnce()
     {
         var ns = await fixture.NewNamespaceAsync();
-        await using var a = new Candidate(fixture, ns, "a", release: true);
-        await using var b = new Candidate(fixture, ns, "b", release: true);
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var a = new Candidate(fixture, ns, "a", release: true, clock);
+        await using var b = new Candidate(fixture, ns, "b", release: true, clock);
         a.Start();
-        await Eventually.True(() => a.Elector.IsLeader, "a to lead");
+        await FakeTime.AdvanceUntilAsync(clock, () => a.Elector.IsLeader, "a to lead", Step, LeaseDuration * 4);
         b.Start();
-        await Task.Delay(TimeSpan.FromMilliseconds(400));
-        var stoppedAt = DateTime.UtcNow;
+        await FakeTime.AdvanceAsync(clock, TimeSpan.FromMilliseconds(400), Step);
         await a.StopAsync();
-        await Eventually.True(() => b.Elector.IsLeader, "b to take over");
-        Assert.True(DateTime.UtcNow - stoppedAt < LeaseDuration, "a released lease is taken without waiting for it to expire");
+        var takeover = await FakeTime.AdvanceUntilAsync(clock, () => b.Elector.IsLeader, "b to take over", Step, LeaseDuration * 6);
+        Assert.True(takeover < LeaseDuration, $"a released lease is taken without waiting for it to expire (took {takeover.TotalMilliseconds} ms of lease time)");
     }
 
     [Fact]

@@ -152,15 +152,16 @@ public sealed class RestTests(KubeFixture fixture) : IClassFixture<KubeFixture>
         await using var server = await DoraOperator.Sandbox.SandboxApiServer.StartAsync();
         var path = Path.GetTempFileName();
         await server.WriteKubeconfigAsync(path);
-        using var client = new KubeApiClient(Config.KubeConfigLoader.Load(path), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(5) });
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
+        using var client = new KubeApiClient(Config.KubeConfigLoader.Load(path), new KubeClientOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(5) }, clock);
         server.Faults.Add(new FaultRule { Verb = "get", Resource = "namespaces", Code = 500, Times = 2 });
-        Assert.Equal("default", (await client.GetAsync<Namespace>("default")).Metadata.Name);
+        Assert.Equal("default", (await FakeTimeGet(client, clock)).Metadata.Name);
         Assert.Equal(2, server.Faults.Fired);
 
         server.Faults.Add(new FaultRule { Verb = "get", Resource = "namespaces", Code = 429, RetryAfterSeconds = 1, Times = 1 });
-        var started = DateTime.UtcNow;
-        await client.GetAsync<Namespace>("default");
-        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromMilliseconds(900), "Retry-After: 1 must be honoured");
+        var get = client.GetAsync<Namespace>("default");
+        var waited = await DoraOperator.Testing.FakeTime.DriveUntilAsync(clock, get, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30));
+        Assert.InRange(waited, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)); // Retry-After: 1 is honoured (and not twice)
 
         server.Faults.Add(new FaultRule { Verb = "get", Resource = "namespaces", Code = 404, Times = 1 });
         var notFound = await Assert.ThrowsAsync<KubeApiException>(() => client.GetAsync<Namespace>("default"));
@@ -168,7 +169,7 @@ public sealed class RestTests(KubeFixture fixture) : IClassFixture<KubeFixture>
         Assert.Equal(4, server.Faults.Fired);
 
         server.Faults.Add(new FaultRule { Verb = "get", Resource = "namespaces", Code = 503, Times = 100 });
-        var exhausted = await Assert.ThrowsAsync<KubeApiException>(() => client.GetAsync<Namespace>("default"));
+        var exhausted = await Assert.ThrowsAsync<KubeApiException>(() => FakeTimeGet(client, clock));
         Assert.Equal(503, exhausted.Code);
         Assert.Equal(4 + 6, server.Faults.Fired);
         File.Delete(path);
@@ -188,10 +189,22 @@ public sealed class RestTests(KubeFixture fixture) : IClassFixture<KubeFixture>
     [Fact]
     public async Task ClientSideRateLimit_SpacesRequests()
     {
-        var options = new KubeClientOptions { Qps = 20, Burst = 1 };
-        using var client = new KubeApiClient(fixture.Client.Connection, options);
-        var started = DateTime.UtcNow;
-        for (var i = 0; i < 11; i++) await client.GetAsync<Namespace>("default");
-        Assert.True(DateTime.UtcNow - started >= TimeSpan.FromMilliseconds(450), "11 requests at 20 qps with burst 1 take at least 0.5 s");
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
+        using var client = new KubeApiClient(fixture.Client.Connection, new KubeClientOptions { Qps = 20, Burst = 1 }, clock);
+        async Task ElevenAsync()
+        {
+            for (var i = 0; i < 11; i++) await client.GetAsync<Namespace>("default");
+        }
+        var took = await DoraOperator.Testing.FakeTime.DriveUntilAsync(clock, ElevenAsync(), TimeSpan.FromMilliseconds(10), TimeSpan.FromSeconds(10));
+        // The first goes at once (burst 1); each of the other ten waits 1/20 s for its token.
+        Assert.InRange(took, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(1000));
+    }
+
+    /// <summary>A GET whose retries wait on <paramref name="clock"/>, driven forward until it ends.</summary>
+    private static async Task<Namespace> FakeTimeGet(KubeApiClient client, Microsoft.Extensions.Time.Testing.FakeTimeProvider clock)
+    {
+        var get = client.GetAsync<Namespace>("default");
+        await DoraOperator.Testing.FakeTime.DriveUntilAsync(clock, get, TimeSpan.FromMilliseconds(100), TimeSpan.FromMinutes(10)).ContinueWith(_ => { }, TaskScheduler.Default);
+        return await get;
     }
 }

@@ -84,16 +84,24 @@ public sealed class WatchTests(SandboxFixture fixture) : IClassFixture<SandboxFi
     }
 
     [Fact]
-    public async Task Watch_TimeoutSeconds_EndsTheStreamCleanly()
+    public async Task Watch_TimeoutSeconds_EndsTheStreamCleanly_WhenTheServerClockPassesIt()
     {
-        var ns = await Api.NewNamespaceAsync();
-        var rv = (string)(await Api.GetAsync($"/api/v1/namespaces/{ns}/configmaps")).Object["metadata"]!["resourceVersion"]!;
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
+        await using var server = await SandboxApiServer.StartAsync(new SandboxOptions { TimeProvider = clock });
+        using var api = new ApiClient(server);
+        var ns = await api.NewNamespaceAsync();
+        var rv = (string)(await api.GetAsync($"/api/v1/namespaces/{ns}/configmaps")).Object["metadata"]!["resourceVersion"]!;
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var started = DateTime.UtcNow;
         var count = 0;
-        await foreach (var _ in Api.WatchAsync($"/api/v1/namespaces/{ns}/configmaps?watch=1&timeoutSeconds=1&resourceVersion={rv}", cts.Token)) count++;
+        async Task WatchAsync()
+        {
+            await foreach (var _ in api.WatchAsync($"/api/v1/namespaces/{ns}/configmaps?watch=1&timeoutSeconds=1&resourceVersion={rv}", cts.Token)) count++;
+        }
+        var watch = WatchAsync();
+        await Eventually.True(() => server.OpenWatches > 0, "the watch to open");
+        var lasted = await FakeTime.DriveUntilAsync(clock, watch, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10));
         Assert.Equal(0, count);
-        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(10));
+        Assert.InRange(lasted, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
     }
 
     [Fact]
