@@ -48,13 +48,24 @@ public sealed class WorkQueueTests
                 maxConcurrentPerKey = Math.Max(maxConcurrentPerKey, running[key]);
                 total++;
             }
-            await Task.Delay(2, ct);
-            lock (gate) running[key]--;
+            try
+            {
+                // Hold the key a moment, as real work would, so a second worker would overlap if the queue allowed it.
+                await Task.Delay(2, ct);
+            }
+            finally
+            {
+                // Also when the stop cancels the work: a key still queued then is handed out (the queue drains).
+                lock (gate) running[key]--;
+            }
             return ReconcileResult.Done;
         }, workers: 8);
         var run = controller.RunAsync(cts.Token);
         for (var i = 0; i < 2000; i++) queue.Add($"key-{i % 5}");
-        await Eventually.True(() => queue.Length == 0 && running.Values.All(v => v == 0), "the queue to drain");
+        await Eventually.True(() =>
+        {
+            lock (gate) return queue.Length == 0 && total > 0 && running.Values.All(v => v == 0);
+        }, "the queue to drain");
         await cts.CancelAsync();
         await run;
         Assert.Equal(1, maxConcurrentPerKey);
