@@ -212,4 +212,16 @@ public sealed class KubectlTests(SandboxFixture fixture) : IClassFixture<Sandbox
         Assert.Equal("j1", Encoding.UTF8.GetString(Convert.FromBase64String((string)secret["data"]!["jira"]!)));
         Assert.Equal("Opaque", (string?)secret["type"]);
     }
+
+    [Fact]
+    public async Task DeleteNamespace_WithKubectl_WaitsUntilItIsGone()
+    {
+        using var kubectl = await NewKubectl();
+        await kubectl.OkAsync("create configmap c --from-literal=a=b");
+        var output = await kubectl.OkAsync($"delete namespace {kubectl.Namespace} --timeout=30s");
+        Assert.Contains($"namespace \"{kubectl.Namespace}\" deleted", output, StringComparison.Ordinal);
+        var get = await kubectl.RunAsync($"get namespace {kubectl.Namespace}");
+        Assert.NotEqual(0, get.ExitCode);
+        Assert.Contains("NotFound", get.Stderr, StringComparison.Ordinal);
+    }
 }

@@ -337,13 +337,49 @@ public sealed class ProtocolTests(SandboxFixture fixture) : IClassFixture<Sandbo
     }
 
     [Fact]
-    public async Task DeleteNamespace_RemovesItsContents()
+    public async Task DeleteNamespace_AnswersItTerminating_ThenRemovesItsContentsAndIt()
     {
         var ns = await Api.NewNamespaceAsync();
         await Api.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ApiClient.ConfigMap("in-ns"));
-        Assert.Equal(200, (await Api.DeleteAsync($"/api/v1/namespaces/{ns}")).Code);
+        var deleted = await Api.DeleteAsync($"/api/v1/namespaces/{ns}");
+        Assert.Equal(200, deleted.Code);
+        // kube-apiserver answers the Namespace itself, Terminating, not a Status.
+        Assert.Equal("Namespace", (string?)deleted.Object["kind"]);
+        Assert.Equal("Terminating", (string?)deleted.Object["status"]!["phase"]);
+        Assert.NotNull(deleted.Object["metadata"]!["deletionTimestamp"]);
+        await Eventually.Until(async () => (await Api.GetAsync($"/api/v1/namespaces/{ns}")).Code, code => code == 404, "the namespace to be finalized");
         Assert.Equal(404, (await Api.GetAsync($"/api/v1/namespaces/{ns}/configmaps/in-ns")).Code);
-        Assert.Equal(404, (await Api.GetAsync($"/api/v1/namespaces/{ns}")).Code);
+    }
+
+    [Fact]
+    public async Task CreatedBuiltIns_ComeBackWithTheirEncodedStatus()
+    {
+        var ns = await Api.NewNamespaceAsync();
+        var d = await Api.PostAsync($"/apis/apps/v1/namespaces/{ns}/deployments", ApiClient.Deployment("s", replicas: 0));
+        Assert.Equal(201, d.Code);
+        Assert.NotNull(d.Object["spec"]);
+        // A Deployment's status fields are all omitempty: a real server shows "status": {} until the controller writes one.
+        Assert.IsType<JsonObject>(d.Object["status"]);
+        var rs = await Api.PostAsync($"/apis/apps/v1/namespaces/{ns}/replicasets", new JsonObject
+        {
+            ["apiVersion"] = "apps/v1", ["kind"] = "ReplicaSet", ["metadata"] = new JsonObject { ["name"] = "r" },
+            ["spec"] = new JsonObject
+            {
+                ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = "r" } },
+                ["template"] = new JsonObject
+                {
+                    ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = "r" } },
+                    ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "c", ["image"] = "i" }) },
+                },
+            },
+        });
+        Assert.Equal(201, rs.Code);
+        Assert.Equal(0, (long)rs.Object["status"]!["replicas"]!);
+        await Api.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ApiClient.ConfigMap("core"));
+        var core = await Api.DeleteAsync($"/api/v1/namespaces/{ns}/configmaps/core");
+        Assert.False(core.Object["details"]!.AsObject().ContainsKey("group"), "core kinds carry no group in Status details");
+        var apps = await Api.DeleteAsync($"/apis/apps/v1/namespaces/{ns}/replicasets/r");
+        Assert.Equal("apps", (string?)apps.Object["details"]?["group"]);
     }
 
     [Fact]

@@ -37,6 +37,7 @@ internal sealed class ApiHandler(
 
     private readonly ConcurrentDictionary<AuditKey, int> _audit = new();
     private readonly RbacAuthorizer _rbac = new(store, registry);
+    private readonly Controllers.NamespaceController _namespaces = new(store, registry);
     private readonly ConcurrentDictionary<string, JsonObject> _applied = new();
     public IReadOnlyDictionary<AuditKey, int> Audit => _audit;
 
@@ -570,6 +571,15 @@ internal sealed class ApiHandler(
     private async Task DeleteAsync(HttpContext context, ResourceType type, RequestPath request, string? ns)
     {
         var options = await ReadDeleteOptionsAsync(context, type);
+        if (type.Key == "/namespaces")
+        {
+            // As kube-apiserver: the Namespace is answered Terminating; the namespace controller deletes
+            // its contents, then the Namespace itself.
+            var terminating = store.MarkTerminating(type, request.Name!, options);
+            if (!options.DryRun) _ = Task.Run(() => _namespaces.FinalizeAsync(request.Name!));
+            await WriteBytesAsync(context, 200, Versioned(type, request.Version, terminating));
+            return;
+        }
         var (obj, removed) = store.Delete(type, ns, request.Name!, options);
         if (removed && !options.DryRun) AfterDelete(type, obj);
         if (!removed || type.IsCustom)
@@ -585,6 +595,8 @@ internal sealed class ApiHandler(
             ["status"] = "Success",
             ["details"] = new JsonObject { ["name"] = obj.Name, ["group"] = type.Group, ["kind"] = type.Plural, ["uid"] = obj.Uid },
         };
+        // A real server leaves the group out for core kinds.
+        if (type.Group.Length == 0) status["details"]!.AsObject().Remove("group");
         await WriteJsonAsync(context, 200, status);
     }
 

@@ -328,6 +328,77 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
         lock (_gate) BucketFor(type).Type = type;
     }
 
+    /// <summary>
+    /// Marks a Namespace for deletion as kube-apiserver does: a deletionTimestamp and
+    /// <c>status.phase: Terminating</c>; its contents and then the Namespace go in
+    /// <see cref="FinalizeNamespace"/>. Idempotent.
+    /// </summary>
+    public StoredObject MarkTerminating(ResourceType type, string name, DeleteOptions options)
+    {
+        lock (_gate)
+        {
+            var bucket = BucketFor(type);
+            if (!bucket.Objects.TryGetValue(StoredObject.KeyOf(null, name), out var current)) throw ApiException.NotFound(type, name);
+            if (options.PreconditionUid is { Length: > 0 } uid && uid != current.Uid)
+                throw ApiException.Conflict(type, name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {current.Uid}");
+            if (options.DryRun || current.Deleting) return current;
+            var node = current.ToNode();
+            var meta = node["metadata"]!.AsObject();
+            meta["deletionTimestamp"] = Now();
+            meta["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
+            var status = node["status"] as JsonObject ?? [];
+            status["phase"] = "Terminating";
+            node["status"] = status;
+            var stored = StoredObject.From(node);
+            bucket.Put(stored);
+            Publish(bucket, new StoreEvent(bucket.Type, WatchEventTypes.Modified, stored, current));
+            return stored;
+        }
+    }
+
+    /// <summary>
+    /// One pass of the namespace controller over a Terminating Namespace: deletes what it holds
+    /// (objects with finalizers are marked and wait for them), and once it is empty removes the
+    /// Namespace. True when the Namespace is gone.
+    /// </summary>
+    public bool FinalizeNamespace(ResourceType type, string name)
+    {
+        lock (_gate)
+        {
+            var bucket = BucketFor(type);
+            if (!bucket.Objects.TryGetValue(StoredObject.KeyOf(null, name), out var ns)) return true;
+            var remaining = 0;
+            foreach (var b in _buckets.Values.Where(b => b.Type.Namespaced).ToList())
+            {
+                foreach (var obj in b.Objects.Values.Where(o => o.Namespace == name).ToList())
+                {
+                    if (!b.Objects.ContainsKey(StoredObject.KeyOf(obj.Namespace, obj.Name))) continue;
+                    var node = obj.ToNode();
+                    var meta = node["metadata"]!.AsObject();
+                    if (obj.Finalizers.Count > 0)
+                    {
+                        remaining++;
+                        if (obj.Deleting) continue;
+                        meta["deletionTimestamp"] = Now();
+                        meta["deletionGracePeriodSeconds"] = 0;
+                        meta["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
+                        var marked = StoredObject.From(node);
+                        b.Put(marked);
+                        Publish(b, new StoreEvent(b.Type, WatchEventTypes.Modified, marked, obj));
+                        continue;
+                    }
+                    meta["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
+                    RemoveLocked(b, obj, StoredObject.From(node));
+                }
+            }
+            if (remaining > 0) return false;
+            var final = ns.ToNode();
+            final["metadata"]!["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
+            RemoveLocked(bucket, ns, StoredObject.From(final));
+            return true;
+        }
+    }
+
     /// <summary>Removes every object of a type (a CRD was deleted): DELETED to watchers, then the watchers end.</summary>
     public void DropType(ResourceType type)
     {

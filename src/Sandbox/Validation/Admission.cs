@@ -39,6 +39,7 @@ internal static class Admission
             else result.Remove("status");
             var requested = (string?)updated["metadata"]?["resourceVersion"];
             result["metadata"]!["resourceVersion"] = requested;
+            BuiltInDefaults.Apply(type, result);
             if (type.GenerationTracksAnnotations)
             {
                 // apps/v1 Deployment status writes may change annotations (that is how the controller

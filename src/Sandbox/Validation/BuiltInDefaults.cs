@@ -12,9 +12,15 @@ internal static class BuiltInDefaults
         {
             case ("apps", "deployments"):
                 DefaultWorkload(obj, isDeployment: true);
+                // The API server encodes the whole object: a status with every field empty is "{}".
+                obj["status"] ??= new JsonObject();
                 break;
             case ("apps", "replicasets"):
                 DefaultWorkload(obj, isDeployment: false);
+                // ReplicaSetStatus.replicas is not omitempty: a new ReplicaSet shows "replicas": 0.
+                var rsStatus = obj["status"] as JsonObject ?? [];
+                rsStatus["replicas"] ??= 0;
+                obj["status"] = rsStatus;
                 break;
             case ("", "namespaces"):
                 var status = obj["status"] as JsonObject ?? [];
