@@ -443,4 +443,43 @@ public sealed class ProtocolTests(SandboxFixture fixture) : IClassFixture<Sandbo
         Assert.Equal(code, (int)reply.Object["code"]!);
         Assert.Contains(messagePart, (string?)reply.Object["message"]);
     }
+
+    [Fact]
+    public async Task ListResourceVersionMatch_Exact_GivesTheSnapshot_TooOldIs410_AndTooNewIs504AfterTheWait()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
+        await using var server = await SandboxApiServer.StartAsync(new SandboxOptions { TimeProvider = clock, WatchHistory = 50 });
+        using var api = new ApiClient(server);
+        var ns = await api.NewNamespaceAsync();
+        var created = await api.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ApiClient.ConfigMap("a", data: new() { ["value"] = "v1" }));
+        var rv1 = (string)created.Object["metadata"]!["resourceVersion"]!;
+        await api.PatchAsync($"/api/v1/namespaces/{ns}/configmaps/a", """{"data":{"value":"v2"}}""", "application/merge-patch+json");
+        await api.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ApiClient.ConfigMap("b", data: new() { ["value"] = "v1" }));
+        await api.DeleteAsync($"/api/v1/namespaces/{ns}/configmaps/a");
+
+        var exact = await api.GetAsync($"/api/v1/namespaces/{ns}/configmaps?resourceVersion={rv1}&resourceVersionMatch=Exact");
+        Assert.Equal(200, exact.Code);
+        Assert.Equal(rv1, (string?)exact.Object["metadata"]!["resourceVersion"]);
+        var item = Assert.Single(exact.Object["items"]!.AsArray())!;
+        Assert.Equal("a", (string?)item["metadata"]!["name"]);
+        Assert.Equal(ApiClient.ConfigMap("a", data: new() { ["value"] = "v1" })["data"]!.ToJsonString(), item["data"]!.ToJsonString());
+        var now = await api.GetAsync($"/api/v1/namespaces/{ns}/configmaps?resourceVersion={rv1}&resourceVersionMatch=NotOlderThan");
+        Assert.Equal(["b"], now.Object["items"]!.AsArray().Select(i => (string?)i!["metadata"]!["name"]));
+
+        Assert.Equal(400, (await api.GetAsync($"/api/v1/namespaces/{ns}/configmaps?resourceVersionMatch=Exact")).Code);
+        Assert.Equal(400, (await api.GetAsync($"/api/v1/namespaces/{ns}/configmaps?resourceVersion=0&resourceVersionMatch=Exact")).Code);
+
+        // More than the retained history later, the old version is gone.
+        for (var i = 0; i < 60; i++) await api.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ApiClient.ConfigMap($"c{i}"));
+        var gone = await api.GetAsync($"/api/v1/namespaces/{ns}/configmaps?resourceVersion={rv1}&resourceVersionMatch=Exact");
+        Assert.Equal(410, gone.Code);
+        Assert.Equal("The resourceVersion for the provided list is too old.", (string?)gone.Object["message"]);
+
+        // A version the server has not reached: it waits (3 s of its clock), then answers 504.
+        var tooNew = api.GetAsync($"/api/v1/namespaces/{ns}/configmaps?resourceVersion=999999999&resourceVersionMatch=NotOlderThan");
+        var waited = await DoraOperator.Testing.FakeTime.DriveUntilAsync(clock, tooNew, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30));
+        Assert.Equal(504, (await tooNew).Code);
+        Assert.StartsWith("Too large resource version: 999999999", (string?)(await tooNew).Object["message"], StringComparison.Ordinal);
+        Assert.InRange(waited, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5));
+    }
 }

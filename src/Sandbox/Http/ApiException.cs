@@ -54,6 +54,10 @@ internal sealed class ApiException(int code, string reason, string message) : Ex
 
     public static ApiException Gone(string message) => new(410, "Expired", message);
 
+    /// <summary>kube-apiserver's answer to a list from a resourceVersion it has not reached within its wait.</summary>
+    public static ApiException TooLargeResourceVersion(long requested, long current) =>
+        new(504, "Timeout", $"Too large resource version: {requested}, current: {current}");
+
     public static ApiException MethodNotAllowed() => new(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
 
     public static ApiException UnsupportedMediaType(string contentType, IEnumerable<string> accepted) =>

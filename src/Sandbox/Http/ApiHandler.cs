@@ -236,7 +236,8 @@ internal sealed class ApiHandler(
         var fields = FieldSelector.Parse(query["fieldSelector"], type);
         var limit = ParseInt(query["limit"], "limit") ?? 0;
         var (continueKey, continueRv) = DecodeContinue(query["continue"]);
-        var result = store.List(type, ns, labels, fields, limit, continueKey, continueRv);
+        var result = await ListAtResourceVersionAsync(type, ns, labels, fields, limit, continueKey, continueRv, query["resourceVersion"], query["resourceVersionMatch"], context.RequestAborted)
+            ?? store.List(type, ns, labels, fields, limit, continueKey, continueRv);
         var rv = result.ResourceVersion.ToString(CultureInfo.InvariantCulture);
         var token = result.ContinueKey is null ? null : EncodeContinue(result.ContinueKey, result.ResourceVersion);
         if (WantsTable(context))
@@ -258,6 +259,37 @@ internal sealed class ApiHandler(
         }
         buffer.Write("]}"u8);
         await WriteBytesAsync(context, 200, buffer.ToArray());
+    }
+
+    /// <summary>
+    /// The resourceVersion and resourceVersionMatch rules of a list, as kube-apiserver applies them:
+    /// Exact gives the snapshot at that version (410 once compacted); NotOlderThan (or a version
+    /// without a match) any state at least that new; a version the server has not reached is waited
+    /// for (3 s of its clock), then 504. Null when the current state answers.
+    /// </summary>
+    private async Task<ListResult?> ListAtResourceVersionAsync(ResourceType type, string? ns, LabelSelector labels, FieldSelector fields, int limit,
+        string? continueKey, long? continueRv, string? resourceVersion, string? match, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrEmpty(match) && string.IsNullOrEmpty(resourceVersion))
+            throw ApiException.BadRequest("resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided");
+        if (!string.IsNullOrEmpty(match) && match is not ("Exact" or "NotOlderThan"))
+            throw ApiException.BadRequest($"resourceVersionMatch: Unsupported value: \"{match}\": supported values: \"Exact\", \"NotOlderThan\"");
+        if (string.IsNullOrEmpty(resourceVersion)) return null;
+        if (continueRv is not null) throw ApiException.BadRequest("specifying resource version is not allowed when using continue");
+        if (!long.TryParse(resourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var rv))
+            throw ApiException.BadRequest($"resourceVersion: Invalid value: \"{resourceVersion}\": must be a number");
+        if (rv == 0)
+        {
+            if (match == "Exact") throw ApiException.BadRequest("resourceVersionMatch: Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"");
+            return null;
+        }
+        var deadline = options.TimeProvider.GetUtcNow() + TimeSpan.FromSeconds(3);
+        while (store.CurrentResourceVersion < rv)
+        {
+            if (options.TimeProvider.GetUtcNow() >= deadline) throw ApiException.TooLargeResourceVersion(rv, store.CurrentResourceVersion);
+            await Task.Delay(TimeSpan.FromMilliseconds(50), options.TimeProvider, cancellationToken);
+        }
+        return match == "Exact" ? store.ListAt(type, ns, labels, fields, limit, continueKey, rv) : null;
     }
 
     private async Task WatchAsync(HttpContext context, ResourceType type, RequestPath request, string? ns)

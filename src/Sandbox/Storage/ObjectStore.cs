@@ -136,6 +136,44 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
         }
     }
 
+    /// <summary>
+    /// A list exactly as it was at <paramref name="resourceVersion"/> (resourceVersionMatch=Exact): the
+    /// current objects with every later event of the type undone. 410 when that history was compacted.
+    /// </summary>
+    public ListResult ListAt(ResourceType type, string? ns, LabelSelector labels, FieldSelector fields, int limit, string? continueKey, long resourceVersion)
+    {
+        lock (_gate)
+        {
+            var bucket = BucketFor(type);
+            if (resourceVersion < bucket.CompactedRv) throw ApiException.Gone("The resourceVersion for the provided list is too old.");
+            var snapshot = new SortedDictionary<string, StoredObject>(bucket.Objects, StringComparer.Ordinal);
+            foreach (var e in bucket.History.Reverse())
+            {
+                if (e.ResourceVersion <= resourceVersion) break;
+                if (e.EventType == WatchEventTypes.Added) snapshot.Remove(e.Object.Key);
+                else if (e.Previous is { } before) snapshot[e.Object.Key] = before;
+            }
+            var items = new List<StoredObject>();
+            string? next = null;
+            long remaining = 0;
+            foreach (var obj in snapshot.Values)
+            {
+                if (!string.IsNullOrEmpty(ns) && obj.Namespace != ns) continue;
+                if (continueKey is not null && string.CompareOrdinal(obj.Key, continueKey) <= 0) continue;
+                if (!labels.Matches(obj.Labels) || (!fields.IsEmpty && !fields.Matches(f => ReadField(obj, f)))) continue;
+                if (limit > 0 && items.Count >= limit)
+                {
+                    remaining++;
+                    continue;
+                }
+                items.Add(obj);
+                if (limit > 0 && items.Count == limit) next = obj.Key;
+            }
+            if (remaining == 0) next = null;
+            return new ListResult(items, resourceVersion, next, limit > 0 && next is not null ? remaining : null);
+        }
+    }
+
     public StoredObject Create(ResourceType type, JsonObject obj, bool dryRun = false)
     {
         lock (_gate)
