@@ -14,7 +14,7 @@ public sealed class AlertmanagerTests
     private static string T(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     [Fact]
-    public async Task Alerts_from_a_real_Alertmanager_open_and_restore_an_incident_that_moves_the_projects_numbers()
+    public async Task AlertsFromARealAlertmanagerOpenAndRestoreAnIncidentThatMovesTheProjectsNumbers()
     {
         await using var sandbox = await SandboxProcess.StartAsync("--http-port", "0", "--intake-port", Ports.Unused().ToString(CultureInfo.InvariantCulture), "--rollout-seconds", "0.3");
         Assert.NotNull(sandbox.IntakeUrl);

@@ -23,7 +23,7 @@ public sealed partial class ChartTests
     private static JsonObject Schema() => JsonNode.Parse(File.ReadAllText(Path.Combine(Chart, "values.schema.json")))!.AsObject();
 
     [Fact]
-    public void Chart_crds_are_the_generated_ones()
+    public void ChartCrdsAreTheGeneratedOnes()
     {
         var generated = Directory.GetFiles(Repo.Path("config", "crds")).Select(Path.GetFileName).Order().ToList();
         Assert.Equal(generated, Directory.GetFiles(Path.Combine(Chart, "crds")).Select(Path.GetFileName).Order());
@@ -35,7 +35,7 @@ public sealed partial class ChartTests
     }
 
     [Fact]
-    public async Task Every_flag_the_chart_passes_is_one_the_operator_accepts()
+    public async Task EveryFlagTheChartPassesIsOneTheOperatorAccepts()
     {
         var template = File.ReadAllText(Path.Combine(Chart, "templates", "deployment.yaml"));
         var flags = Regex.Matches(template, @"^\s*- (--[a-z0-9-]+)=", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToList();
@@ -52,7 +52,7 @@ public sealed partial class ChartTests
     [Theory]
     [InlineData("--workers", "0", "--workers must be between 1 and 64")]
     [InlineData("--metrics-max-projects", "0", "--metrics-max-projects must be between 1 and 100,000")]
-    public async Task Out_of_range_flags_are_refused_with_the_range(string flag, string value, string message)
+    public async Task OutOfRangeFlagsAreRefusedWithTheRange(string flag, string value, string message)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "DoraOperator.Operator.dll"), flag, value }) psi.ArgumentList.Add(a);
@@ -65,7 +65,7 @@ public sealed partial class ChartTests
     }
 
     [Fact]
-    public void Values_yaml_satisfies_its_schema_and_the_schema_rejects_mistakes()
+    public void ValuesYamlSatisfiesItsSchemaAndTheSchemaRejectsMistakes()
     {
         Assert.Empty(SchemaCheck.Validate(Schema(), Values(), "values"));
 
@@ -80,7 +80,7 @@ public sealed partial class ChartTests
     }
 
     [Fact]
-    public void Every_value_and_file_a_template_uses_exists()
+    public void EveryValueAndFileATemplateUsesExists()
     {
         var values = Values();
         foreach (var template in Directory.GetFiles(Path.Combine(Chart, "templates")))
@@ -113,7 +113,7 @@ public sealed partial class ChartTests
     }
 
     [Fact]
-    public void Templates_have_balanced_actions_and_are_yaml_once_actions_are_placeheld()
+    public void TemplatesHaveBalancedActionsAndAreYamlOnceActionsArePlaceheld()
     {
         foreach (var template in Directory.GetFiles(Path.Combine(Chart, "templates"), "*.yaml"))
         {
@@ -142,7 +142,7 @@ public sealed partial class ChartTests
             .Select(l => Action().Replace(l, "x")));
 
     [Fact]
-    public void The_operator_pod_runs_restricted()
+    public void TheOperatorPodRunsRestricted()
     {
         var deployment = Yaml(Placeheld(File.ReadAllText(Path.Combine(Chart, "templates", "deployment.yaml"))))!;
         var pod = deployment["spec"]!["template"]!["spec"]!;
@@ -166,7 +166,7 @@ public sealed partial class ChartTests
     }
 
     [Fact]
-    public void The_dashboard_queries_only_documented_series()
+    public void TheDashboardQueriesOnlyDocumentedSeries()
     {
         var dashboard = JsonNode.Parse(File.ReadAllText(Path.Combine(Chart, "dashboards", "dora.json")))!;
         var docs = File.ReadAllText(Repo.Path("docs", "metrics.md"));
@@ -185,7 +185,7 @@ public sealed partial class ChartTests
     }
 
     [Fact]
-    public async Task Promtool_accepts_the_recording_rules()
+    public async Task PromtoolAcceptsTheRecordingRules()
     {
         var rules = File.ReadAllText(Path.Combine(Chart, "rules", "dora-recording-rules.yaml"));
         var file = Path.Combine(Path.GetTempPath(), $"dora-rules-{Guid.NewGuid():N}.yaml");

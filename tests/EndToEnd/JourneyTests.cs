@@ -14,7 +14,7 @@ public sealed class JourneyTests
         kubectl.WaitForAsync(what, ready, description, TimeSpan.FromSeconds(seconds));
 
     [Fact]
-    public async Task A_release_an_incident_and_a_restore_show_up_in_kubectl_and_in_Prometheus()
+    public async Task AReleaseAnIncidentAndARestoreShowUpInKubectlAndInPrometheus()
     {
         await using var sandbox = await SandboxProcess.StartAsync("--http-port", "0", "--intake-port", "0", "--rollout-seconds", "0.3");
         using var kubectl = new Kubectl(sandbox.Kubeconfig, "shop");
@@ -29,7 +29,7 @@ public sealed class JourneyTests
     }
 
     [Fact]
-    public async Task In_a_terminal_the_demo_shows_a_live_table()
+    public async Task InATerminalTheDemoShowsALiveTable()
     {
         // util-linux's script gives the sandbox a pseudo-terminal, as a user's shell would.
         var dir = Directory.CreateTempSubdirectory("dora-tty-").FullName;
@@ -67,7 +67,7 @@ public sealed class JourneyTests
     /// and says why.
     /// </summary>
     [ClusterFact]
-    public async Task The_same_journey_on_a_real_cluster()
+    public async Task TheSameJourneyOnARealCluster()
     {
         var ns = $"dora-e2e-{Guid.NewGuid().ToString("N")[..8]}";
         using var kubectl = new Kubectl(Environment.GetEnvironmentVariable(ClusterFactAttribute.Variable)!, ns);
@@ -144,7 +144,7 @@ public sealed class JourneyTests
     }
 
     [Fact]
-    public async Task Demo_populates_every_number_and_Ctrl_C_leaves_only_the_kubeconfig()
+    public async Task DemoPopulatesEveryNumberAndCtrlCLeavesOnlyTheKubeconfig()
     {
         await using var sandbox = await SandboxProcess.StartAsync("--demo", "--http-port", "0", "--intake-port", Ports.Unused().ToString(CultureInfo.InvariantCulture), "--rollout-seconds", "0.3");
         using var kubectl = new Kubectl(sandbox.Kubeconfig, "demo");

@@ -95,7 +95,7 @@ public sealed class RbacProofTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_chart_grants_exactly_what_the_operator_uses()
+    public async Task TheChartGrantsExactlyWhatTheOperatorUses()
     {
         var operatorRules = ChartRules("operator-rules.yaml");
         await GrantAsync(operatorRules);
@@ -163,7 +163,7 @@ public sealed class RbacProofTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_missing_rule_is_reported_with_the_API_servers_403()
+    public async Task AMissingRuleIsReportedWithTheAPIServers403()
     {
         var rules = new JsonArray(ChartRules("operator-rules.yaml").Where(r => !r!["resources"]!.AsArray().Any(x => (string?)x == "incidents")).Select(r => r!.DeepClone()).ToArray());
         await GrantAsync(rules);

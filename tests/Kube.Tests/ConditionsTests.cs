@@ -7,7 +7,7 @@ public sealed class ConditionsTests
     private static readonly DateTimeOffset At = new(2026, 11, 30, 9, 21, 37, TimeSpan.Zero);
 
     [Fact]
-    public void A_new_condition_gets_a_whole_second_transition_time_as_metav1_Time_stores_it()
+    public void ANewConditionGetsAWholeSecondTransitionTimeAsMetav1TimeStoresIt()
     {
         List<Condition>? list = null;
         Assert.True(Conditions.Set(ref list, "Ready", true, "Calculated", "ok", At.AddTicks(5_046_640)));
@@ -16,7 +16,7 @@ public sealed class ConditionsTests
     }
 
     [Fact]
-    public void The_transition_time_moves_only_when_the_status_flips()
+    public void TheTransitionTimeMovesOnlyWhenTheStatusFlips()
     {
         List<Condition>? list = null;
         Conditions.Set(ref list, "Ready", true, "Calculated", "ok", At);

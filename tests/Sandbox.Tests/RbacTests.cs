@@ -7,7 +7,7 @@ namespace DoraOperator.Sandbox.Tests;
 public sealed class RbacTests
 {
     [Fact]
-    public async Task A_service_account_may_do_what_its_bindings_grant_and_gets_kube_apiservers_403_otherwise()
+    public async Task AServiceAccountMayDoWhatItsBindingsGrantAndGetsKubeApiservers403Otherwise()
     {
         await using var server = await SandboxApiServer.StartAsync(new SandboxOptions { Authorization = AuthorizationMode.Rbac });
         var dir = Directory.CreateTempSubdirectory("rbac-").FullName;

@@ -67,7 +67,7 @@ public sealed class ExpositionTests : IDisposable
     private string Scrape(bool openMetrics = false) => _pipeline.Exposition.Scrape(openMetrics);
 
     [Fact]
-    public void Golden_text_for_a_small_state()
+    public void GoldenTextForASmallState()
     {
         _reports.Add((Project("pay\"ments"), Report(0.1, 3600, 1.0 / 3)));
         var tags = OperatorMetrics.Tags("shop", "pay\"ments", "checkout", "production");
@@ -132,7 +132,7 @@ public sealed class ExpositionTests : IDisposable
     }
 
     [Fact]
-    public void OpenMetrics_names_counter_families_without_total_and_ends_with_eof()
+    public void OpenMetricsNamesCounterFamiliesWithoutTotalAndEndsWithEof()
     {
         _metrics.Deployments.Add(1, [.. OperatorMetrics.Tags("shop", "a", "t", "production"), new("outcome", "failed")]);
         _metrics.LeadTime.Record(60, OperatorMetrics.Tags("shop", "a", "t", "production"));
@@ -145,7 +145,7 @@ public sealed class ExpositionTests : IDisposable
     }
 
     [Fact]
-    public void A_follower_exports_health_series_but_no_DORA_series()
+    public void AFollowerExportsHealthSeriesButNoDORASeries()
     {
         _reports.Add((Project("a"), Report(1, 60, 0)));
         _metrics.Deployments.Add(1, [.. OperatorMetrics.Tags("shop", "a", "t", "production"), new("outcome", "succeeded")]);
@@ -159,7 +159,7 @@ public sealed class ExpositionTests : IDisposable
     }
 
     [Fact]
-    public void A_thousand_projects_give_exactly_the_expected_series()
+    public void AThousandProjectsGiveExactlyTheExpectedSeries()
     {
         for (var i = 0; i < 1000; i++) _reports.Add((Project($"p{i}", team: $"t{i % 7}"), Report(1, i % 2 == 0 ? 60 : null, 0)));
         var text = Scrape();
@@ -174,7 +174,7 @@ public sealed class ExpositionTests : IDisposable
     }
 
     [Fact]
-    public void Series_beyond_the_limit_are_summed_into_the_overflow_series_and_reported_once()
+    public void SeriesBeyondTheLimitAreSummedIntoTheOverflowSeriesAndReportedOnce()
     {
         // Room for 20 projects: 25 per project for dora_tier (625 with the quarter's headroom), 25 for
         // dora_deployment_frequency_per_day; 30 projects fill the second but not the first.
@@ -200,7 +200,7 @@ public sealed class ExpositionTests : IDisposable
     }
 
     [Fact]
-    public void A_tier_that_changes_replaces_its_series()
+    public void ATierThatChangesReplacesItsSeries()
     {
         _reports.Add((Project("a"), Report(1, 60, 0)));
         Assert.Contains("dora_tier{environment=\"production\",metric=\"overall\",namespace=\"shop\",project=\"a\",team=\"checkout\",tier=\"high\"} 1", Scrape());

@@ -113,7 +113,7 @@ public sealed class ScrapeTests : IAsyncLifetime
         text.Split('\n').Where(l => l.StartsWith("dora_", StringComparison.Ordinal) && !l.StartsWith("dora_operator_", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
 
     [Fact]
-    public async Task Promtool_accepts_the_body_and_a_real_Prometheus_answers_the_four_keys_and_a_restart_keeps_the_series()
+    public async Task PromtoolAcceptsTheBodyAndARealPrometheusAnswersTheFourKeysAndARestartKeepsTheSeries()
     {
         await StartOperatorAsync();
         await ScriptAsync();
@@ -159,7 +159,7 @@ public sealed class ScrapeTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Otlp_push_delivers_every_DORA_metric_with_its_attributes()
+    public async Task OtlpPushDeliversEveryDORAMetricWithItsAttributes()
     {
         var payloads = new ConcurrentQueue<byte[]>();
         var builder = WebApplication.CreateSlimBuilder();

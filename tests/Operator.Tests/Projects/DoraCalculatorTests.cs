@@ -45,7 +45,7 @@ public sealed class DoraCalculatorTests
     ]);
 
     [Fact]
-    public void Month_gives_the_numbers_worked_by_hand()
+    public void MonthGivesTheNumbersWorkedByHand()
     {
         var (records, incidents) = Month();
         var r = Compute(records, incidents);
@@ -96,7 +96,7 @@ public sealed class DoraCalculatorTests
     }
 
     [Fact]
-    public void Month_status_shows_the_columns()
+    public void MonthStatusShowsTheColumns()
     {
         var (records, incidents) = Month();
         var project = new DoraProject { Metadata = new() { Name = "shop", Namespace = "team", Generation = 1 } };
@@ -111,7 +111,7 @@ public sealed class DoraCalculatorTests
     }
 
     [Fact]
-    public void Empty_window_has_no_values_and_unknown_tiers()
+    public void EmptyWindowHasNoValuesAndUnknownTiers()
     {
         var r = Compute([]);
         Assert.Equal(0, r.DeploymentFrequency.Count);
@@ -128,7 +128,7 @@ public sealed class DoraCalculatorTests
     }
 
     [Fact]
-    public void One_sample_is_its_own_median_p90_and_mean()
+    public void OneSampleIsItsOwnMedianP90AndMean()
     {
         var r = Compute([Record("api-1", "Succeeded", At(11, 10, 12), commit: At(11, 10, 11))]);
         Assert.Equal(1, r.LeadTime.Samples);
@@ -139,7 +139,7 @@ public sealed class DoraCalculatorTests
     }
 
     [Fact]
-    public void All_failed_is_a_full_failure_rate_with_no_deployment_frequency()
+    public void AllFailedIsAFullFailureRateWithNoDeploymentFrequency()
     {
         var r = Compute(
         [
@@ -155,7 +155,7 @@ public sealed class DoraCalculatorTests
     }
 
     [Fact]
-    public void Incident_without_deployment_is_open_but_fails_no_change()
+    public void IncidentWithoutDeploymentIsOpenButFailsNoChange()
     {
         var r = Compute([Record("api-1", "Succeeded", At(11, 10, 12))], [Incident("inc", At(11, 10, 13))]);
         Assert.Equal(0, r.ChangeFailureRate.Count);
@@ -164,7 +164,7 @@ public sealed class DoraCalculatorTests
     }
 
     [Fact]
-    public void Several_incidents_fail_a_deployment_once_and_recover_when_the_last_is_restored()
+    public void SeveralIncidentsFailADeploymentOnceAndRecoverWhenTheLastIsRestored()
     {
         var records = new[] { Record("api-1", "Succeeded", At(11, 10, 12)) };
         var open = Compute(records, [Incident("a", At(11, 10, 13), At(11, 10, 14), linked: "api-1"), Incident("b", At(11, 10, 13, 30), linked: "api-1")]);
@@ -178,7 +178,7 @@ public sealed class DoraCalculatorTests
     }
 
     [Fact]
-    public void Invalid_incident_counts_nowhere()
+    public void InvalidIncidentCountsNowhere()
     {
         var r = Compute([Record("api-1", "Succeeded", At(11, 10, 12))], [Incident("a", At(11, 10, 13), linked: "api-1", invalid: true)]);
         Assert.Equal(0, r.ChangeFailureRate.Count);
@@ -186,7 +186,7 @@ public sealed class DoraCalculatorTests
     }
 
     [Fact]
-    public void Window_boundaries_are_inclusive()
+    public void WindowBoundariesAreInclusive()
     {
         var r = Compute(
         [
@@ -199,7 +199,7 @@ public sealed class DoraCalculatorTests
     }
 
     [Fact]
-    public void Deployment_without_commit_time_counts_but_has_no_lead_time()
+    public void DeploymentWithoutCommitTimeCountsButHasNoLeadTime()
     {
         var r = Compute([Record("api-1", "Succeeded", At(11, 10, 12)), Record("api-2", "Succeeded", At(11, 11, 12), commit: At(11, 11, 11, 30))]);
         Assert.Equal(2, r.DeploymentFrequency.Count);
@@ -209,7 +209,7 @@ public sealed class DoraCalculatorTests
     }
 
     [Fact]
-    public void Lead_time_from_first_commit_when_the_project_asks()
+    public void LeadTimeFromFirstCommitWhenTheProjectAsks()
     {
         var record = Record("api-1", "Succeeded", At(11, 10, 12), commit: At(11, 10, 11), firstCommit: At(11, 9, 12));
         Assert.Equal(3600, Compute([record]).LeadTime.MedianSeconds);
@@ -217,7 +217,7 @@ public sealed class DoraCalculatorTests
     }
 
     [Fact]
-    public void Failed_rollout_not_yet_followed_by_a_deployment_is_not_recovered()
+    public void FailedRolloutNotYetFollowedByADeploymentIsNotRecovered()
     {
         var r = Compute([Record("api-1", "Succeeded", At(11, 1, 12)), Record("api-2", "Failed", failedAt: At(11, 10, 12)), Record("web-3", "Succeeded", At(11, 11, 12), workload: "web")]);
         Assert.Null(r.FailedChanges.Single().RestoredAt);
@@ -231,7 +231,7 @@ public sealed class DoraCalculatorTests
     [InlineData(1, "Between once per hour and once per day", "elite")]
     [InlineData(3, "On demand (multiple deploys per day)", "elite")]
     [InlineData(0.001, "Fewer than once per six months", "low")]
-    public void Frequency_buckets_and_tiers(double perDay, string bucket, string tier)
+    public void FrequencyBucketsAndTiers(double perDay, string bucket, string tier)
     {
         Assert.Equal(bucket, Benchmark.Bucket(DoraMetric.DeploymentFrequency, perDay));
         Assert.Equal(tier, Benchmark.Dora2023.Tier(DoraMetric.DeploymentFrequency, perDay));
@@ -250,24 +250,24 @@ public sealed class DoraCalculatorTests
     [InlineData("RecoveryTime", 3600, "high")]
     [InlineData("RecoveryTime", 86400, "medium")]
     [InlineData("RecoveryTime", 7 * 86400, "low")]
-    public void Dora2023_bands(string metric, double value, string tier) => Assert.Equal(tier, Benchmark.Dora2023.Tier(Enum.Parse<DoraMetric>(metric), value));
+    public void Dora2023Bands(string metric, double value, string tier) => Assert.Equal(tier, Benchmark.Dora2023.Tier(Enum.Parse<DoraMetric>(metric), value));
 
     [Theory]
     [InlineData(3, 1800, 0.02, 600, "elite")]
     [InlineData(0.5, 3 * 86400, 0.08, 7200, "high")]
     [InlineData(0.1, 10 * 86400, 0.14, 2 * 86400, "medium")]
     [InlineData(0.1, 10 * 86400, 0.6, 60 * 86400, "low")]
-    public void Overall_tier_is_the_nearest_2023_cluster(double perDay, double lead, double cfr, double recovery, string tier) =>
+    public void OverallTierIsTheNearest2023Cluster(double perDay, double lead, double cfr, double recovery, string tier) =>
         Assert.Equal(tier, Benchmark.Dora2023.Overall(perDay, lead, cfr, recovery).Tier);
 
     [Fact]
-    public void Overall_tier_without_deployments_is_unknown()
+    public void OverallTierWithoutDeploymentsIsUnknown()
     {
         Assert.Equal(("unknown", null), Benchmark.Dora2023.Overall(null, 60, 0, 60));
     }
 
     [Fact]
-    public void Custom_benchmark_uses_the_spec_thresholds_and_the_lowest_tier()
+    public void CustomBenchmarkUsesTheSpecThresholdsAndTheLowestTier()
     {
         var spec = new DoraProjectSpec
         {
@@ -287,7 +287,7 @@ public sealed class DoraCalculatorTests
     }
 
     [Fact]
-    public void Dora2024_reads_the_2024_clusters()
+    public void Dora2024ReadsThe2024Clusters()
     {
         Assert.Equal("dora-2024", DoraCalculator.BenchmarkFor(new DoraProjectSpec { Benchmark = "dora-2024" }).Name);
         // Monthly deploys, lead time in months, 40% failures, recovery in weeks: 2024's low cluster.

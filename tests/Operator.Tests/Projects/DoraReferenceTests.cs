@@ -19,7 +19,7 @@ public sealed class DoraReferenceTests
     [InlineData(3)]
     [InlineData(4)]
     [InlineData(5)]
-    public void Random_histories_match_the_reference(int seed)
+    public void RandomHistoriesMatchTheReference(int seed)
     {
         var random = new Random(seed);
         for (var run = 0; run < 60; run++)

@@ -39,7 +39,7 @@ public sealed class IncidentPlannerTests
     [InlineData(10, null, null, 9, "DetectedBeforeStarted")]
     [InlineData(13, null, null, null, "StartedInFuture")]
     [InlineData(10, 11, 11, 10, null)]
-    public void Rules_the_API_server_cannot_check(int startedHour, int? restoredHour, int? resolvedHour, int? detectedHour, string? reason)
+    public void RulesTheAPIServerCannotCheck(int startedHour, int? restoredHour, int? resolvedHour, int? detectedHour, string? reason)
     {
         DateTimeOffset? H(int? h) => h is { } x ? At(11, 20, x) : null;
         var plan = IncidentPlanner.Plan(Inc(H(startedHour), H(restoredHour), H(resolvedHour), H(detectedHour)), Project(), Records, Now);
@@ -52,7 +52,7 @@ public sealed class IncidentPlannerTests
     }
 
     [Fact]
-    public void A_missing_start_defaults_to_creation_and_a_resolved_incident_is_restored_then()
+    public void AMissingStartDefaultsToCreationAndAResolvedIncidentIsRestoredThen()
     {
         var plan = IncidentPlanner.Plan(Inc(resolved: At(11, 20, 11)), Project(), Records, Now);
         Assert.Equal(At(11, 20, 10), plan.DefaultStartedAt);
@@ -64,7 +64,7 @@ public sealed class IncidentPlannerTests
     }
 
     [Fact]
-    public void LastDeployment_attributes_to_the_latest_deployment_before_the_start()
+    public void LastDeploymentAttributesToTheLatestDeploymentBeforeTheStart()
     {
         var plan = IncidentPlanner.Plan(Inc(At(11, 20, 10)), Project(), Records, Now);
         Assert.Equal("api-2", plan.Status.LinkedDeployment);
@@ -73,7 +73,7 @@ public sealed class IncidentPlannerTests
     }
 
     [Fact]
-    public void LastDeployment_respects_maxAge()
+    public void LastDeploymentRespectsMaxAge()
     {
         var plan = IncidentPlanner.Plan(Inc(At(11, 20, 10)), Project(maxAge: "1h"), Records, Now);
         Assert.Null(plan.Status.LinkedDeployment);
@@ -81,7 +81,7 @@ public sealed class IncidentPlannerTests
     }
 
     [Fact]
-    public void Explicit_attribution_links_only_a_named_record_that_exists()
+    public void ExplicitAttributionLinksOnlyANamedRecordThatExists()
     {
         Assert.Null(IncidentPlanner.Plan(Inc(At(11, 20, 10)), Project("explicit"), Records, Now).Status.LinkedDeployment);
         Assert.Equal("api-1", IncidentPlanner.Plan(Inc(At(11, 20, 10), reference: "api-1"), Project("explicit"), Records, Now).Status.LinkedDeployment);
@@ -92,7 +92,7 @@ public sealed class IncidentPlannerTests
     }
 
     [Fact]
-    public void Without_its_project_the_incident_waits_unlinked()
+    public void WithoutItsProjectTheIncidentWaitsUnlinked()
     {
         var plan = IncidentPlanner.Plan(Inc(At(11, 20, 10), reference: "api-1"), null, Records, Now);
         Assert.Equal("ProjectNotFound", plan.Status.Conditions!.Single(c => c.Type == "Linked").Reason);
