@@ -224,4 +224,40 @@ public sealed class KubectlTests(SandboxFixture fixture) : IClassFixture<Sandbox
         Assert.NotEqual(0, get.ExitCode);
         Assert.Contains("NotFound", get.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task BothEventApis_ShowEveryEvent_EachInItsOwnShape()
+    {
+        using var kubectl = await NewKubectl();
+        var ns = kubectl.Namespace!;
+        // An event written through events.k8s.io/v1, as the operator's recorder writes them.
+        var posted = await fixture.Api.PostAsync($"/apis/events.k8s.io/v1/namespaces/{ns}/events", new System.Text.Json.Nodes.JsonObject
+        {
+            ["apiVersion"] = "events.k8s.io/v1", ["kind"] = "Event", ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = "rolled.1" },
+            ["eventTime"] = "2026-11-30T10:00:00.000000Z", ["reportingController"] = "dora-operator", ["reportingInstance"] = "dora-operator-0",
+            ["action"] = "Track", ["reason"] = "Restored", ["type"] = "Normal", ["note"] = "service restored after 8s",
+            ["regarding"] = new System.Text.Json.Nodes.JsonObject { ["kind"] = "Incident", ["name"] = "outage", ["namespace"] = ns },
+        });
+        Assert.Equal(201, posted.Code);
+        // kubectl get events reads core/v1: the same event, as a core Event.
+        var table = await kubectl.OkAsync("get events");
+        Assert.Contains("Restored", table, StringComparison.Ordinal);
+        Assert.Contains("service restored after 8s", table, StringComparison.Ordinal);
+        var core = System.Text.Json.Nodes.JsonNode.Parse(await kubectl.OkAsync("get events.v1. rolled.1 -o json"))!;
+        Assert.Equal("outage", (string?)core["involvedObject"]!["name"]);
+        Assert.Equal("dora-operator", (string?)core["reportingComponent"]);
+        Assert.Equal((string?)posted.Object["metadata"]!["uid"], (string?)core["metadata"]!["uid"]);
+
+        // And the other way round: a core Event shows through events.k8s.io/v1.
+        await kubectl.OkAsync("apply -f -", "apiVersion: v1\nkind: Event\nmetadata: {name: pulled.2}\ninvolvedObject: {kind: Pod, name: web-1}\nreason: Pulled\nmessage: image pulled\ntype: Normal\nsource: {component: kubelet}\nfirstTimestamp: \"2026-11-30T10:01:00Z\"\nlastTimestamp: \"2026-11-30T10:01:00Z\"\ncount: 1\n");
+        var v1 = System.Text.Json.Nodes.JsonNode.Parse(await kubectl.OkAsync("get events.v1.events.k8s.io pulled.2 -o json"))!;
+        Assert.Equal("image pulled", (string?)v1["note"]);
+        Assert.Equal("web-1", (string?)v1["regarding"]!["name"]);
+        Assert.Equal("kubelet", (string?)v1["reportingController"]);
+        Assert.Equal(1, (int)v1["deprecatedCount"]!);
+
+        // Deleting through one API deletes it from both.
+        await kubectl.OkAsync("delete events.v1.events.k8s.io rolled.1");
+        Assert.NotEqual(0, (await kubectl.RunAsync("get events.v1. rolled.1")).ExitCode);
+    }
 }

@@ -657,6 +657,7 @@ internal sealed class ApiHandler(
     /// <summary>Side effects of writes that the real control plane performs: serving CRDs.</summary>
     private StoredObject AfterWrite(ResourceType type, StoredObject stored, bool created)
     {
+        if (EventShapes.IsEvent(type)) MirrorEvent(type, stored);
         if (type.Key != "apiextensions.k8s.io/customresourcedefinitions") return stored;
         var crd = stored.ToNode();
         if (stored.Deleting) return stored;
@@ -675,8 +676,21 @@ internal sealed class ApiHandler(
         return stored;
     }
 
+    /// <summary>One store for the two Event APIs, as kube-apiserver keeps: each write shows in the other API, in its shape.</summary>
+    private void MirrorEvent(ResourceType type, StoredObject stored)
+    {
+        var other = registry.FindByKey(type.Group.Length == 0 ? "events.k8s.io/events" : "/events");
+        if (other is null) return;
+        var node = stored.ToNode();
+        store.Mirror(other, type.Group.Length == 0 ? EventShapes.ToEventsV1(node) : EventShapes.ToCore(node));
+    }
+
     private void AfterDelete(ResourceType type, StoredObject removed)
     {
+        if (EventShapes.IsEvent(type) && registry.FindByKey(type.Group.Length == 0 ? "events.k8s.io/events" : "/events") is { } other)
+        {
+            store.Unmirror(other, removed.Namespace, removed.Name);
+        }
         if (type.Key != "apiextensions.k8s.io/customresourcedefinitions") return;
         var crd = removed.ToNode();
         var key = $"{(string?)crd["spec"]?["group"]}/{(string?)crd["spec"]?["names"]?["plural"]}";

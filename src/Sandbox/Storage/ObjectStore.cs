@@ -174,6 +174,39 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
         }
     }
 
+    /// <summary>
+    /// Puts <paramref name="obj"/> as it is (its uid and creationTimestamp kept, a new resourceVersion),
+    /// creating or replacing: how one object shows in a second API (the two Event APIs).
+    /// </summary>
+    public StoredObject Mirror(ResourceType type, JsonObject obj)
+    {
+        lock (_gate)
+        {
+            var bucket = BucketFor(type);
+            var meta = obj["metadata"]!.AsObject();
+            var key = StoredObject.KeyOf((string?)meta["namespace"], (string)meta["name"]!);
+            bucket.Objects.TryGetValue(key, out var current);
+            meta["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
+            var stored = StoredObject.From(obj);
+            bucket.Put(stored);
+            Publish(bucket, new StoreEvent(bucket.Type, current is null ? WatchEventTypes.Added : WatchEventTypes.Modified, stored, current));
+            return stored;
+        }
+    }
+
+    /// <summary>Removes an object's copy in a second API, if there is one.</summary>
+    public void Unmirror(ResourceType type, string? ns, string name)
+    {
+        lock (_gate)
+        {
+            var bucket = BucketFor(type);
+            if (!bucket.Objects.TryGetValue(StoredObject.KeyOf(ns, name), out var current)) return;
+            var final = current.ToNode();
+            final["metadata"]!["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
+            RemoveLocked(bucket, current, StoredObject.From(final));
+        }
+    }
+
     public StoredObject Create(ResourceType type, JsonObject obj, bool dryRun = false)
     {
         lock (_gate)
