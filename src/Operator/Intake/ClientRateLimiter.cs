@@ -32,7 +32,7 @@ internal sealed class ClientRateLimiter(IntakeOptions options, TimeProvider time
     private static string ClientKey(HttpContext context)
     {
         var credentials = context.Request.Headers.Authorization.ToString();
-        if (credentials.Length == 0) credentials = context.Request.Headers["X-Gitlab-Token"].ToString() + context.Request.Headers["X-Webhook-Token"];
+        if (credentials.Length == 0) credentials = context.Request.Headers["X-Gitlab-Token"].ToString() + context.Request.Headers[OpsgenieWebhook.TokenHeader];
         return credentials.Length > 0
             ? "c:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(credentials)))[..16]
             : "a:" + context.Connection.RemoteIpAddress;

@@ -111,21 +111,20 @@ internal sealed class IntakeStore(KubeApiClient client)
     public async Task<(DeploymentRecord Record, WriteOutcome Outcome)> UpsertRecordAsync(DeploymentRecord desired, CancellationToken cancellationToken, DeploymentRecord? existing = null)
     {
         var created = false;
-        DeploymentRecord current;
-        if (existing is not null)
+        var current = existing;
+        if (current is null)
         {
-            current = existing;
-        }
-        else try
-        {
-            var status = desired.Status;
-            current = await client.CreateAsync(desired, cancellationToken);
-            desired.Status = status;
-            created = true;
-        }
-        catch (KubeApiException e) when (e.IsAlreadyExists)
-        {
-            current = await client.GetAsync<DeploymentRecord>(desired.Metadata.Name!, desired.Metadata.Namespace, cancellationToken);
+            try
+            {
+                var status = desired.Status;
+                current = await client.CreateAsync(desired, cancellationToken);
+                desired.Status = status;
+                created = true;
+            }
+            catch (KubeApiException e) when (e.IsAlreadyExists)
+            {
+                current = await client.GetAsync<DeploymentRecord>(desired.Metadata.Name!, desired.Metadata.Namespace, cancellationToken);
+            }
         }
         for (var attempt = 0; ; attempt++)
         {
@@ -230,6 +229,12 @@ internal sealed class IntakeStore(KubeApiClient client)
         catch (KubeApiException e) when (e.IsAlreadyExists)
         {
         }
+        return await RecordTimesAsync(desired, update, cancellationToken);
+    }
+
+    /// <summary>Sets on an existing incident the times in <paramref name="update"/> it does not have yet, by a conditional merge patch (retried on a conflict).</summary>
+    public async Task<(Incident Incident, WriteOutcome Outcome)> RecordTimesAsync(Incident desired, JsonObject update, CancellationToken cancellationToken)
+    {
         for (var attempt = 0; ; attempt++)
         {
             var current = await client.GetAsync<Incident>(desired.Metadata.Name!, desired.Metadata.Namespace, cancellationToken);

@@ -216,8 +216,8 @@ internal sealed class RestIntake(IntakeRouter router, IntakeStore store, IntakeA
         if (DoraOperator.Operator.Dora.DoraCalculator.StartedAt(incident) is { } started && date < started)
             throw Unprocessable("date", $"date {KubeTimeConverter.Format(date)} is before the incident started ({KubeTimeConverter.Format(started)})");
         await auth.RequireAsync(user, "create", Incident.Resource.Plural, incident.Metadata.Namespace!, context.RequestAborted);
-        var (saved, outcome) = await store.UpsertIncidentAsync(incident, finished ? Times(null, date) : Times(date, null), context.RequestAborted);
-        return Reply(View(saved), outcome == WriteOutcome.Created ? WriteOutcome.Updated : outcome);
+        var (saved, outcome) = await store.RecordTimesAsync(incident, finished ? Times(null, date) : Times(date, null), context.RequestAborted);
+        return Reply(View(saved), outcome);
     }
 
     /// <summary><c>GET /incidents</c> (<c>?type=in-progress</c>: not yet restored), over the namespaces the caller may list incidents in.</summary>

@@ -110,30 +110,38 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
                 throw ApiException.Gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.");
             }
             var listRv = continueRv ?? _rv;
-            var items = new List<StoredObject>();
-            string? next = null;
-            long remaining = 0;
-            IEnumerable<StoredObject> source = bucket.Objects.Values;
-            if (!string.IsNullOrEmpty(ns))
-            {
-                var prefix = ns + "/";
-                source = bucket.Objects.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(kv => kv.Value);
-            }
-            foreach (var obj in source)
-            {
-                if (continueKey is not null && string.CompareOrdinal(obj.Key, continueKey) <= 0) continue;
-                if (!labels.Matches(obj.Labels) || (!fields.IsEmpty && !fields.Matches(f => ReadField(obj, f)))) continue;
-                if (limit > 0 && items.Count >= limit)
-                {
-                    remaining++;
-                    continue;
-                }
-                items.Add(obj);
-                if (limit > 0 && items.Count == limit) next = obj.Key;
-            }
-            if (remaining == 0) next = null;
-            return new ListResult(items, listRv, next, limit > 0 && next is not null ? remaining : null);
+            return Page(InNamespace(bucket.Objects, ns), labels, fields, limit, continueKey, listRv);
         }
+    }
+
+    /// <summary>The objects of one namespace (keys are <c>namespace/name</c>), or all of them.</summary>
+    private static IEnumerable<StoredObject> InNamespace(SortedDictionary<string, StoredObject> objects, string? ns)
+    {
+        if (string.IsNullOrEmpty(ns)) return objects.Values;
+        var prefix = ns + "/";
+        return objects.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(kv => kv.Value);
+    }
+
+    /// <summary>One page of a list: the selected objects after <paramref name="continueKey"/>, at most <paramref name="limit"/>, and how many remain.</summary>
+    private ListResult Page(IEnumerable<StoredObject> source, LabelSelector labels, FieldSelector fields, int limit, string? continueKey, long listRv)
+    {
+        var items = new List<StoredObject>();
+        string? next = null;
+        long remaining = 0;
+        foreach (var obj in source)
+        {
+            if (continueKey is not null && string.CompareOrdinal(obj.Key, continueKey) <= 0) continue;
+            if (!labels.Matches(obj.Labels) || (!fields.IsEmpty && !fields.Matches(f => ReadField(obj, f)))) continue;
+            if (limit > 0 && items.Count >= limit)
+            {
+                remaining++;
+                continue;
+            }
+            items.Add(obj);
+            if (limit > 0 && items.Count == limit) next = obj.Key;
+        }
+        if (remaining == 0) next = null;
+        return new ListResult(items, listRv, next, limit > 0 && next is not null ? remaining : null);
     }
 
     /// <summary>
@@ -153,24 +161,7 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
                 if (e.EventType == WatchEventTypes.Added) snapshot.Remove(e.Object.Key);
                 else if (e.Previous is { } before) snapshot[e.Object.Key] = before;
             }
-            var items = new List<StoredObject>();
-            string? next = null;
-            long remaining = 0;
-            foreach (var obj in snapshot.Values)
-            {
-                if (!string.IsNullOrEmpty(ns) && obj.Namespace != ns) continue;
-                if (continueKey is not null && string.CompareOrdinal(obj.Key, continueKey) <= 0) continue;
-                if (!labels.Matches(obj.Labels) || (!fields.IsEmpty && !fields.Matches(f => ReadField(obj, f)))) continue;
-                if (limit > 0 && items.Count >= limit)
-                {
-                    remaining++;
-                    continue;
-                }
-                items.Add(obj);
-                if (limit > 0 && items.Count == limit) next = obj.Key;
-            }
-            if (remaining == 0) next = null;
-            return new ListResult(items, resourceVersion, next, limit > 0 && next is not null ? remaining : null);
+            return Page(InNamespace(snapshot, ns), labels, fields, limit, continueKey, resourceVersion);
         }
     }
 
