@@ -8,7 +8,10 @@ using DoraOperator.Sandbox;
 
 namespace DoraOperator.Bench;
 
-/// <summary>Initial list+watch of N realistic Deployments into an informer, with and without the lean transform.</summary>
+/// <summary>
+/// Initial list+watch of N realistic Deployments into an informer, with and without the lean
+/// transform, and lean again from objects without managedFields (what they cost).
+/// </summary>
 internal static class InformerSync
 {
     /// <summary>Runs each variant in its own process so one cannot skew the other's heap figures.</summary>
@@ -16,7 +19,7 @@ internal static class InformerSync
     {
         Console.WriteLine($"\nInformer: initial list+watch of {objects:N0} Deployments (about 2.5 KB of JSON each), each variant in a fresh process\n");
         Stats.Header();
-        foreach (var variant in new[] { "none", "lean", "official" })
+        foreach (var variant in new[] { "none", "lean", "lean-bare", "official" })
         {
             var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
             if (Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal)) psi.ArgumentList.Insert(0, typeof(InformerSync).Assembly.Location);
@@ -32,7 +35,9 @@ internal static class InformerSync
     /// <summary>One variant: seed the Sandbox, then sync an informer and measure it while it is alive.</summary>
     public static async Task RunVariantAsync(string variant, int objects)
     {
-        await using var server = await SandboxApiServer.StartAsync(new SandboxOptions { DeploymentController = false });
+        // "bare": objects without managedFields, as from a server that did not track them; every other
+        // variant gets them, as real API servers send them.
+        await using var server = await SandboxApiServer.StartAsync(new SandboxOptions { DeploymentController = false, ManagedFields = variant != "lean-bare" });
         var kubeconfig = Path.GetTempFileName();
         await server.WriteKubeconfigAsync(kubeconfig);
         // Time to the first answer from a cold client (config, client, one list), before anything else touches a client.
@@ -62,8 +67,8 @@ internal static class InformerSync
             File.Delete(kubeconfig);
             return;
         }
-        var lean = variant == "lean";
-        var label = lean ? "with lean transform" : "without transform";
+        var lean = variant != "none";
+        var label = variant switch { "none" => "without transform", "lean" => "with lean transform", _ => "lean, objects without managedFields" };
         Stats.Row($"cold client to first answer (src/Kube)", $"{coldTime.TotalMilliseconds:N0} ms", "");
         Collect();
         var heapBefore = GC.GetTotalMemory(true);

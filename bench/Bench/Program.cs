@@ -5,12 +5,14 @@ const string Help = """
 
     Usage: dotnet run -c Release --project bench/Bench -- <scenario> [options]
 
-      sandbox   [--writes N] [--watchers N] [--writers N] [--http]
+      sandbox   [--writes N] [--watchers N] [--writers N] [--http] [--no-managed-fields]
                 Sandbox writes/s with open watches, and watch delivery latency p50/p99.
+                --no-managed-fields: without managedFields tracking, to see its cost.
                 Goal: >= 5,000 writes/s with p99 delivery < 10 ms (10 watches).
       informer  [--objects N]
                 Initial list+watch of N Deployments into an informer: time, allocations,
-                managed memory per cached object with and without the lean transform.
+                managed memory per cached object with and without the lean transform, and
+                lean from objects without managedFields.
                 Goal: < 3 s and < 2 KB per stripped Deployment (N = 10,000).
       (the rollout load benchmark is its own project: dotnet run -c Release --project bench/Load)
       aggregate [--records N] [--projects P] [--per-project R]
@@ -41,7 +43,7 @@ if (args[0] != "informer-variant") Console.WriteLine($"machine: {Environment.Pro
 switch (args[0])
 {
     case "sandbox":
-        await SandboxThroughput.RunAsync(Option("--writes", 20_000), Option("--watchers", 10), Option("--writers", 16), !args.Contains("--http"));
+        await SandboxThroughput.RunAsync(Option("--writes", 20_000), Option("--watchers", 10), Option("--writers", 16), !args.Contains("--http"), !args.Contains("--no-managed-fields"));
         return 0;
     case "rollouts":
         Console.Error.WriteLine("moved: dotnet run -c Release --project bench/Load -- --deployments 10000 --rollouts 1000");

@@ -14,9 +14,9 @@ namespace DoraOperator.Bench;
 /// </summary>
 internal static class SandboxThroughput
 {
-    public static async Task RunAsync(int writes, int watchers, int writers, bool https)
+    public static async Task RunAsync(int writes, int watchers, int writers, bool https, bool managedFields)
     {
-        await using var server = await SandboxApiServer.StartAsync(new SandboxOptions { DeploymentController = false, WatchHistory = writes * 2, Https = https });
+        await using var server = await SandboxApiServer.StartAsync(new SandboxOptions { DeploymentController = false, WatchHistory = writes * 2, Https = https, ManagedFields = managedFields });
         using var http = server.CreateHttpClient();
         http.DefaultRequestVersion = new Version(1, 1);
         const string ns = "bench";
@@ -85,7 +85,7 @@ internal static class SandboxThroughput
         foreach (var c in clients) c.Dispose();
 
         var all = latencies.SelectMany(l => l).Order().ToList();
-        Console.WriteLine($"\nSandbox: {writes:N0} writes (half creates, half merge patches) from {writers} {(https ? "HTTPS" : "plain HTTP")} clients in the same process, {watchers} watches open\n");
+        Console.WriteLine($"\nSandbox: {writes:N0} writes (half creates, half merge patches) from {writers} {(https ? "HTTPS" : "plain HTTP")} clients in the same process, {watchers} watches open, managedFields {(managedFields ? "tracked" : "off")}\n");
         Stats.Header();
         Stats.Row("writes per second", $"{writes / elapsed.TotalSeconds:N0}", ">= 5,000");
         Stats.Row("events delivered (all watchers)", $"{all.Count:N0} / {writes * watchers:N0}", "all");

@@ -78,13 +78,14 @@ public sealed class SandboxApiServer : IAsyncDisposable
         options ??= new SandboxOptions();
         var time = options.TimeProvider;
         var registry = new ResourceRegistry();
-        var store = new ObjectStore(time, options.WatchHistory);
+        var store = new ObjectStore(time, options.WatchHistory, managedFields: options.ManagedFields);
         var ca = options.Https ? new CertificateAuthority(time) : null;
         var serverCert = ca?.IssueServerCertificate();
         var authenticator = new Authenticator(ca);
         var adminToken = options.AdminToken ?? Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
         authenticator.AddToken(adminToken, new UserInfo("sandbox-admin", ["system:masters", "system:authenticated"]));
         SeedNamespaces(store, registry);
+        _ = new CrdController(store, registry);
 
         ApiHandler? handler = null;
         Uri? url = null;

@@ -38,6 +38,12 @@ public sealed record SandboxOptions
     /// <summary>How requests are authorized: AlwaysAllow (default) or RBAC from the Roles and bindings stored in the Sandbox.</summary>
     public Security.AuthorizationMode Authorization { get; init; } = Security.AuthorizationMode.AlwaysAllow;
 
+    /// <summary>
+    /// Record every write in <c>metadata.managedFields</c>, as a real server does. Off leaves only
+    /// server-side apply's entries: for measuring what managedFields cost a client.
+    /// </summary>
+    public bool ManagedFields { get; init; } = true;
+
     /// <summary>Where to write a kubeconfig for kubectl and clients; none when null.</summary>
     public string? KubeconfigPath { get; init; }
 }

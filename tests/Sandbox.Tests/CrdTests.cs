@@ -62,9 +62,19 @@ public sealed class CrdTests(SandboxFixture fixture) : IClassFixture<SandboxFixt
         var group = $"g{Guid.NewGuid():N}"[..12] + ".example.io";
         var created = await Api.PostAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", WidgetCrd(group));
         Assert.Equal(201, created.Code);
-        var conditions = created.Object["status"]!["conditions"]!.AsArray();
-        Assert.Contains(conditions, c => (string?)c!["type"] == "Established" && (string?)c["status"] == "True");
-        return group;
+        // As on a real server, the create answers before the apiextensions controller establishes the CRD.
+        var name = (string)created.Object["metadata"]!["name"]!;
+        for (var i = 0; i < 100; i++)
+        {
+            var crd = await Api.GetAsync($"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}");
+            if (crd.Object["status"]?["conditions"] is JsonArray conditions
+                && conditions.Any(c => (string?)c!["type"] == "Established" && (string?)c["status"] == "True"))
+            {
+                return group;
+            }
+            await Task.Delay(20);
+        }
+        throw new Xunit.Sdk.XunitException($"{name} was not Established within 2 s");
     }
 
     [Fact]

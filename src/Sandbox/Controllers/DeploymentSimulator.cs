@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using DoraOperator.Sandbox.Apply;
 using DoraOperator.Sandbox.Resources;
 using DoraOperator.Sandbox.Storage;
 using DoraOperator.Sandbox.Validation;
@@ -37,6 +38,8 @@ public sealed class DeploymentSimulator : IAsyncDisposable
     private readonly ResourceType _replicaSets;
     private readonly Channel<string> _queue = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
     private readonly HashSet<string> _queued = [];
+    /// <summary>Every write is kube-controller-manager's, as the real Deployment controller's are.</summary>
+    private static readonly FieldOwner Writer = FieldOwner.ControllerManager("apps/v1");
     private readonly Dictionary<string, RolloutPace> _paces = [];
     private readonly HashSet<string> _failNext = [];
     private readonly Dictionary<string, Rollout> _rollouts = [];
@@ -231,7 +234,7 @@ public sealed class DeploymentSimulator : IAsyncDisposable
             }
             var rsName = $"{name}-{hash}";
             newRs = BuildReplicaSet(deployment, stored.Uid, rsName, hash, maxRevision + 1);
-            var created = _store.Create(_replicaSets, newRs);
+            var created = _store.Create(_replicaSets, newRs, owner: Writer);
             newRs = created.ToNode();
             owned.Add(newRs);
             StartRollout(key, rollout, hash, now);
@@ -251,7 +254,7 @@ public sealed class DeploymentSimulator : IAsyncDisposable
                 annotations[RevisionAnnotation] = revision.ToString(CultureInfo.InvariantCulture);
                 rs["metadata"]!["annotations"] = annotations;
                 return rs;
-            }).ToNode();
+            }, owner: Writer).ToNode();
             owned = owned.Select(rs => (string?)rs["metadata"]!["name"] == (string?)newRs["metadata"]!["name"] ? newRs : rs).ToList();
             StartRollout(key, rollout, hash, now);
             progressingReason = "FoundNewReplicaSet";
@@ -408,7 +411,7 @@ public sealed class DeploymentSimulator : IAsyncDisposable
             var annotations = current["metadata"]!["annotations"] as JsonObject ?? [];
             current["metadata"]!["annotations"] = annotations;
             return current;
-        });
+        }, owner: Writer);
     }
 
     private void WriteDeploymentStatus(JsonObject deployment, List<JsonObject> sets, JsonObject? newRs, int desired, int? revision,
@@ -446,7 +449,7 @@ public sealed class DeploymentSimulator : IAsyncDisposable
             status["conditions"] = conditions.DeepClone();
             current["status"] = status;
             return current;
-        });
+        }, owner: Writer);
     }
 
     private static int MaxUnavailable(JsonObject deployment, int desired)

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DoraOperator.Sandbox.Apply;
 using DoraOperator.Sandbox.Faults;
 using DoraOperator.Sandbox.Patching;
 using DoraOperator.Sandbox.Printing;
@@ -11,8 +11,6 @@ using DoraOperator.Sandbox.Security;
 using DoraOperator.Sandbox.Selectors;
 using DoraOperator.Sandbox.Storage;
 using DoraOperator.Sandbox.Validation;
-using Microsoft.AspNetCore.Http;
-using YamlDotNet.RepresentationModel;
 
 namespace DoraOperator.Sandbox.Http;
 
@@ -32,13 +30,14 @@ internal sealed class ApiHandler(
     SandboxOptions options,
     Func<string> serverAddress)
 {
-    private const long MaxBodyBytes = 3 * 1024 * 1024;
+    private const string ApplyPatchType = "application/apply-patch+yaml";
     private static readonly string[] PatchTypes = ["application/json-patch+json", "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml"];
 
     private readonly ConcurrentDictionary<AuditKey, int> _audit = new();
     private readonly RbacAuthorizer _rbac = new(store, registry);
     private readonly Controllers.NamespaceController _namespaces = new(store, registry);
-    private readonly ConcurrentDictionary<string, JsonObject> _applied = new();
+    private readonly ListServer _lists = new(store, options);
+    private readonly WatchStream _watches = new(store, options);
     public IReadOnlyDictionary<AuditKey, int> Audit => _audit;
 
     /// <summary>Every watch open now goes silent for good (a dead connection); watches opened later work.</summary>
@@ -72,15 +71,15 @@ internal sealed class ApiHandler(
         }
         catch (ApiException e)
         {
-            await WriteErrorAsync(context, e);
+            await Reply.WriteErrorAsync(context, e);
         }
         catch (JsonException e)
         {
-            await WriteErrorAsync(context, ApiException.BadRequest($"the request body could not be decoded as JSON: {e.Message}"));
+            await Reply.WriteErrorAsync(context, ApiException.BadRequest($"the request body could not be decoded as JSON: {e.Message}"));
         }
         catch (YamlDotNet.Core.YamlException e)
         {
-            await WriteErrorAsync(context, ApiException.BadRequest($"the request body could not be decoded as YAML: {e.Message}"));
+            await Reply.WriteErrorAsync(context, ApiException.BadRequest($"the request body could not be decoded as YAML: {e.Message}"));
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -96,11 +95,11 @@ internal sealed class ApiHandler(
         {
             throw ApiException.Forbidden(RbacAuthorizer.Denial(user, "create", group, resource, null, null, null));
         }
-        var review = JsonNode.Parse(await ReadBodyAsync(context)) as JsonObject ?? throw ApiException.BadRequest("the request body is not a JSON object");
+        var review = JsonNode.Parse(await RequestBody.ReadBodyAsync(context)) as JsonObject ?? throw ApiException.BadRequest("the request body is not a JSON object");
         var answer = resource == "tokenreviews"
             ? AccessReviews.TokenReview(review, authenticator)
             : AccessReviews.SubjectAccessReview(review, (u, verb, g, r, sub, ns, name) => options.Authorization != AuthorizationMode.Rbac || _rbac.Allows(u, verb, g, r, sub, ns, name));
-        await WriteJsonAsync(context, 201, answer);
+        await Reply.WriteJsonAsync(context, 201, answer);
     }
 
     private async Task ServeDiscoveryAsync(HttpContext context, string path)
@@ -129,7 +128,7 @@ internal sealed class ApiHandler(
             return;
         }
         if (body is null) throw ApiException.NotFoundRaw("the server could not find the requested resource");
-        await WriteJsonAsync(context, 200, body);
+        await Reply.WriteJsonAsync(context, 200, body);
     }
 
     private async Task ServeResourceAsync(HttpContext context, RequestPath request, UserInfo user)
@@ -138,7 +137,7 @@ internal sealed class ApiHandler(
             ?? throw ApiException.NotFoundRaw("the server could not find the requested resource");
         var query = context.Request.Query;
         var method = context.Request.Method;
-        var isWatch = request.LegacyWatch || IsTrue(query["watch"]);
+        var isWatch = request.LegacyWatch || Query.IsTrue(query["watch"]);
         var verb = method switch
         {
             "GET" when isWatch => "watch",
@@ -180,17 +179,17 @@ internal sealed class ApiHandler(
                 await GetAsync(context, type, request, ns!);
                 break;
             case "list":
-                await ListAsync(context, type, request, ns);
+                await _lists.ServeAsync(context, type, request, ns);
                 break;
             case "watch":
-                await WatchAsync(context, type, request, ns);
+                await _watches.ServeAsync(context, type, request, ns);
                 break;
             case "create":
                 await CreateAsync(context, type, request, ns);
                 break;
             case "update":
             case "patch":
-                await UpdateOrPatchAsync(context, type, request, ns, verb, user);
+                await UpdateOrPatchAsync(context, type, request, ns, verb);
                 break;
             case "delete":
                 await DeleteAsync(context, type, request, ns);
@@ -218,217 +217,20 @@ internal sealed class ApiHandler(
         var obj = store.Get(type, ns, request.Name!) ?? throw ApiException.NotFound(type, request.Name!);
         if (request.Subresource == "scale")
         {
-            await WriteJsonAsync(context, 200, Scale(obj.ToNode()));
+            await Reply.WriteJsonAsync(context, 200, Scale(obj.ToNode()));
             return;
         }
-        if (WantsTable(context))
+        if (Reply.WantsTable(context))
         {
-            await WriteJsonAsync(context, 200, TablePrinter.Table(type, request.Version, [obj], options.TimeProvider.GetUtcNow(), true, obj.ResourceVersion.ToString(CultureInfo.InvariantCulture), null));
+            await Reply.WriteJsonAsync(context, 200, TablePrinter.Table(type, request.Version, [obj], options.TimeProvider.GetUtcNow(), true, obj.ResourceVersion.ToString(CultureInfo.InvariantCulture), null));
             return;
         }
-        await WriteBytesAsync(context, 200, Versioned(type, request.Version, obj));
-    }
-
-    private async Task ListAsync(HttpContext context, ResourceType type, RequestPath request, string? ns)
-    {
-        var query = context.Request.Query;
-        var labels = LabelSelector.Parse(query["labelSelector"]);
-        var fields = FieldSelector.Parse(query["fieldSelector"], type);
-        var limit = ParseInt(query["limit"], "limit") ?? 0;
-        var (continueKey, continueRv) = DecodeContinue(query["continue"]);
-        var result = await ListAtResourceVersionAsync(type, ns, labels, fields, limit, continueKey, continueRv, query["resourceVersion"], query["resourceVersionMatch"], context.RequestAborted)
-            ?? store.List(type, ns, labels, fields, limit, continueKey, continueRv);
-        var rv = result.ResourceVersion.ToString(CultureInfo.InvariantCulture);
-        var token = result.ContinueKey is null ? null : EncodeContinue(result.ContinueKey, result.ResourceVersion);
-        if (WantsTable(context))
-        {
-            await WriteJsonAsync(context, 200, TablePrinter.Table(type, request.Version, result.Items, options.TimeProvider.GetUtcNow(), true, rv, token));
-            return;
-        }
-        using var buffer = new MemoryStream();
-        var head = new StringBuilder();
-        head.Append(CultureInfo.InvariantCulture, $"{{\"kind\":\"{type.ListKind}\",\"apiVersion\":\"{type.ApiVersion(request.Version)}\",\"metadata\":{{\"resourceVersion\":\"{rv}\"");
-        if (token is not null) head.Append(CultureInfo.InvariantCulture, $",\"continue\":\"{token}\"");
-        if (result.Remaining is { } remaining) head.Append(CultureInfo.InvariantCulture, $",\"remainingItemCount\":{remaining}");
-        head.Append("},\"items\":[");
-        buffer.Write(Encoding.UTF8.GetBytes(head.ToString()));
-        for (var i = 0; i < result.Items.Count; i++)
-        {
-            if (i > 0) buffer.WriteByte((byte)',');
-            buffer.Write(Versioned(type, request.Version, result.Items[i]));
-        }
-        buffer.Write("]}"u8);
-        await WriteBytesAsync(context, 200, buffer.ToArray());
-    }
-
-    /// <summary>
-    /// The resourceVersion and resourceVersionMatch rules of a list, as kube-apiserver applies them:
-    /// Exact gives the snapshot at that version (410 once compacted); NotOlderThan (or a version
-    /// without a match) any state at least that new; a version the server has not reached is waited
-    /// for (3 s of its clock), then 504. Null when the current state answers.
-    /// </summary>
-    private async Task<ListResult?> ListAtResourceVersionAsync(ResourceType type, string? ns, LabelSelector labels, FieldSelector fields, int limit,
-        string? continueKey, long? continueRv, string? resourceVersion, string? match, CancellationToken cancellationToken)
-    {
-        if (!string.IsNullOrEmpty(match) && string.IsNullOrEmpty(resourceVersion))
-            throw ApiException.BadRequest("resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided");
-        if (!string.IsNullOrEmpty(match) && match is not ("Exact" or "NotOlderThan"))
-            throw ApiException.BadRequest($"resourceVersionMatch: Unsupported value: \"{match}\": supported values: \"Exact\", \"NotOlderThan\"");
-        if (string.IsNullOrEmpty(resourceVersion)) return null;
-        if (continueRv is not null) throw ApiException.BadRequest("specifying resource version is not allowed when using continue");
-        if (!long.TryParse(resourceVersion, NumberStyles.None, CultureInfo.InvariantCulture, out var rv))
-            throw ApiException.BadRequest($"resourceVersion: Invalid value: \"{resourceVersion}\": must be a number");
-        if (rv == 0)
-        {
-            if (match == "Exact") throw ApiException.BadRequest("resourceVersionMatch: Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"");
-            return null;
-        }
-        var deadline = options.TimeProvider.GetUtcNow() + TimeSpan.FromSeconds(3);
-        while (store.CurrentResourceVersion < rv)
-        {
-            if (options.TimeProvider.GetUtcNow() >= deadline) throw ApiException.TooLargeResourceVersion(rv, store.CurrentResourceVersion);
-            await Task.Delay(TimeSpan.FromMilliseconds(50), options.TimeProvider, cancellationToken);
-        }
-        return match == "Exact" ? store.ListAt(type, ns, labels, fields, limit, continueKey, rv) : null;
-    }
-
-    private async Task WatchAsync(HttpContext context, ResourceType type, RequestPath request, string? ns)
-    {
-        var query = context.Request.Query;
-        var labels = LabelSelector.Parse(query["labelSelector"]);
-        var fields = FieldSelector.Parse(BuildFieldSelector(query["fieldSelector"], request.Name), type);
-        var bookmarks = IsTrue(query["allowWatchBookmarks"]);
-        var timeoutSeconds = ParseInt(query["timeoutSeconds"], "timeoutSeconds");
-        var asTable = WantsTable(context);
-        Watcher watcher;
-        var response = context.Response;
-        try
-        {
-            watcher = store.Watch(type, ns, labels, fields, query["resourceVersion"]);
-        }
-        catch (ApiException e) when (e.Code == 410)
-        {
-            // Like the watch cache: the stream opens, then carries a single ERROR event.
-            response.StatusCode = 200;
-            response.ContentType = "application/json";
-            await response.Body.WriteAsync(StoreEvent.Encode(WatchEventTypes.Error, SandboxJson.Serialize(e.ToStatus())), context.RequestAborted);
-            return;
-        }
-        response.StatusCode = 200;
-        response.ContentType = "application/json";
-        response.Headers.CacheControl = "no-cache, private";
-        await response.Body.FlushAsync(context.RequestAborted);
-        var timeout = timeoutSeconds is > 0 ? TimeSpan.FromSeconds(timeoutSeconds.Value) : options.DefaultWatchTimeout;
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, watcher.Closed);
-        var timedOut = false;
-        using var timeoutTimer = options.TimeProvider.CreateTimer(_ =>
-        {
-            timedOut = true;
-            cts.Cancel();
-        }, null, timeout, Timeout.InfiniteTimeSpan);
-        var cut = false;
-        var first = true;
-        long lastSent = 0;
-        var nextBookmark = options.TimeProvider.GetUtcNow() + options.BookmarkInterval;
-        try
-        {
-            while (!cts.IsCancellationRequested)
-            {
-                var waitFor = bookmarks ? nextBookmark - options.TimeProvider.GetUtcNow() : Timeout.InfiniteTimeSpan;
-                if (bookmarks && waitFor <= TimeSpan.Zero)
-                {
-                    if (!watcher.Frozen)
-                    {
-                        var rv = store.CurrentResourceVersion;
-                        while (watcher.Events.TryPeek(out var pending) && pending.ResourceVersion <= rv && watcher.Events.TryRead(out var e))
-                        {
-                            await WriteEventAsync(response, type, request.Version, e, asTable, first, cts.Token);
-                            first = false;
-                            lastSent = e.ResourceVersion;
-                        }
-                        var bookmark = new JsonObject
-                        {
-                            ["kind"] = type.Kind,
-                            ["apiVersion"] = type.ApiVersion(request.Version),
-                            ["metadata"] = new JsonObject { ["resourceVersion"] = Math.Max(rv, lastSent).ToString(CultureInfo.InvariantCulture) },
-                        };
-                        await response.Body.WriteAsync(StoreEvent.Encode(WatchEventTypes.Bookmark, SandboxJson.Serialize(bookmark)), cts.Token);
-                        await response.Body.FlushAsync(cts.Token);
-                    }
-                    nextBookmark = options.TimeProvider.GetUtcNow() + options.BookmarkInterval;
-                    continue;
-                }
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(cts.Token);
-                if (waitFor != Timeout.InfiniteTimeSpan) wait.CancelAfter(waitFor > TimeSpan.FromHours(1) ? TimeSpan.FromHours(1) : waitFor);
-                bool more;
-                try
-                {
-                    more = await watcher.Events.WaitToReadAsync(wait.Token);
-                }
-                catch (OperationCanceledException) when (!cts.IsCancellationRequested)
-                {
-                    continue;
-                }
-                if (!more) break;
-                if (watcher.Frozen)
-                {
-                    // A silently dead connection: swallow events, send nothing.
-                    while (watcher.Events.TryRead(out _))
-                    {
-                    }
-                    await Task.Delay(TimeSpan.FromMilliseconds(20), options.TimeProvider, cts.Token);
-                    continue;
-                }
-                while (watcher.Events.TryRead(out var e))
-                {
-                    await WriteEventAsync(response, type, request.Version, e, asTable, first, cts.Token);
-                    first = false;
-                    lastSent = e.ResourceVersion;
-                }
-                await response.Body.FlushAsync(cts.Token);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Timeout, client gone, or the watch was cut: end the stream.
-        }
-        catch (IOException)
-        {
-        }
-        finally
-        {
-            cut = watcher.IsClosed && !timedOut && !context.RequestAborted.IsCancellationRequested;
-            store.StopWatching(watcher);
-        }
-        if (cut)
-        {
-            // Cut by fault injection or as a slow watcher: drop the connection without a clean end, like a broken TCP stream.
-            context.Abort();
-        }
-    }
-
-    private async Task WriteEventAsync(HttpResponse response, ResourceType type, string version, StoreEvent e, bool asTable, bool first, CancellationToken ct)
-    {
-        byte[] frame;
-        if (asTable)
-        {
-            var table = TablePrinter.Table(type, version, [e.Object], options.TimeProvider.GetUtcNow(), first, null, null);
-            frame = StoreEvent.Encode(e.EventType, SandboxJson.Serialize(table));
-        }
-        else if (type.Versions.Count > 1)
-        {
-            frame = StoreEvent.Encode(e.EventType, Versioned(type, version, e.Object));
-        }
-        else
-        {
-            frame = e.Encoded;
-        }
-        await response.Body.WriteAsync(frame, ct);
+        await Reply.WriteBytesAsync(context, 200, Reply.Versioned(type, request.Version, obj));
     }
 
     private async Task CreateAsync(HttpContext context, ResourceType type, RequestPath request, string? ns)
     {
-        var body = await ReadObjectAsync(context, type, request.Version);
+        var body = await RequestBody.ReadObjectAsync(context, type, request.Version);
         var meta = body["metadata"] as JsonObject ?? [];
         body["metadata"] = meta;
         var bodyNs = (string?)meta["namespace"];
@@ -451,27 +253,27 @@ internal sealed class ApiHandler(
             meta["name"] = generateName + Names.RandomSuffix();
         }
         var warnings = new List<string>();
-        var mode = FieldValidationMode(context);
+        var mode = Query.FieldValidationMode(context);
         Admission.PrepareCreate(type, request.Version, body, mode, warnings);
-        var dryRun = IsDryRun(context);
-        var stored = store.Create(type, body, dryRun);
-        if (!dryRun) stored = AfterWrite(type, stored, created: true);
-        AddWarnings(context, warnings);
-        await WriteBytesAsync(context, 201, Versioned(type, request.Version, stored));
+        var dryRun = Query.IsDryRun(context);
+        var stored = store.Create(type, body, dryRun, Owner(context, type, request));
+        if (!dryRun) AfterWrite(type, stored);
+        Reply.AddWarnings(context, warnings);
+        await Reply.WriteBytesAsync(context, 201, Reply.Versioned(type, request.Version, stored));
     }
 
-    private async Task UpdateOrPatchAsync(HttpContext context, ResourceType type, RequestPath request, string? ns, string verb, UserInfo user)
+    private async Task UpdateOrPatchAsync(HttpContext context, ResourceType type, RequestPath request, string? ns, string verb)
     {
         var name = request.Name!;
         var warnings = new List<string>();
-        var mode = FieldValidationMode(context);
-        var dryRun = IsDryRun(context);
+        var mode = Query.FieldValidationMode(context);
+        var dryRun = Query.IsDryRun(context);
         var contentType = context.Request.ContentType?.Split(';')[0].Trim() ?? "";
         JsonNode? patch = null;
         JsonObject? replacement = null;
         if (verb == "update")
         {
-            replacement = await ReadObjectAsync(context, request.Subresource == "scale" ? null : type, request.Version);
+            replacement = await RequestBody.ReadObjectAsync(context, request.Subresource == "scale" ? null : type, request.Version);
             var bodyName = (string?)replacement["metadata"]?["name"];
             if (bodyName is not null && bodyName != name)
                 throw ApiException.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})");
@@ -483,13 +285,15 @@ internal sealed class ApiHandler(
             if (!PatchTypes.Contains(contentType)) throw ApiException.UnsupportedMediaType(contentType, PatchTypes);
             if (contentType == "application/strategic-merge-patch+json" && !type.SupportsStrategicMerge)
                 throw ApiException.UnsupportedMediaType(contentType, PatchTypes.Where(p => p != "application/strategic-merge-patch+json"));
-            var raw = await ReadBodyAsync(context);
-            patch = contentType == "application/apply-patch+yaml" ? YamlToJson(raw) : JsonNode.Parse(raw);
-            if (contentType == "application/apply-patch+yaml")
+            var raw = await RequestBody.ReadBodyAsync(context);
+            if (contentType == ApplyPatchType)
             {
-                await ApplyAsync(context, type, request, ns, (patch as JsonObject) ?? throw ApiException.BadRequest("apply patch must be an object"), user, mode, dryRun);
+                var applied = RequestBody.YamlToJson(raw) as JsonObject ?? throw ApiException.BadRequest("apply patch must be an object");
+                await ApplyAsync(context, type, request, ns, applied, mode, dryRun);
                 return;
             }
+            if (Query.IsTrue(context.Request.Query["force"])) throw ApiException.BadRequest("force: Invalid value: true: may not be specified for non-apply patch");
+            patch = JsonNode.Parse(raw);
         }
 
         var stored = store.Update(type, ns, name, current =>
@@ -517,26 +321,27 @@ internal sealed class ApiHandler(
             }
             desired["metadata"] ??= new JsonObject();
             return Admission.PrepareUpdate(type, request.Version, current, desired, request.Subresource, mode, warnings);
-        }, dryRun);
-        if (!dryRun) stored = AfterWrite(type, stored, created: false);
-        AddWarnings(context, warnings);
+        }, dryRun, Owner(context, type, request));
+        if (!dryRun) AfterWrite(type, stored);
+        Reply.AddWarnings(context, warnings);
         if (request.Subresource == "scale")
         {
-            await WriteJsonAsync(context, 200, Scale(stored.ToNode()));
+            await Reply.WriteJsonAsync(context, 200, Scale(stored.ToNode()));
             return;
         }
-        await WriteBytesAsync(context, 200, Versioned(type, request.Version, stored));
+        await Reply.WriteBytesAsync(context, 200, Reply.Versioned(type, request.Version, stored));
     }
 
     /// <summary>
-    /// Server-side apply with whole-field ownership per manager: the applied configuration is merged
-    /// in, and fields this manager applied before but no longer sets are removed. Conflicts with other
-    /// managers are not detected (documented in docs/sandbox.md).
+    /// Server-side apply: the applied configuration becomes its manager's fields, conflicts with
+    /// other managers' fields answer 409 unless <c>force=true</c>, and the ownership is kept in the
+    /// object's managedFields (<see cref="ManagedFields"/>).
     /// </summary>
-    private async Task ApplyAsync(HttpContext context, ResourceType type, RequestPath request, string? ns, JsonObject applied, UserInfo user, FieldValidation mode, bool dryRun)
+    private async Task ApplyAsync(HttpContext context, ResourceType type, RequestPath request, string? ns, JsonObject applied, FieldValidation mode, bool dryRun)
     {
-        var manager = context.Request.Query["fieldManager"].ToString();
-        if (string.IsNullOrEmpty(manager)) throw ApiException.BadRequest("PATCH, application/apply-patch+yaml requests must include a fieldManager query parameter");
+        if (string.IsNullOrEmpty(context.Request.Query["fieldManager"])) throw ApiException.BadRequest("PATCH, application/apply-patch+yaml requests must include a fieldManager query parameter");
+        var owner = Owner(context, type, request);
+        var force = Query.IsTrue(context.Request.Query["force"]);
         var name = request.Name!;
         var meta = applied["metadata"] as JsonObject ?? [];
         applied["metadata"] = meta;
@@ -546,15 +351,16 @@ internal sealed class ApiHandler(
         applied["apiVersion"] ??= type.ApiVersion(request.Version);
         applied["kind"] ??= type.Kind;
         var warnings = new List<string>();
-        var existing = store.Get(type, ns, name);
+        JsonObject Merge(JsonObject target, JsonObject patch) =>
+            (JsonObject)(type.SupportsStrategicMerge ? StrategicMergePatch.Apply(target, patch) : MergePatch.Apply(target, patch))!;
         StoredObject stored;
-        var appliedKey = $"{type.Key}/{ns}/{name}/{manager}";
         var code = 200;
-        if (existing is null)
+        if (store.Get(type, ns, name) is null)
         {
             if (type.Namespaced) RequireNamespace(ns!);
-            var body = (JsonObject)applied.DeepClone();
+            var (body, entries) = ManagedFields.Apply(type, null, applied, owner, force, Merge, store.Now());
             Admission.PrepareCreate(type, request.Version, body, mode, warnings);
+            ManagedFields.Write(body, entries);
             stored = store.Create(type, body, dryRun);
             code = 201;
         }
@@ -562,61 +368,49 @@ internal sealed class ApiHandler(
         {
             stored = store.Update(type, ns, name, current =>
             {
-                var previous = _applied.GetValueOrDefault(appliedKey);
-                var result = (JsonObject)current.DeepClone();
-                if (previous is not null) RemoveDropped(result, previous, applied);
-                var merged = (JsonObject)(type.SupportsStrategicMerge ? StrategicMergePatch.Apply(result, applied) : MergePatch.Apply(result, applied))!;
-                if (request.Subresource == "status")
-                {
-                    return Admission.PrepareUpdate(type, request.Version, current, merged, "status", mode, warnings);
-                }
-                merged["metadata"]!["resourceVersion"] = (string?)applied["metadata"]?["resourceVersion"];
-                return Admission.PrepareUpdate(type, request.Version, current, merged, null, mode, warnings);
+                var (merged, entries) = ManagedFields.Apply(type, current, applied, owner, force, Merge, store.Now());
+                if (request.Subresource != "status") merged["metadata"]!["resourceVersion"] = (string?)applied["metadata"]?["resourceVersion"];
+                var admitted = Admission.PrepareUpdate(type, request.Version, current, merged, request.Subresource, mode, warnings);
+                ManagedFields.Write(admitted, entries);
+                return admitted;
             }, dryRun);
         }
-        if (!dryRun)
-        {
-            _applied[appliedKey] = (JsonObject)applied.DeepClone();
-            stored = AfterWrite(type, stored, created: existing is null);
-        }
-        AddWarnings(context, warnings);
-        await WriteBytesAsync(context, code, Versioned(type, request.Version, stored));
+        if (!dryRun) AfterWrite(type, stored);
+        Reply.AddWarnings(context, warnings);
+        await Reply.WriteBytesAsync(context, code, Reply.Versioned(type, request.Version, stored));
     }
 
-    private static void RemoveDropped(JsonObject target, JsonObject previous, JsonObject current)
+    /// <summary>
+    /// The field manager of a write: the <c>fieldManager</c> parameter, else the client's User-Agent
+    /// up to its first '/', as kube-apiserver names managers.
+    /// </summary>
+    private static FieldOwner Owner(HttpContext context, ResourceType type, RequestPath request)
     {
-        foreach (var (key, value) in previous)
-        {
-            if (key is "apiVersion" or "kind") continue;
-            if (!current.TryGetPropertyValue(key, out var now))
-            {
-                if (key != "metadata" || value is not JsonObject) target.Remove(key);
-                continue;
-            }
-            if (value is JsonObject prevObj && now is JsonObject nowObj && target[key] is JsonObject targetObj)
-            {
-                RemoveDropped(targetObj, prevObj, nowObj);
-            }
-        }
+        var manager = context.Request.Query["fieldManager"].ToString();
+        if (System.Text.Encoding.UTF8.GetByteCount(manager) > 128) throw ApiException.BadRequest("fieldManager: Too long: may not be more than 128 bytes");
+        if (manager.Length == 0) manager = context.Request.Headers.UserAgent.ToString().Split('/')[0];
+        if (manager.Length > 128) manager = manager[..128];
+        if (manager.Length == 0) manager = "unknown";
+        return new FieldOwner(manager, type.ApiVersion(request.Version), request.Subresource);
     }
 
     private async Task DeleteAsync(HttpContext context, ResourceType type, RequestPath request, string? ns)
     {
-        var options = await ReadDeleteOptionsAsync(context, type);
+        var options = await RequestBody.ReadDeleteOptionsAsync(context, type);
         if (type.Key == "/namespaces")
         {
             // As kube-apiserver: the Namespace is answered Terminating; the namespace controller deletes
             // its contents, then the Namespace itself.
             var terminating = store.MarkTerminating(type, request.Name!, options);
             if (!options.DryRun) _ = Task.Run(() => _namespaces.FinalizeAsync(request.Name!));
-            await WriteBytesAsync(context, 200, Versioned(type, request.Version, terminating));
+            await Reply.WriteBytesAsync(context, 200, Reply.Versioned(type, request.Version, terminating));
             return;
         }
         var (obj, removed) = store.Delete(type, ns, request.Name!, options);
         if (removed && !options.DryRun) AfterDelete(type, obj);
         if (!removed || type.IsCustom)
         {
-            await WriteBytesAsync(context, 200, Versioned(type, request.Version, obj));
+            await Reply.WriteBytesAsync(context, 200, Reply.Versioned(type, request.Version, obj));
             return;
         }
         var status = new JsonObject
@@ -629,12 +423,12 @@ internal sealed class ApiHandler(
         };
         // A real server leaves the group out for core kinds.
         if (type.Group.Length == 0) status["details"]!.AsObject().Remove("group");
-        await WriteJsonAsync(context, 200, status);
+        await Reply.WriteJsonAsync(context, 200, status);
     }
 
     private async Task DeleteCollectionAsync(HttpContext context, ResourceType type, RequestPath request, string? ns)
     {
-        var options = await ReadDeleteOptionsAsync(context, type);
+        var options = await RequestBody.ReadDeleteOptionsAsync(context, type);
         var query = context.Request.Query;
         var result = store.List(type, ns, LabelSelector.Parse(query["labelSelector"]), FieldSelector.Parse(query["fieldSelector"], type), 0, null, null);
         foreach (var obj in result.Items)
@@ -648,32 +442,16 @@ internal sealed class ApiHandler(
             {
             }
         }
-        await WriteJsonAsync(context, 200, new JsonObject
+        await Reply.WriteJsonAsync(context, 200, new JsonObject
         {
             ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success",
         });
     }
 
-    /// <summary>Side effects of writes that the real control plane performs: serving CRDs.</summary>
-    private StoredObject AfterWrite(ResourceType type, StoredObject stored, bool created)
+    /// <summary>Writes to one Event API show in the other (CRDs are served by <see cref="Controllers.CrdController"/>).</summary>
+    private void AfterWrite(ResourceType type, StoredObject stored)
     {
         if (EventShapes.IsEvent(type)) MirrorEvent(type, stored);
-        if (type.Key != "apiextensions.k8s.io/customresourcedefinitions") return stored;
-        var crd = stored.ToNode();
-        if (stored.Deleting) return stored;
-        var served = CrdTypes.ToResourceType(crd);
-        registry.Put(served);
-        store.Retype(served);
-        if (created || crd["status"]?["conditions"] is null)
-        {
-            var now = store.Now();
-            stored = store.Update(type, null, stored.Name, current =>
-            {
-                current["status"] = CrdTypes.EstablishedStatus(current, now);
-                return current;
-            });
-        }
-        return stored;
     }
 
     /// <summary>One store for the two Event APIs, as kube-apiserver keeps: each write shows in the other API, in its shape.</summary>
@@ -691,13 +469,6 @@ internal sealed class ApiHandler(
         {
             store.Unmirror(other, removed.Namespace, removed.Name);
         }
-        if (type.Key != "apiextensions.k8s.io/customresourcedefinitions") return;
-        var crd = removed.ToNode();
-        var key = $"{(string?)crd["spec"]?["group"]}/{(string?)crd["spec"]?["names"]?["plural"]}";
-        var served = registry.FindByKey(key);
-        if (served is null) return;
-        registry.Remove(key);
-        store.DropType(served);
     }
 
     private void RequireNamespace(string ns)
@@ -747,186 +518,4 @@ internal sealed class ApiHandler(
         },
     };
 
-    private async Task<DeleteOptions> ReadDeleteOptionsAsync(HttpContext context, ResourceType type)
-    {
-        var query = context.Request.Query;
-        var propagation = query["propagationPolicy"].ToString();
-        string? uid = null, rv = null;
-        var dryRun = IsDryRun(context);
-        var raw = await ReadBodyAsync(context);
-        if (raw.Length > 0)
-        {
-            var body = JsonNode.Parse(raw) as JsonObject ?? throw ApiException.BadRequest("DeleteOptions must be a JSON object");
-            propagation = (string?)body["propagationPolicy"] ?? propagation;
-            uid = (string?)body["preconditions"]?["uid"];
-            rv = (string?)body["preconditions"]?["resourceVersion"];
-            if (body["dryRun"] is JsonArray d && d.Any(x => (string?)x == "All")) dryRun = true;
-            if ((bool?)body["orphanDependents"] == true) propagation = "Orphan";
-        }
-        if (string.IsNullOrEmpty(propagation)) propagation = "Background";
-        if (propagation is not ("Background" or "Foreground" or "Orphan"))
-        {
-            throw ApiException.Invalid(type, "", [new FieldCause("FieldValueNotSupported", $"Unsupported value: \"{propagation}\": supported values: \"Foreground\", \"Background\", \"Orphan\"", "propagationPolicy")]);
-        }
-        return new DeleteOptions(uid, rv, propagation, dryRun);
-    }
-
-    private static async Task<byte[]> ReadBodyAsync(HttpContext context)
-    {
-        if (context.Request.ContentLength > MaxBodyBytes) throw ApiException.RequestEntityTooLarge(MaxBodyBytes);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
-        {
-            buffer.Write(chunk, 0, read);
-            if (buffer.Length > MaxBodyBytes) throw ApiException.RequestEntityTooLarge(MaxBodyBytes);
-        }
-        return buffer.ToArray();
-    }
-
-    private static async Task<JsonObject> ReadObjectAsync(HttpContext context, ResourceType? type, string version)
-    {
-        var contentType = context.Request.ContentType?.Split(';')[0].Trim() ?? "application/json";
-        if (contentType is not ("application/json" or "application/yaml" or "" or "application/vnd.kubernetes.protobuf"))
-            throw ApiException.UnsupportedMediaType(contentType, ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]);
-        var raw = await ReadBodyAsync(context);
-        if (raw.Length == 0) throw ApiException.BadRequest("the request body is empty; expected an object");
-        var node = contentType switch
-        {
-            "application/yaml" => YamlToJson(raw),
-            "application/vnd.kubernetes.protobuf" => ProtobufDecoder.Decode(raw),
-            _ => JsonNode.Parse(raw),
-        };
-        if (node is not JsonObject obj) throw ApiException.BadRequest("the request body must be a JSON object");
-        if (type is null) return obj;
-        var apiVersion = (string?)obj["apiVersion"];
-        var kind = (string?)obj["kind"];
-        if (apiVersion is not null && apiVersion != type.ApiVersion(version))
-            throw ApiException.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({type.ApiVersion(version)})");
-        if (kind is not null && kind != type.Kind)
-            throw ApiException.BadRequest($"the kind in the data ({kind}) does not match the expected kind ({type.Kind})");
-        obj["apiVersion"] = type.ApiVersion(version);
-        obj["kind"] = type.Kind;
-        if (obj["metadata"] is not null and not JsonObject) throw ApiException.BadRequest("metadata must be an object");
-        return obj;
-    }
-
-    internal static JsonNode? YamlToJson(byte[] raw)
-    {
-        var stream = new YamlStream();
-        using var reader = new StringReader(Encoding.UTF8.GetString(raw));
-        stream.Load(reader);
-        return stream.Documents.Count == 0 ? null : Convert(stream.Documents[0].RootNode);
-    }
-
-    private static JsonNode? Convert(YamlNode node)
-    {
-        switch (node)
-        {
-            case YamlMappingNode map:
-                var obj = new JsonObject();
-                foreach (var (k, v) in map.Children) obj[((YamlScalarNode)k).Value!] = Convert(v);
-                return obj;
-            case YamlSequenceNode seq:
-                return new JsonArray(seq.Children.Select(Convert).ToArray());
-            case YamlScalarNode scalar:
-                var text = scalar.Value;
-                if (scalar.Style is YamlDotNet.Core.ScalarStyle.SingleQuoted or YamlDotNet.Core.ScalarStyle.DoubleQuoted or YamlDotNet.Core.ScalarStyle.Literal or YamlDotNet.Core.ScalarStyle.Folded)
-                    return JsonValue.Create(text);
-                if (text is null or "null" or "~" or "") return null;
-                if (text is "true" or "True") return true;
-                if (text is "false" or "False") return false;
-                if (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)) return l;
-                if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && text.Any(char.IsDigit)) return d;
-                return JsonValue.Create(text);
-            default:
-                return null;
-        }
-    }
-
-    private static (string? Key, long? Rv) DecodeContinue(string? token)
-    {
-        if (string.IsNullOrEmpty(token)) return (null, null);
-        try
-        {
-            var padded = token.Replace('-', '+').Replace('_', '/');
-            padded += new string('=', (4 - padded.Length % 4) % 4);
-            var node = JsonNode.Parse(System.Convert.FromBase64String(padded))!;
-            return ((string)node["start"]!, J.Long(node["rv"])!.Value);
-        }
-        catch (Exception e) when (e is FormatException or JsonException or InvalidOperationException or NullReferenceException)
-        {
-            throw ApiException.BadRequest("continue key is not valid: " + e.Message);
-        }
-    }
-
-    private static string EncodeContinue(string key, long rv)
-    {
-        var json = new JsonObject { ["v"] = "meta.k8s.io/v1", ["rv"] = rv, ["start"] = key }.ToJsonString();
-        return System.Convert.ToBase64String(Encoding.UTF8.GetBytes(json)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-    }
-
-    private static string? BuildFieldSelector(string? fieldSelector, string? name)
-    {
-        if (name is null) return fieldSelector;
-        var byName = "metadata.name=" + name;
-        return string.IsNullOrEmpty(fieldSelector) ? byName : fieldSelector + "," + byName;
-    }
-
-    private static byte[] Versioned(ResourceType type, string version, StoredObject obj)
-    {
-        if (type.Versions.Count == 1) return obj.Json;
-        var node = obj.ToNode();
-        node["apiVersion"] = type.ApiVersion(version);
-        return SandboxJson.Serialize(node);
-    }
-
-    private static bool WantsTable(HttpContext context) =>
-        context.Request.Headers.Accept.ToString().Contains("as=Table", StringComparison.Ordinal);
-
-    private static bool IsTrue(string? value) => value is "1" or "true" or "True";
-
-    private static bool IsDryRun(HttpContext context) => context.Request.Query["dryRun"].Any(v => v == "All");
-
-    private static FieldValidation FieldValidationMode(HttpContext context) => context.Request.Query["fieldValidation"].ToString() switch
-    {
-        "Strict" => FieldValidation.Strict,
-        "Ignore" => FieldValidation.Ignore,
-        "" or "Warn" => FieldValidation.Warn,
-        var other => throw ApiException.BadRequest($"fieldValidation must be one of \"Ignore\", \"Warn\", or \"Strict\", got \"{other}\""),
-    };
-
-    private static int? ParseInt(string? value, string name)
-    {
-        if (string.IsNullOrEmpty(value)) return null;
-        return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
-            ? n
-            : throw ApiException.BadRequest($"invalid {name} \"{value}\": must be a non-negative integer");
-    }
-
-    private static void AddWarnings(HttpContext context, List<string> warnings)
-    {
-        foreach (var w in warnings.Distinct())
-        {
-            context.Response.Headers.Append("Warning", $"299 - \"{w.Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
-        }
-    }
-
-    private static async Task WriteErrorAsync(HttpContext context, ApiException e)
-    {
-        if (context.Response.HasStarted) return;
-        if (e.RetryAfterSeconds is { } seconds) context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        await WriteJsonAsync(context, e.Code, e.ToStatus());
-    }
-
-    private static Task WriteJsonAsync(HttpContext context, int code, JsonNode body) => WriteBytesAsync(context, code, SandboxJson.Serialize(body));
-
-    private static async Task WriteBytesAsync(HttpContext context, int code, byte[] body)
-    {
-        context.Response.StatusCode = code;
-        context.Response.ContentType = "application/json";
-        context.Response.ContentLength = body.Length;
-        await context.Response.Body.WriteAsync(body, context.RequestAborted);
-    }
 }

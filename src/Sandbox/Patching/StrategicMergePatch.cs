@@ -32,6 +32,9 @@ internal static class StrategicMergePatch
     /// <summary>Lists of scalars merged as sets (patchStrategy "merge").</summary>
     private static readonly HashSet<string> MergedScalarLists = new(StringComparer.Ordinal) { "finalizers" };
 
+    /// <summary>The key a list field's items merge by, or null when the list is replaced whole (atomic).</summary>
+    public static string? MergeKeyOf(string field) => MergeKeys.GetValueOrDefault(field);
+
     public static JsonNode? Apply(JsonNode? target, JsonNode? patch)
     {
         if (patch is not JsonObject patchObject) return patch?.DeepClone();

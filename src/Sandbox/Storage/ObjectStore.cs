@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using DoraOperator.Sandbox.Apply;
 using DoraOperator.Sandbox.Http;
 using DoraOperator.Sandbox.Resources;
 using DoraOperator.Sandbox.Selectors;
@@ -15,7 +16,7 @@ internal sealed record DeleteOptions(string? PreconditionUid, string? Preconditi
 /// revision), a bounded event history per resource so old resourceVersions expire with 410, and
 /// watch fan-out in resourceVersion order. All writes take one lock; reads of a single object do not.
 /// </summary>
-internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_000, int watcherBacklog = 100_000)
+internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_000, int watcherBacklog = 100_000, bool managedFields = true)
 {
     private sealed class Bucket(ResourceType type)
     {
@@ -198,7 +199,11 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
         }
     }
 
-    public StoredObject Create(ResourceType type, JsonObject obj, bool dryRun = false)
+    /// <summary>
+    /// Stores a new object. With an <paramref name="owner"/>, its fields are recorded in managedFields
+    /// as that manager's update; without, managedFields stays as the caller set it.
+    /// </summary>
+    public StoredObject Create(ResourceType type, JsonObject obj, bool dryRun = false, FieldOwner? owner = null)
     {
         lock (_gate)
         {
@@ -212,6 +217,8 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
             meta["creationTimestamp"] = Now();
             var rv = dryRun ? _rv : ++_rv;
             meta["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture);
+            if (owner is not null && managedFields) ManagedFields.RecordUpdate(type, null, obj, owner, Now());
+            ManagedFields.PlaceLast(meta);
             var stored = StoredObject.From(obj);
             if (dryRun) return stored;
             bucket.Put(stored);
@@ -224,8 +231,9 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
     /// Read-modify-write under the lock. <paramref name="mutate"/> receives a fresh copy of the current
     /// object and returns the desired one; a resourceVersion in the result is a precondition. A result
     /// identical to the current object is a no-op: no new resourceVersion, no event (as in a real server).
+    /// With an <paramref name="owner"/>, the fields the write changed are recorded in managedFields.
     /// </summary>
-    public StoredObject Update(ResourceType type, string? ns, string name, Func<JsonObject, JsonObject> mutate, bool dryRun = false)
+    public StoredObject Update(ResourceType type, string? ns, string name, Func<JsonObject, JsonObject> mutate, bool dryRun = false, FieldOwner? owner = null)
     {
         lock (_gate)
         {
@@ -233,6 +241,7 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
             var key = StoredObject.KeyOf(ns, name);
             if (!bucket.Objects.TryGetValue(key, out var current)) throw ApiException.NotFound(type, name);
             var desired = mutate(current.ToNode());
+            if (owner is not null && managedFields) ManagedFields.RecordUpdate(type, current.ToNode(), desired, owner, Now());
             var meta = desired["metadata"]!.AsObject();
             var requestedRv = (string?)meta["resourceVersion"];
             var currentRv = current.ResourceVersion.ToString(CultureInfo.InvariantCulture);
@@ -247,6 +256,7 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
             if (!string.IsNullOrEmpty(ns)) meta["namespace"] = ns;
             meta["creationTimestamp"] = current.CreationTimestamp;
             if (current.DeletionTimestamp is not null) meta["deletionTimestamp"] = current.DeletionTimestamp;
+            ManagedFields.PlaceLast(meta);
             var unchanged = SandboxJson.Serialize(desired);
             if (unchanged.AsSpan().SequenceEqual(current.Json)) return current;
             if (dryRun)

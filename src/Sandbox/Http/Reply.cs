@@ -1,0 +1,46 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using DoraOperator.Sandbox.Resources;
+using DoraOperator.Sandbox.Storage;
+
+namespace DoraOperator.Sandbox.Http;
+
+/// <summary>Writing responses: objects in the requested version, Status errors, warnings.</summary>
+internal static class Reply
+{
+    internal static byte[] Versioned(ResourceType type, string version, StoredObject obj)
+    {
+        if (type.Versions.Count == 1) return obj.Json;
+        var node = obj.ToNode();
+        node["apiVersion"] = type.ApiVersion(version);
+        return SandboxJson.Serialize(node);
+    }
+
+    internal static bool WantsTable(HttpContext context) =>
+        context.Request.Headers.Accept.ToString().Contains("as=Table", StringComparison.Ordinal);
+
+    internal static void AddWarnings(HttpContext context, List<string> warnings)
+    {
+        foreach (var w in warnings.Distinct())
+        {
+            context.Response.Headers.Append("Warning", $"299 - \"{w.Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
+        }
+    }
+
+    internal static async Task WriteErrorAsync(HttpContext context, ApiException e)
+    {
+        if (context.Response.HasStarted) return;
+        if (e.RetryAfterSeconds is { } seconds) context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        await WriteJsonAsync(context, e.Code, e.ToStatus());
+    }
+
+    internal static Task WriteJsonAsync(HttpContext context, int code, JsonNode body) => WriteBytesAsync(context, code, SandboxJson.Serialize(body));
+
+    internal static async Task WriteBytesAsync(HttpContext context, int code, byte[] body)
+    {
+        context.Response.StatusCode = code;
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body, context.RequestAborted);
+    }
+}
