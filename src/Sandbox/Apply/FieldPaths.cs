@@ -163,6 +163,19 @@ internal static class FieldPaths
         return root;
     }
 
+    /// <summary>Whether a fieldsV1 tree holds a path as one of its own (a leaf or a <c>.</c>).</summary>
+    public static bool Contains(JsonObject? fields, string path)
+    {
+        if (fields is null) return false;
+        var node = fields;
+        foreach (var token in path.Split(Separator))
+        {
+            if (node[token] is not JsonObject next) return false;
+            node = next;
+        }
+        return node.Count == 0;
+    }
+
     /// <summary>The paths of a fieldsV1 tree: its leaves, and every <c>.</c>.</summary>
     public static HashSet<string> FromFieldsV1(JsonObject? fields)
     {

@@ -44,10 +44,12 @@ internal static class ManagedFields
     public const string Update = "Update";
     public const string ApplyOperation = "Apply";
 
-    public static List<ManagedEntry> Read(JsonObject? obj)
+    public static List<ManagedEntry> Read(JsonObject? obj) => ReadEntries(obj?["metadata"]?["managedFields"] as JsonArray);
+
+    private static List<ManagedEntry> ReadEntries(JsonArray? list)
     {
         var entries = new List<ManagedEntry>();
-        if (obj?["metadata"]?["managedFields"] is not JsonArray list) return entries;
+        if (list is null) return entries;
         foreach (var item in list)
         {
             if (item is not JsonObject e || (string?)e["manager"] is not { } manager || (string?)e["operation"] is not { } operation) continue;
@@ -93,19 +95,49 @@ internal static class ManagedFields
         meta["managedFields"] = fields;
     }
 
-    /// <summary>Records a create (<paramref name="old"/> null) or an update on <paramref name="updated"/>.</summary>
-    public static void RecordUpdate(ResourceType type, JsonObject? old, JsonObject updated, FieldOwner owner, string now)
+    /// <summary>
+    /// What an update needs of the object before it: its owned fields per scope and its entries. Taken
+    /// before the write's mutation runs on the same node; values that could be changed in place
+    /// (lists, maps) are copied.
+    /// </summary>
+    public sealed class Before
     {
-        var entries = Read(old);
-        var scopes = owner.BothScopes ? [FieldScope.Main, FieldScope.Status] : new[] { owner.Scope };
-        foreach (var scope in scopes)
+        internal Before(ResourceType type, JsonObject? old, FieldOwner owner)
         {
-            var before = old is null ? [] : FieldPaths.Collect(type, old, scope);
+            foreach (var scope in Scopes(owner))
+            {
+                var fields = old is null ? [] : FieldPaths.Collect(type, old, scope);
+                foreach (var (path, value) in fields)
+                {
+                    if (value is JsonArray or JsonObject) fields[path] = value.DeepClone();
+                }
+                Fields[(int)scope] = fields;
+            }
+            Entries = old?["metadata"]?["managedFields"] as JsonArray;
+        }
+
+        internal Dictionary<string, JsonNode?>?[] Fields { get; } = new Dictionary<string, JsonNode?>?[2];
+        internal JsonArray? Entries { get; }
+    }
+
+    public static Before Snapshot(ResourceType type, JsonObject? old, FieldOwner owner) => new(type, old, owner);
+
+    private static FieldScope[] Scopes(FieldOwner owner) => owner.BothScopes ? [FieldScope.Main, FieldScope.Status] : [owner.Scope];
+
+    /// <summary>Records a create (a snapshot of null) or an update on <paramref name="updated"/>.</summary>
+    public static void RecordUpdate(ResourceType type, Before before, JsonObject updated, FieldOwner owner, string now)
+    {
+        List<ManagedEntry>? entries = null;
+        foreach (var scope in Scopes(owner))
+        {
+            var was = before.Fields[(int)scope]!;
             var after = FieldPaths.Collect(type, updated, scope);
-            var changed = after.Where(kv => !before.TryGetValue(kv.Key, out var was) || !JsonNode.DeepEquals(was, kv.Value)).Select(kv => kv.Key).ToList();
-            var removed = before.Keys.Where(k => !after.ContainsKey(k)).ToList();
+            var changed = after.Where(kv => !was.TryGetValue(kv.Key, out var value) || !JsonNode.DeepEquals(value, kv.Value)).Select(kv => kv.Key).ToList();
+            var removed = was.Keys.Where(k => !after.ContainsKey(k)).ToList();
             if (changed.Count == 0 && removed.Count == 0) continue;
             var subresource = owner.BothScopes ? (scope == FieldScope.Status ? "status" : null) : owner.Subresource;
+            if (entries is null && removed.Count == 0 && Touch(before.Entries, owner, subresource, changed, now)) continue;
+            entries ??= ReadEntries(before.Entries);
             var mine = entries.Find(e => e.Is(owner.Manager, Update, subresource));
             foreach (var e in entries)
             {
@@ -122,7 +154,37 @@ internal static class ManagedFields
             mine.ApiVersion = owner.ApiVersion;
             mine.Time = now;
         }
-        Write(updated, entries);
+        var meta = updated["metadata"]!.AsObject();
+        if (entries is not null) Write(updated, entries);
+        else if (before.Entries is null) meta.Remove("managedFields");
+        else if (before.Entries.Parent != meta) meta["managedFields"] = before.Entries.Parent is null ? before.Entries : before.Entries.DeepClone();
+    }
+
+    /// <summary>
+    /// The common update, decided on the stored entries without rebuilding them: the manager already
+    /// owns every field it changed and nobody else owns any, so only its entry's time moves.
+    /// </summary>
+    private static bool Touch(JsonArray? entries, FieldOwner owner, string? subresource, List<string> changed, string now)
+    {
+        if (entries is null) return false;
+        JsonObject? mine = null;
+        foreach (var item in entries)
+        {
+            if (item is JsonObject e && (string?)e["manager"] == owner.Manager && (string?)e["operation"] == Update && (string?)e["subresource"] == subresource)
+            {
+                mine = e;
+            }
+        }
+        if (mine is null || (string?)mine["apiVersion"] != owner.ApiVersion) return false;
+        foreach (var path in changed)
+        {
+            foreach (var item in entries)
+            {
+                if (item is JsonObject e && FieldPaths.Contains(e["fieldsV1"] as JsonObject, path) != (e == mine)) return false;
+            }
+        }
+        mine["time"] = now;
+        return true;
     }
 
     /// <summary>

@@ -205,6 +205,7 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
     /// </summary>
     public StoredObject Create(ResourceType type, JsonObject obj, bool dryRun = false, FieldOwner? owner = null)
     {
+        if (owner is not null && managedFields) ManagedFields.RecordUpdate(type, ManagedFields.Snapshot(type, null, owner), obj, owner, Now());
         lock (_gate)
         {
             var bucket = BucketFor(type);
@@ -217,7 +218,6 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
             meta["creationTimestamp"] = Now();
             var rv = dryRun ? _rv : ++_rv;
             meta["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture);
-            if (owner is not null && managedFields) ManagedFields.RecordUpdate(type, null, obj, owner, Now());
             ManagedFields.PlaceLast(meta);
             var stored = StoredObject.From(obj);
             if (dryRun) return stored;
@@ -228,20 +228,28 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
     }
 
     /// <summary>
-    /// Read-modify-write under the lock. <paramref name="mutate"/> receives a fresh copy of the current
-    /// object and returns the desired one; a resourceVersion in the result is a precondition. A result
-    /// identical to the current object is a no-op: no new resourceVersion, no event (as in a real server).
-    /// With an <paramref name="owner"/>, the fields the write changed are recorded in managedFields.
+    /// Read-modify-write as kube-apiserver's GuaranteedUpdate does it: <paramref name="mutate"/> runs
+    /// outside the lock on a fresh copy of the current object and returns the desired one; the result
+    /// is committed only if the object is still the one it started from, else the update runs again
+    /// on the newer object (so <paramref name="mutate"/> must be free of side effects). A
+    /// resourceVersion in the result is a precondition. A result identical to the current object is a
+    /// no-op: no new resourceVersion, no event (as in a real server). With an <paramref name="owner"/>,
+    /// the fields the write changed are recorded in managedFields.
     /// </summary>
     public StoredObject Update(ResourceType type, string? ns, string name, Func<JsonObject, JsonObject> mutate, bool dryRun = false, FieldOwner? owner = null)
     {
-        lock (_gate)
+        var key = StoredObject.KeyOf(ns, name);
+        while (true)
         {
-            var bucket = BucketFor(type);
-            var key = StoredObject.KeyOf(ns, name);
-            if (!bucket.Objects.TryGetValue(key, out var current)) throw ApiException.NotFound(type, name);
-            var desired = mutate(current.ToNode());
-            if (owner is not null && managedFields) ManagedFields.RecordUpdate(type, current.ToNode(), desired, owner, Now());
+            StoredObject? current;
+            lock (_gate)
+            {
+                if (!BucketFor(type).Objects.TryGetValue(key, out current)) throw ApiException.NotFound(type, name);
+            }
+            var node = current.ToNode();
+            var before = owner is not null && managedFields ? ManagedFields.Snapshot(type, node, owner) : null;
+            var desired = mutate(node);
+            if (before is not null) ManagedFields.RecordUpdate(type, before, desired, owner!, Now());
             var meta = desired["metadata"]!.AsObject();
             var requestedRv = (string?)meta["resourceVersion"];
             var currentRv = current.ResourceVersion.ToString(CultureInfo.InvariantCulture);
@@ -263,16 +271,21 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
             {
                 return StoredObject.From(desired, unchanged);
             }
-            meta["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
-            var stored = StoredObject.From(desired);
-            if (stored.Deleting && stored.Finalizers.Count == 0)
+            lock (_gate)
             {
-                RemoveLocked(bucket, current, stored);
+                var bucket = BucketFor(type);
+                if (!bucket.Objects.TryGetValue(key, out var latest) || !ReferenceEquals(latest, current)) continue;
+                meta["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
+                var stored = StoredObject.From(desired);
+                if (stored.Deleting && stored.Finalizers.Count == 0)
+                {
+                    RemoveLocked(bucket, current, stored);
+                    return stored;
+                }
+                bucket.Put(stored);
+                Publish(bucket, new StoreEvent(bucket.Type, WatchEventTypes.Modified, stored, current));
                 return stored;
             }
-            bucket.Put(stored);
-            Publish(bucket, new StoreEvent(bucket.Type, WatchEventTypes.Modified, stored, current));
-            return stored;
         }
     }
 
