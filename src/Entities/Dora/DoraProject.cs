@@ -65,6 +65,10 @@ public sealed class DoraProjectSpec
     /// <summary>How long DeploymentRecords are kept.</summary>
     public RetentionPolicy? Retention { get; set; }
 
+    /// <summary>Record a workload's retained history (its old ReplicaSets) when the operator first sees it, marked Backfilled; false starts from the current revision.</summary>
+    [Default(true)]
+    public bool? Backfill { get; set; }
+
     /// <summary>The names outside tools use for this project, so the intake routes their deployments and incidents here.</summary>
     public ProjectSources? Sources { get; set; }
 }

@@ -27,5 +27,12 @@ public static class DoraDefaults
 
     public static bool LeadTimeFromFirst(DoraProject? project) => project?.Spec.LeadTimeFrom == LeadTimeFromFirstCommit;
 
+    /// <summary>Whether a workload's retained history is recorded on first sight (on unless spec.backfill is false).</summary>
+    public static bool BackfillOf(DoraProject project) => project.Spec.Backfill ?? true;
+
+    /// <summary>How old a record may be before retention deletes it (spec.retention.maxAge, default 90d).</summary>
+    public static TimeSpan RetentionMaxAgeOf(DoraProject project) =>
+        Durations.TryParse(project.Spec.Retention?.MaxAge ?? RetentionMaxAge, out var age) ? age : TimeSpan.FromDays(90);
+
     public static string SeverityOf(Incident incident) => incident.Spec.Severity ?? Severity;
 }

@@ -12,7 +12,11 @@ internal sealed record AnnotationProblem(string Record, string Reason, string Me
 /// <summary>What the records of one Deployment should be now.</summary>
 internal sealed record RolloutPlan(IReadOnlyList<DeploymentRecord> Records, IReadOnlyList<AnnotationProblem> Problems);
 
-/// <summary>Everything the planner looks at: one Deployment, its ReplicaSets, the records that exist, the project.</summary>
+/// <summary>
+/// Everything the planner looks at: one Deployment, its ReplicaSets, the records that exist, the
+/// project. <see cref="BackfillSince"/>: record retained history that started after this time on
+/// first sight (null: no backfill).
+/// </summary>
 internal sealed record RolloutInput(
     Deployment Deployment,
     IReadOnlyList<ReplicaSet> ReplicaSets,
@@ -20,7 +24,8 @@ internal sealed record RolloutInput(
     string Project,
     string Environment,
     DateTimeOffset Now,
-    bool LeadTimeFromFirstCommit = false);
+    bool LeadTimeFromFirstCommit = false,
+    DateTimeOffset? BackfillSince = null);
 
 /// <summary>
 /// The rollout semantics of DESIGN.md as a pure, level-based function: given what the cluster shows
@@ -103,8 +108,92 @@ internal static class RolloutPlanner
             }
             plan.Add(prior);
         }
-        AddUnobserved(input, byRevision, current, existing, plan);
+        if (found is null && input.BackfillSince is not null && input.Records.All(IsBackfilled))
+        {
+            // Backfilled records go first: the current revision's record, created last, ends the backfill.
+            plan.InsertRange(0, Backfill(input, byRevision, current, existing, problems));
+        }
+        else
+        {
+            AddUnobserved(input, byRevision, current, existing, plan);
+        }
         return new RolloutPlan(plan, problems);
+    }
+
+    public const string BackfilledCondition = "Backfilled";
+
+    /// <summary>
+    /// History from before the operator saw the Deployment: while the only records are backfilled
+    /// ones (the current revision's record comes after them and ends it), every revision a retained
+    /// ReplicaSet started becomes a record marked Backfilled, with the times the objects keep: its
+    /// start (the ReplicaSet's creation) is exact; its completion was not kept, so deployedAt is the
+    /// start, a lower bound (the next revision's start bounds it from above), and so is the lead time.
+    /// A revision followed by the reuse of an older ReplicaSet was rolled back. Revisions that reused
+    /// a ReplicaSet have no time of their own and are left out, as is anything older than retention.
+    /// </summary>
+    private static List<DeploymentRecord> Backfill(RolloutInput input, Dictionary<long, ReplicaSet> byRevision, long current,
+        Dictionary<string, DeploymentRecord> existing, List<AnnotationProblem> problems)
+    {
+        var backfilled = new List<DeploymentRecord>();
+        var since = input.BackfillSince!.Value;
+        var revisions = byRevision.Keys.Where(r => r <= current).Order().ToList();
+        for (var i = 0; i < revisions.Count - 1; i++)
+        {
+            var revision = revisions[i];
+            var rs = byRevision[revision];
+            if (FirstRevisionOf(rs) != revision || rs.Metadata.CreationTimestamp is not { } started || started < since) continue;
+            var next = revisions[i + 1];
+            var nextRs = byRevision[next];
+            var name = ObjectNames.Record(input.Deployment.Metadata.Name!, revision);
+            var record = existing.TryGetValue(name, out var found) ? found : NewRecord(input, name, revision, rs, fromReplicaSetOnly: true);
+            if (found is null)
+            {
+                var status = record.Status!;
+                CheckCommitTimes(record, input, rs, problems, isNew: true, fromReplicaSetOnly: true);
+                status.StartedAt = started;
+                status.DeployedAt = started;
+                var previousRs = i > 0 ? byRevision[revisions[i - 1]] : null;
+                var restart = previousRs?.Spec?.Template?.Fingerprint is { } pf && pf == rs.Spec?.Template?.Fingerprint;
+                if (restart)
+                {
+                    status.Phase = RecordPhases.Restart;
+                    status.Reason = "the revision only restarts the pods (kubectl.kubernetes.io/restartedAt); it ships no change";
+                    status.DeployedAt = null;
+                }
+                else if (FirstRevisionOf(nextRs) < revision)
+                {
+                    status.Phase = RecordPhases.RolledBack;
+                    status.Reason = $"rolled back by revision {next}, which reused an older ReplicaSet";
+                }
+                else
+                {
+                    status.Phase = RecordPhases.Succeeded;
+                }
+                if (!restart && record.Spec.ChangeType is null && previousRs is not null
+                    && ReadAnnotation(input.Deployment, previousRs, DoraNames.CommitShaAnnotation, fromReplicaSetOnly: true) is { Length: > 0 } sha && sha == record.Spec.CommitSha)
+                {
+                    record.Spec.ChangeType = ChangeTypes.Config;
+                }
+                ComputeDurations(record, input, problems);
+                var nextStart = FirstRevisionOf(nextRs) == next && nextRs.Metadata.CreationTimestamp is { } n ? $"; revision {next} started at {KubeTimeConverter.Format(n)}" : "";
+                var conditions = status.Conditions;
+                Conditions.Set(ref conditions, BackfilledCondition, true, "RetainedHistory",
+                    $"recorded when the operator first saw the Deployment, from ReplicaSet {rs.Metadata.Name}: startedAt is exact (its creation); " +
+                    $"deployedAt and the lead time are lower bounds (the rollout's end was not kept{nextStart})", input.Now);
+                status.Conditions = conditions;
+            }
+            backfilled.Add(record);
+        }
+        return backfilled.Where(r => !existing.ContainsKey(r.Metadata.Name!)).ToList();
+    }
+
+    public static bool IsBackfilled(DeploymentRecord record) => Conditions.Find(record.Status?.Conditions, BackfilledCondition) is { Status: "True" };
+
+    /// <summary>The revision a ReplicaSet was created for: the lowest it served.</summary>
+    private static long FirstRevisionOf(ReplicaSet rs)
+    {
+        var own = long.TryParse(Annotation(rs.Metadata, RevisionAnnotation), NumberStyles.None, CultureInfo.InvariantCulture, out var r) ? r : long.MaxValue;
+        return HistoryOf(rs).Append(own).Min();
     }
 
     /// <summary>
@@ -202,11 +291,11 @@ internal static class RolloutPlanner
         status.Display = status.LeadTimeSeconds is { } lead ? new DisplayValues { LeadTime = Durations.Human(lead) } : null;
     }
 
-    private static DeploymentRecord NewRecord(RolloutInput input, string name, long revision, ReplicaSet rs)
+    private static DeploymentRecord NewRecord(RolloutInput input, string name, long revision, ReplicaSet rs, bool fromReplicaSetOnly = false)
     {
         var d = input.Deployment;
         var template = rs.Spec?.Template;
-        string? Read(string key) => ReadAnnotation(d, rs, key);
+        string? Read(string key) => ReadAnnotation(d, rs, key, fromReplicaSetOnly);
         var record = new DeploymentRecord
         {
             Metadata = new ObjectMeta
@@ -228,7 +317,7 @@ internal static class RolloutPlanner
                 ChangeType = Read(DoraNames.ChangeTypeAnnotation),
                 Environment = input.Environment,
                 Source = Sources.Cluster,
-                Image = template?.Spec?.Containers?.FirstOrDefault()?.Image ?? d.Spec?.Template?.Spec?.Containers?.FirstOrDefault()?.Image,
+                Image = template?.Spec?.Containers?.FirstOrDefault()?.Image ?? (fromReplicaSetOnly ? null : d.Spec?.Template?.Spec?.Containers?.FirstOrDefault()?.Image),
             },
             Status = new DeploymentRecordStatus(),
         };
@@ -240,7 +329,7 @@ internal static class RolloutPlanner
     /// invalid ones set CommitTimeInvalid on any record, new or existing, so the condition survives a
     /// lost status write.
     /// </summary>
-    private static void CheckCommitTimes(DeploymentRecord record, RolloutInput input, ReplicaSet rs, List<AnnotationProblem> problems, bool isNew)
+    private static void CheckCommitTimes(DeploymentRecord record, RolloutInput input, ReplicaSet rs, List<AnnotationProblem> problems, bool isNew, bool fromReplicaSetOnly = false)
     {
         var d = input.Deployment;
         foreach (var (key, apply) in new (string, Action<DateTimeOffset>)[]
@@ -249,7 +338,7 @@ internal static class RolloutPlanner
             (DoraNames.FirstCommitTimeAnnotation, t => record.Spec.FirstCommitTime ??= t),
         })
         {
-            var text = ReadAnnotation(d, rs, key);
+            var text = ReadAnnotation(d, rs, key, fromReplicaSetOnly);
             if (text is null) continue;
             if (CommitTimes.TryParse(text, out var parsed))
             {
@@ -261,10 +350,15 @@ internal static class RolloutPlanner
         }
     }
 
-    /// <summary>The pod template wins over metadata (the template changes with each revision).</summary>
-    private static string? ReadAnnotation(Deployment d, ReplicaSet rs, string key) =>
-        Workloads.TemplateAnnotation(rs.Spec?.Template, key) ?? Workloads.TemplateAnnotation(d.Spec?.Template, key)
-        ?? Annotation(rs.Metadata, key) ?? Annotation(d.Metadata, key);
+    /// <summary>
+    /// The pod template wins over metadata (the template changes with each revision). An old
+    /// revision's annotations come from its ReplicaSet only: the Deployment's are the current ones.
+    /// </summary>
+    private static string? ReadAnnotation(Deployment d, ReplicaSet rs, string key, bool fromReplicaSetOnly = false) =>
+        fromReplicaSetOnly
+            ? Workloads.TemplateAnnotation(rs.Spec?.Template, key) ?? Annotation(rs.Metadata, key)
+            : Workloads.TemplateAnnotation(rs.Spec?.Template, key) ?? Workloads.TemplateAnnotation(d.Spec?.Template, key)
+                ?? Annotation(rs.Metadata, key) ?? Annotation(d.Metadata, key);
 
     /// <summary>Sets a True condition; false when it was already set with this message (nothing new to report).</summary>
     private static bool SetCondition(DeploymentRecordStatus status, string type, string message, DateTimeOffset now)

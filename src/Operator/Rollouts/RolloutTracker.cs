@@ -133,7 +133,7 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         foreach (var project in _cache.Projects.List())
         {
             var maxAgeText = project.Spec.Retention?.MaxAge ?? DoraDefaults.RetentionMaxAge;
-            var maxAge = Durations.TryParse(maxAgeText, out var age) ? age : TimeSpan.FromDays(90);
+            var maxAge = DoraDefaults.RetentionMaxAgeOf(project);
             var maxRecords = project.Spec.Retention?.MaxRecords ?? DoraDefaults.RetentionMaxRecords;
             var label = ObjectNames.LabelValue(project.Metadata.Name!);
             var records = _cache.Records.ByIndex(CacheIndexes.Project, CacheIndexes.Key(project.Metadata.Namespace, project.Metadata.Name))
@@ -201,7 +201,8 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
             project.Metadata.Name!,
             DoraDefaults.EnvironmentOf(project),
             _time.GetUtcNow(),
-            DoraDefaults.LeadTimeFromFirst(project)));
+            DoraDefaults.LeadTimeFromFirst(project),
+            DoraDefaults.BackfillOf(project) ? _time.GetUtcNow() - DoraDefaults.RetentionMaxAgeOf(project) : null));
         var existing = records.ToDictionary(r => r.Metadata.Name!, StringComparer.Ordinal);
         foreach (var desired in plan.Records)
         {

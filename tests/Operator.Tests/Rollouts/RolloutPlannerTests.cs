@@ -283,5 +283,75 @@ public sealed class RolloutPlannerTests
         Assert.Equal("shop", ObjectNames.LabelValue("shop"));
     }
 
+    private static RolloutPlan Backfill(Deployment d, IReadOnlyList<ReplicaSet> sets, params DeploymentRecord[] records) =>
+        RolloutPlanner.Plan(new RolloutInput(d, sets, records, "shop", "production", Now, BackfillSince: T0.AddDays(-90)));
+
+    [Fact]
+    public void FirstSight_RecordsEveryRetainedRevision_BackfilledWithTheReplicaSetsTimes_BeforeTheCurrentOne()
+    {
+        var sets = new[]
+        {
+            Rs("a", 1, T0.AddDays(-20), sha: "s1", commitTime: "2026-10-12T10:00:00Z"),
+            Rs("b", 2, T0.AddDays(-10), sha: "s2", commitTime: "2026-10-22T11:00:00Z"),
+            Rs("c", 3, T0.AddDays(-5), sha: "s3", commitTime: "2026-10-27T09:00:00Z"),
+        };
+        var plan = Backfill(Dep(3), sets);
+        Assert.Equal(["web-1", "web-2", "web-3"], plan.Records.Select(r => r.Metadata.Name));
+        var first = Record(plan, "web-1");
+        Assert.True(RolloutPlanner.IsBackfilled(first));
+        Assert.Equal(RecordPhases.Succeeded, first.Status!.Phase);
+        Assert.Equal(T0.AddDays(-20), first.Status.StartedAt);
+        Assert.Equal(T0.AddDays(-20), first.Status.DeployedAt);
+        Assert.Equal("s1", first.Spec.CommitSha);
+        Assert.Equal("web:a", first.Spec.Image);
+        // The lead time is a lower bound: commit to the ReplicaSet's creation.
+        Assert.Equal((T0.AddDays(-20) - DateTimeOffset.Parse("2026-10-12T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture)).TotalSeconds, first.Status.LeadTimeSeconds);
+        Assert.Contains("deployedAt and the lead time are lower bounds", Conditions.Find(first.Status.Conditions, "Backfilled")!.Message);
+        Assert.Contains("revision 2 started at", Conditions.Find(first.Status.Conditions, "Backfilled")!.Message);
+        var current = Record(plan, "web-3");
+        Assert.False(RolloutPlanner.IsBackfilled(current));
+        Assert.Equal(RecordPhases.Succeeded, current.Status!.Phase);
+    }
+
+    [Fact]
+    public void Backfill_TellsRollbacksRestartsAndConfigChanges_AndSkipsWhatHasNoTimeOrIsPastRetention()
+    {
+        var sets = new[]
+        {
+            Rs("old", 1, T0.AddDays(-200), sha: "s0"),
+            Rs("a", 2, T0.AddDays(-30), sha: "s1", history: "4", fingerprint: "fa"),
+            Rs("b", 3, T0.AddDays(-20), sha: "s2", fingerprint: "fb"),
+            Rs("c", 5, T0.AddDays(-10), sha: "s1", fingerprint: "fa-restart"),
+            Rs("d", 6, T0.AddDays(-9), sha: "s1", fingerprint: "fa-restart"),
+        };
+        var plan = Backfill(Dep(7), [.. sets, Rs("e", 7, T0.AddDays(-1), sha: "s3")]);
+        Assert.DoesNotContain(plan.Records, r => r.Metadata.Name == "web-1");
+        Assert.DoesNotContain(plan.Records, r => r.Metadata.Name == "web-4");
+        Assert.Equal(RecordPhases.Succeeded, Record(plan, "web-2").Status!.Phase);
+        var rolledBack = Record(plan, "web-3");
+        Assert.Equal(RecordPhases.RolledBack, rolledBack.Status!.Phase);
+        Assert.Contains("rolled back by revision 4", rolledBack.Status.Reason);
+        Assert.Equal(ChangeTypes.Config, Record(plan, "web-5").Spec.ChangeType);
+        var restart = Record(plan, "web-6");
+        Assert.Equal(RecordPhases.Restart, restart.Status!.Phase);
+        Assert.Null(restart.Status.DeployedAt);
+    }
+
+    [Fact]
+    public void Backfill_NeverOverTrackedHistory_AndOffWithoutASince()
+    {
+        var sets = new[] { Rs("a", 1, T0.AddDays(-20)), Rs("b", 2, T0.AddDays(-10)), Rs("c", 3, T0.AddDays(-5)) };
+        Assert.Equal(["web-3"], RolloutPlanner.Plan(new RolloutInput(Dep(3), sets, [], "shop", "production", Now)).Records.Select(r => r.Metadata.Name));
+        var tracked = Stored("web-2", 2, RecordPhases.Succeeded, deployedAt: T0.AddDays(-10));
+        Assert.DoesNotContain(Backfill(Dep(3), sets, tracked).Records, r => r.Metadata.Name == "web-1");
+        var current = Stored("web-3", 3, RecordPhases.Succeeded, deployedAt: T0.AddDays(-5));
+        Assert.Equal(["web-3"], Backfill(Dep(3), sets, current).Records.Select(r => r.Metadata.Name));
+        // Annotations of old revisions come from their own ReplicaSet, never from the Deployment.
+        var bare = new[] { Rs("a", 1, T0.AddDays(-20), sha: null, commitTime: null), Rs("c", 2, T0.AddDays(-5)) };
+        var d = Dep(2);
+        d.Metadata.Annotations![DoraNames.CommitShaAnnotation] = "current-sha";
+        Assert.Null(Record(Backfill(d, bare), "web-1").Spec.CommitSha);
+    }
+
     private static string Json(DeploymentRecord r) => JsonSerializer.Serialize(r, DeploymentRecord.JsonType);
 }

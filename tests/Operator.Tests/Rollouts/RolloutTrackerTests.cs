@@ -216,6 +216,56 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HistoryFromBeforeTheOperator_IsBackfilledOnce_WithTheReplicaSetsTimes()
+    {
+        await _operator.DisposeAsync();
+        await _kubectl.OkAsync("create deployment web --image=web:0");
+        await _kubectl.OkAsync("rollout status deployment/web --timeout=30s");
+        for (var i = 1; i <= 5; i++) await Release($"web:{i}", $"sha{i}", $"2026-11-{i:00}T10:00:00Z");
+        await _kubectl.OkAsync("label deployment web team=shop");
+        var sets = JsonNode.Parse(await _kubectl.OkAsync("get rs -o json"))!["items"]!.AsArray()
+            .ToDictionary(rs => (string)rs!["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"]!, rs => (string)rs!["metadata"]!["creationTimestamp"]!);
+
+        _operator = await OperatorHost.StartAsync(_env.Options, NullLoggerFactory.Instance);
+        await Record("web-6", r => Phase(r) == "Succeeded", "the current revision");
+        var records = JsonNode.Parse(await _kubectl.OkAsync("get dr -o json"))!["items"]!.AsArray().Select(r => r!.AsObject()).ToList();
+        Assert.Equal(6, records.Count);
+        foreach (var revision in Enumerable.Range(1, 5))
+        {
+            var record = records.Single(r => (string?)r["metadata"]!["name"] == $"web-{revision}");
+            var backfilled = record["status"]!["conditions"]!.AsArray().Single(c => (string?)c!["type"] == "Backfilled")!;
+            Assert.Equal("True", (string?)backfilled["status"]);
+            Assert.Equal(sets[$"{revision}"], (string?)record["status"]!["startedAt"]);
+            Assert.Equal("Succeeded", Phase(record));
+        }
+        var fifth = records.Single(r => (string?)r["metadata"]!["name"] == "web-5");
+        Assert.Equal("sha4", (string?)fifth["spec"]!["commitSha"]);
+        Assert.Equal("web:4", (string?)fifth["spec"]!["image"]);
+        var creates = _server.Audit.Where(x => x.Key.Resource == "deploymentrecords" && x.Key.Verb == "create").Sum(x => x.Value);
+        Assert.Equal(6, creates);
+
+        await _operator.DisposeAsync();
+        _operator = await OperatorHost.StartAsync(_env.Options, NullLoggerFactory.Instance);
+        await Eventually.True(() => _operator.Ready, "the restarted operator to be ready");
+        await Task.Delay(500);
+        Assert.Equal(creates, _server.Audit.Where(x => x.Key.Resource == "deploymentrecords" && x.Key.Verb == "create").Sum(x => x.Value));
+    }
+
+    [Fact]
+    public async Task BackfillFalse_StartsFromTheCurrentRevision()
+    {
+        await _operator.DisposeAsync();
+        await _kubectl.OkAsync("apply -f -", "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata:\n  name: shop\nspec:\n  backfill: false\n  selector:\n    matchLabels:\n      team: shop\n");
+        await _kubectl.OkAsync("create deployment web --image=web:0");
+        for (var i = 1; i <= 2; i++) await Release($"web:{i}", $"sha{i}", $"2026-11-{i:00}T10:00:00Z");
+        await _kubectl.OkAsync("label deployment web team=shop");
+        _operator = await OperatorHost.StartAsync(_env.Options, NullLoggerFactory.Instance);
+        await Record("web-3", r => Phase(r) == "Succeeded", "the current revision");
+        await Task.Delay(300);
+        Assert.Equal("deploymentrecord.dora-operator.io/web-3", (await _kubectl.OkAsync("get dr -o name")).Trim());
+    }
+
+    [Fact]
     public async Task TwoProjectsSelectingOneDeployment_TheOlderWins_AndTheOverlapIsAWarning()
     {
         await _kubectl.OkAsync("apply -f -", "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata:\n  name: younger\nspec:\n  selector:\n    matchExpressions: [{key: team, operator: Exists}]\n");
