@@ -62,6 +62,9 @@ public sealed class SandboxApiServer : IAsyncDisposable
     /// <summary>The simulated Deployment controller, when enabled.</summary>
     public DeploymentSimulator? Deployments { get; }
 
+    /// <summary>The simulated StatefulSet and DaemonSet controllers (with the Deployment controller); null when off.</summary>
+    public RevisionSimulator? Revisions { get; private init; }
+
     public FaultInjector Faults { get; }
 
     /// <summary>Every (user, verb, group, resource, subresource) served so far, with counts.</summary>
@@ -118,9 +121,11 @@ public sealed class SandboxApiServer : IAsyncDisposable
         var address = app.Urls.First();
         url = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
         var deployments = options.DeploymentController ? new DeploymentSimulator(store, registry, options.RolloutPace) : null;
+        var revisions = options.DeploymentController ? new RevisionSimulator(store, registry) : null;
         var server = new SandboxApiServer(app, ca, serverCert, authenticator, handler, store, registry, deployments, faults, options, adminToken)
         {
             Url = url,
+            Revisions = revisions,
         };
         if (options.KubeconfigPath is not null) await server.WriteKubeconfigAsync(options.KubeconfigPath, null, null, cancellationToken);
         return server;
@@ -226,6 +231,7 @@ public sealed class SandboxApiServer : IAsyncDisposable
     {
         _store.CloseAllWatchers();
         if (Deployments is not null) await Deployments.DisposeAsync();
+        if (Revisions is not null) await Revisions.DisposeAsync();
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
         _serverCert?.Dispose();

@@ -23,7 +23,7 @@ public sealed record SandboxOptions
     /// <summary>How long a watch without <c>timeoutSeconds</c> stays open.</summary>
     public TimeSpan DefaultWatchTimeout { get; init; } = TimeSpan.FromMinutes(30);
 
-    /// <summary>Run the simulated Deployment controller.</summary>
+    /// <summary>Run the simulated Deployment, StatefulSet and DaemonSet controllers.</summary>
     public bool DeploymentController { get; init; } = true;
 
     /// <summary>Default pace of simulated rollouts.</summary>

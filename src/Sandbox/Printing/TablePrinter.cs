@@ -90,6 +90,34 @@ internal static class TablePrinter
                 new("Ready", "integer", "", "Number of ready replicas.", 0, (o, _) => Int(o, "status", "readyReplicas")),
                 age,
             ],
+            ("apps", "statefulsets") =>
+            [
+                name,
+                new("Ready", "string", "", "Number of the pod with ready state", 0, (o, _) => $"{Int(o, "status", "readyReplicas")}/{Int(o, "spec", "replicas")}"),
+                age,
+                new("Containers", "string", "", "Names of each container in the template.", 1, (o, _) => Containers(o, "name")),
+                new("Images", "string", "", "Images referenced by each container in the template.", 1, (o, _) => Containers(o, "image")),
+            ],
+            ("apps", "daemonsets") =>
+            [
+                name,
+                new("Desired", "integer", "", "The desired number of nodes that should be running the daemon pod.", 0, (o, _) => Int(o, "status", "desiredNumberScheduled")),
+                new("Current", "integer", "", "The number of nodes that are running at least 1 daemon pod.", 0, (o, _) => Int(o, "status", "currentNumberScheduled")),
+                new("Ready", "integer", "", "The number of nodes that should be running the daemon pod and have one or more running and ready.", 0, (o, _) => Int(o, "status", "numberReady")),
+                new("Up-to-date", "integer", "", "The total number of nodes that are running updated daemon pod.", 0, (o, _) => Int(o, "status", "updatedNumberScheduled")),
+                new("Available", "integer", "", "The number of nodes that should be running the daemon pod and have one or more running and available.", 0, (o, _) => Int(o, "status", "numberAvailable")),
+                new("Node Selector", "string", "", "NodeSelector is a selector which must be true for the pod to fit on a node.", 0,
+                    (o, _) => string.Join(",", (o["spec"]?["template"]?["spec"]?["nodeSelector"] as JsonObject ?? []).Select(kv => $"{kv.Key}={kv.Value}")) is { Length: > 0 } s ? s : "<none>"),
+                age,
+            ],
+            ("apps", "controllerrevisions") =>
+            [
+                name,
+                new("Controller", "string", "", "Controller of the object", 0,
+                    (o, _) => o["metadata"]?["ownerReferences"]?.AsArray().FirstOrDefault(r => (bool?)r?["controller"] == true) is { } c ? $"{((string?)c["apiVersion"])?.Split('/')[0]}/{((string?)c["kind"])?.ToLowerInvariant()}/{c["name"]}" : "<none>"),
+                new("Revision", "integer", "", "Revision of the ControllerRevision", 0, (o, _) => J.Long(o["revision"]) ?? 0),
+                age,
+            ],
             ("", "namespaces") => [name, new("Status", "string", "", "The status of the namespace", 0, (o, _) => (string?)o["status"]?["phase"]), age],
             ("", "configmaps") => [name, new("Data", "integer", "", "Number of data entries.", 0, (o, _) => (o["data"] as JsonObject)?.Count ?? 0), age],
             ("", "secrets") => [name, new("Type", "string", "", "The type of the secret", 0, (o, _) => (string?)o["type"]), new("Data", "integer", "", "Number of data entries.", 0, (o, _) => (o["data"] as JsonObject)?.Count ?? 0), age],

@@ -58,6 +58,23 @@ internal static class BuiltInResources
         };
         yield return new ResourceType
         {
+            Group = "apps", Versions = ["v1"], Plural = "statefulsets", Singular = "statefulset", Kind = "StatefulSet",
+            Namespaced = true, ShortNames = ["sts"], Categories = ["all"], HasStatusSubresource = true,
+            HasScaleSubresource = true, HasGeneration = true, SupportsStrategicMerge = true,
+        };
+        yield return new ResourceType
+        {
+            Group = "apps", Versions = ["v1"], Plural = "daemonsets", Singular = "daemonset", Kind = "DaemonSet",
+            Namespaced = true, ShortNames = ["ds"], Categories = ["all"], HasStatusSubresource = true,
+            HasGeneration = true, SupportsStrategicMerge = true,
+        };
+        yield return new ResourceType
+        {
+            Group = "apps", Versions = ["v1"], Plural = "controllerrevisions", Singular = "controllerrevision", Kind = "ControllerRevision",
+            Namespaced = true, SupportsStrategicMerge = true,
+        };
+        yield return new ResourceType
+        {
             Group = "coordination.k8s.io", Versions = ["v1"], Plural = "leases", Singular = "lease", Kind = "Lease",
             Namespaced = true, SupportsStrategicMerge = true,
         };

@@ -15,6 +15,23 @@ internal static class BuiltInDefaults
                 // The API server encodes the whole object: a status with every field empty is "{}".
                 obj["status"] ??= new JsonObject();
                 break;
+            case ("apps", "statefulsets"):
+                DefaultWorkload(obj, isDeployment: false);
+                DefaultUpdateStrategy(obj, new JsonObject { ["partition"] = 0 });
+                obj["spec"]!["podManagementPolicy"] ??= "OrderedReady";
+                obj["spec"]!["revisionHistoryLimit"] ??= 10;
+                obj["status"] ??= new JsonObject { ["replicas"] = 0, ["availableReplicas"] = 0 };
+                break;
+            case ("apps", "daemonsets"):
+                DefaultWorkload(obj, isDeployment: false);
+                obj["spec"]!.AsObject().Remove("replicas");
+                DefaultUpdateStrategy(obj, new JsonObject { ["maxUnavailable"] = 1, ["maxSurge"] = 0 });
+                obj["spec"]!["revisionHistoryLimit"] ??= 10;
+                obj["status"] ??= new JsonObject
+                {
+                    ["currentNumberScheduled"] = 0, ["numberMisscheduled"] = 0, ["desiredNumberScheduled"] = 0, ["numberReady"] = 0,
+                };
+                break;
             case ("apps", "replicasets"):
                 DefaultWorkload(obj, isDeployment: false);
                 // ReplicaSetStatus.replicas is not omitempty: a new ReplicaSet shows "replicas": 0.
@@ -45,6 +62,19 @@ internal static class BuiltInDefaults
                 }
                 break;
         }
+    }
+
+    /// <summary>StatefulSet and DaemonSet updateStrategy: RollingUpdate with its parameters unless OnDelete.</summary>
+    private static void DefaultUpdateStrategy(JsonObject obj, JsonObject rollingUpdate)
+    {
+        var spec = obj["spec"]!.AsObject();
+        var strategy = spec["updateStrategy"] as JsonObject ?? [];
+        spec["updateStrategy"] = strategy;
+        strategy["type"] ??= "RollingUpdate";
+        if ((string?)strategy["type"] != "RollingUpdate") return;
+        var ru = strategy["rollingUpdate"] as JsonObject ?? [];
+        foreach (var (key, value) in rollingUpdate) ru[key] ??= value?.DeepClone();
+        strategy["rollingUpdate"] = ru;
     }
 
     private static void DefaultWorkload(JsonObject obj, bool isDeployment)

@@ -14,6 +14,8 @@ internal static class BuiltInValidation
         {
             case ("apps", "deployments"):
             case ("apps", "replicasets"):
+            case ("apps", "statefulsets"):
+            case ("apps", "daemonsets"):
                 ValidateWorkload(obj, old, causes);
                 break;
             case ("apiextensions.k8s.io", "customresourcedefinitions"):

@@ -1,0 +1,229 @@
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using DoraOperator.Sandbox.Apply;
+using DoraOperator.Sandbox.Resources;
+using DoraOperator.Sandbox.Storage;
+
+namespace DoraOperator.Sandbox.Controllers;
+
+/// <summary>
+/// The StatefulSet and DaemonSet controllers' revision handling, as kube-controller-manager does it:
+/// each distinct pod template is a ControllerRevision (<c>&lt;name&gt;-&lt;hash&gt;</c>, owned by the
+/// workload, its <c>data</c> the strategic merge patch that restores the template, numbered in
+/// order; returning to an older template renumbers its revision instead of making a new one), at
+/// most <c>revisionHistoryLimit</c> old ones are kept, and the status reports the rollout the way
+/// <c>kubectl rollout status</c> reads it. Pods are not simulated: a RollingUpdate rollout completes
+/// at once, except that a StatefulSet's <c>partition</c> keeps that many pods on the old revision;
+/// an OnDelete rollout waits until <see cref="RecreatePods"/> (deleting the pods, in a real cluster).
+/// A DaemonSet runs on <see cref="Nodes"/> nodes.
+/// </summary>
+public sealed class RevisionSimulator : IAsyncDisposable
+{
+    public const int Nodes = 2;
+    private const string StatefulSetHashLabel = "controller.kubernetes.io/hash";
+    private const string DaemonSetHashLabel = "controller-revision-hash";
+    private static readonly FieldOwner Writer = FieldOwner.ControllerManager("apps/v1");
+
+    private readonly ObjectStore _store;
+    private readonly ResourceType _statefulSets;
+    private readonly ResourceType _daemonSets;
+    private readonly ResourceType _revisions;
+    private readonly Channel<(string Plural, string Namespace, string Name)> _queue = Channel.CreateUnbounded<(string, string, string)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly HashSet<string> _recreated = [];
+    private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    internal RevisionSimulator(ObjectStore store, ResourceRegistry registry)
+    {
+        _store = store;
+        _statefulSets = registry.FindByKey("apps/statefulsets")!;
+        _daemonSets = registry.FindByKey("apps/daemonsets")!;
+        _revisions = registry.FindByKey("apps/controllerrevisions")!;
+        store.Subscribe(OnStoreEvent);
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>What deleting an OnDelete workload's pods does: they come back on the update revision.</summary>
+    public void RecreatePods(string kind, string ns, string name)
+    {
+        var plural = kind == "StatefulSet" ? "statefulsets" : "daemonsets";
+        lock (_gate) _recreated.Add($"{plural}/{ns}/{name}");
+        _queue.Writer.TryWrite((plural, ns, name));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _loop;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _stop.Dispose();
+    }
+
+    private void OnStoreEvent(StoreEvent e)
+    {
+        if (e.Type.Group == "apps" && e.Type.Plural is "statefulsets" or "daemonsets" && e.EventType != WatchEventTypes.Deleted)
+        {
+            _queue.Writer.TryWrite((e.Type.Plural, e.Object.Namespace!, e.Object.Name));
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        await foreach (var (plural, ns, name) in _queue.Reader.ReadAllAsync(_stop.Token))
+        {
+            try
+            {
+                Reconcile(plural == "statefulsets" ? _statefulSets : _daemonSets, ns, name);
+            }
+            catch (Http.ApiException e) when (e.Code is 404 or 409)
+            {
+                // Gone, or changed under us: its event requeues it.
+            }
+            catch (Exception e)
+            {
+                await Console.Error.WriteLineAsync($"sandbox {plural} controller: reconciling {ns}/{name} failed: {e}");
+            }
+        }
+    }
+
+    private void Reconcile(ResourceType type, string ns, string name)
+    {
+        var stored = _store.Get(type, ns, name);
+        if (stored is null || stored.Deleting) return;
+        var workload = stored.ToNode();
+        var spec = workload["spec"]!.AsObject();
+        var template = spec["template"]!.AsObject();
+        var hash = DeploymentSimulator.TemplateHash(template);
+        var revisions = _store.OwnedBy(_revisions, stored.Uid).Select(r => r.ToNode()).ToList();
+        var max = revisions.Select(Number).DefaultIfEmpty(0).Max();
+        var update = revisions.FirstOrDefault(r => r["data"]?["spec"]?["template"] is JsonObject t && DeploymentSimulator.TemplateHash(Unpatched(t)) == hash);
+        if (update is null)
+        {
+            update = _store.Create(_revisions, NewRevision(type, workload, stored.Uid, hash, max + 1), owner: Writer).ToNode();
+            revisions.Add(update);
+        }
+        else if (Number(update) < max)
+        {
+            update = _store.Update(_revisions, ns, NameOf(update), r =>
+            {
+                r["revision"] = max + 1;
+                return r;
+            }, owner: Writer).ToNode();
+        }
+        var updateRevision = NameOf(update);
+        var status = workload["status"] as JsonObject ?? [];
+        var currentRevision = (string?)status["currentRevision"] ?? updateRevision;
+        Prune(spec, revisions, updateRevision, currentRevision);
+
+        var onDelete = (string?)spec["updateStrategy"]?["type"] == "OnDelete";
+        bool recreated;
+        lock (_gate) recreated = _recreated.Remove($"{type.Plural}/{ns}/{name}");
+        var next = type == _statefulSets
+            ? StatefulSetStatus(workload, spec, status, onDelete, recreated, currentRevision, updateRevision)
+            : DaemonSetStatus(workload, status, onDelete, recreated, updateRevision);
+        _store.Update(type, ns, name, current =>
+        {
+            current["status"] = next;
+            return current;
+        }, owner: Writer);
+    }
+
+    private static JsonObject StatefulSetStatus(JsonObject sts, JsonObject spec, JsonObject status, bool onDelete, bool recreated, string currentRevision, string updateRevision)
+    {
+        var replicas = (int?)spec["replicas"] ?? 1;
+        var partition = onDelete ? 0 : Math.Clamp((int?)spec["updateStrategy"]?["rollingUpdate"]?["partition"] ?? 0, 0, replicas);
+        var wasUpdated = (int?)status["updatedReplicas"] ?? 0;
+        var updated = onDelete
+            ? (recreated || currentRevision == updateRevision ? replicas : (string?)status["updateRevision"] == updateRevision ? wasUpdated : 0)
+            : replicas - partition;
+        if (updated == replicas) currentRevision = updateRevision;
+        return new JsonObject
+        {
+            ["observedGeneration"] = sts["metadata"]!["generation"]?.DeepClone(),
+            ["replicas"] = replicas,
+            ["readyReplicas"] = replicas,
+            ["currentReplicas"] = currentRevision == updateRevision ? replicas : replicas - updated,
+            ["updatedReplicas"] = updated,
+            ["currentRevision"] = currentRevision,
+            ["updateRevision"] = updateRevision,
+            ["collisionCount"] = 0,
+            ["availableReplicas"] = replicas,
+        };
+    }
+
+    private static JsonObject DaemonSetStatus(JsonObject ds, JsonObject status, bool onDelete, bool recreated, string updateRevision)
+    {
+        var wasUpdated = (int?)status["updatedNumberScheduled"] ?? 0;
+        var sameRevision = (string?)status["updateRevision"] == updateRevision;
+        var updated = !onDelete || recreated ? Nodes : sameRevision ? wasUpdated : 0;
+        return new JsonObject
+        {
+            ["currentNumberScheduled"] = Nodes,
+            ["numberMisscheduled"] = 0,
+            ["desiredNumberScheduled"] = Nodes,
+            ["numberReady"] = Nodes,
+            ["observedGeneration"] = ds["metadata"]!["generation"]?.DeepClone(),
+            ["updatedNumberScheduled"] = updated,
+            ["numberAvailable"] = Nodes,
+            // Not in the real DaemonSetStatus; the simulator remembers which revision it rolled to.
+            ["updateRevision"] = updateRevision,
+        };
+    }
+
+    /// <summary>Keeps revisionHistoryLimit old revisions besides the current and update ones, deleting the oldest.</summary>
+    private void Prune(JsonObject spec, List<JsonObject> revisions, string updateRevision, string currentRevision)
+    {
+        var limit = (int?)spec["revisionHistoryLimit"] ?? 10;
+        var old = revisions.Where(r => NameOf(r) != updateRevision && NameOf(r) != currentRevision).OrderBy(Number).ToList();
+        foreach (var r in old.Take(Math.Max(0, old.Count - limit)))
+        {
+            _store.Delete(_revisions, (string?)r["metadata"]!["namespace"], NameOf(r), new DeleteOptions(null, null, "Background", false));
+        }
+    }
+
+    private JsonObject NewRevision(ResourceType type, JsonObject workload, string uid, string hash, long number)
+    {
+        var meta = workload["metadata"]!;
+        var name = (string)meta["name"]!;
+        var labels = workload["spec"]!["template"]!["metadata"]?["labels"]?.DeepClone() as JsonObject ?? [];
+        labels[type.Plural == "statefulsets" ? StatefulSetHashLabel : DaemonSetHashLabel] = hash;
+        var template = (JsonObject)workload["spec"]!["template"]!.DeepClone();
+        template["$patch"] = "replace";
+        var revision = new JsonObject
+        {
+            ["apiVersion"] = "apps/v1",
+            ["kind"] = "ControllerRevision",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = $"{name}-{hash}",
+                ["namespace"] = meta["namespace"]!.DeepClone(),
+                ["labels"] = labels,
+                ["ownerReferences"] = new JsonArray(new JsonObject
+                {
+                    ["apiVersion"] = "apps/v1", ["kind"] = type.Kind, ["name"] = name, ["uid"] = uid, ["controller"] = true, ["blockOwnerDeletion"] = true,
+                }),
+            },
+            ["data"] = new JsonObject { ["spec"] = new JsonObject { ["template"] = template } },
+            ["revision"] = number,
+        };
+        Validation.Admission.PrepareCreate(_revisions, "v1", revision, Validation.FieldValidation.Ignore, []);
+        return revision;
+    }
+
+    private static JsonObject Unpatched(JsonObject template)
+    {
+        var copy = (JsonObject)template.DeepClone();
+        copy.Remove("$patch");
+        return copy;
+    }
+
+    private static long Number(JsonObject revision) => J.Long(revision["revision"]) ?? 0;
+
+    private static string NameOf(JsonObject obj) => (string)obj["metadata"]!["name"]!;
+}
