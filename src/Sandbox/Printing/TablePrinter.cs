@@ -59,6 +59,9 @@ internal static class TablePrinter
         var name = new Column("Name", "string", "name", "Name must be unique within a namespace.", 0, (o, _) => (string?)o["metadata"]?["name"]);
         var age = new Column("Age", "string", "", "CreationTimestamp is a timestamp representing the server time when this object was created.", 0,
             (o, now) => Age(o["metadata"]?["creationTimestamp"], now));
+        var ready = new Column("Ready", "string", "", "Number of the pod with ready state", 0, (o, _) => $"{Int(o, "status", "readyReplicas")}/{Int(o, "spec", "replicas")}");
+        var containers = new Column("Containers", "string", "", "Names of each container in the template.", 1, (o, _) => Containers(o, "name"));
+        var images = new Column("Images", "string", "", "Images referenced by each container in the template.", 1, (o, _) => Containers(o, "image"));
         if (type.IsCustom)
         {
             var custom = type.PrinterColumns.TryGetValue(version, out var cols) ? cols : [];
@@ -75,12 +78,12 @@ internal static class TablePrinter
             ("apps", "deployments") =>
             [
                 name,
-                new("Ready", "string", "", "Number of the pod with ready state", 0, (o, _) => $"{Int(o, "status", "readyReplicas")}/{Int(o, "spec", "replicas")}"),
+                ready,
                 new("Up-to-date", "string", "", "Total number of non-terminated pods targeted by this deployment that have the desired template spec.", 0, (o, _) => Int(o, "status", "updatedReplicas")),
                 new("Available", "string", "", "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.", 0, (o, _) => Int(o, "status", "availableReplicas")),
                 age,
-                new("Containers", "string", "", "Names of each container in the template.", 1, (o, _) => Containers(o, "name")),
-                new("Images", "string", "", "Images referenced by each container in the template.", 1, (o, _) => Containers(o, "image")),
+                containers,
+                images,
             ],
             ("apps", "replicasets") =>
             [
@@ -93,10 +96,10 @@ internal static class TablePrinter
             ("apps", "statefulsets") =>
             [
                 name,
-                new("Ready", "string", "", "Number of the pod with ready state", 0, (o, _) => $"{Int(o, "status", "readyReplicas")}/{Int(o, "spec", "replicas")}"),
+                ready,
                 age,
-                new("Containers", "string", "", "Names of each container in the template.", 1, (o, _) => Containers(o, "name")),
-                new("Images", "string", "", "Images referenced by each container in the template.", 1, (o, _) => Containers(o, "image")),
+                containers,
+                images,
             ],
             ("apps", "daemonsets") =>
             [
