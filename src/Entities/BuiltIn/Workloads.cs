@@ -226,7 +226,7 @@ public static class Workloads
         _ => node?.DeepClone(),
     };
 
-    private static void LeanMeta(ObjectMeta meta)
+    internal static void LeanMeta(ObjectMeta meta)
     {
         meta.ExtensionData = null;
         meta.Finalizers = null;
@@ -241,7 +241,7 @@ public static class Workloads
     private static bool SharedValue(string key) => key is "dora-operator.io/project" or "dora-operator.io/change-type" or "deployment.kubernetes.io/desired-replicas"
         or "deployment.kubernetes.io/max-replicas" or "team" or "tier" or "environment" or "app.kubernetes.io/part-of" or "app.kubernetes.io/managed-by" or "app.kubernetes.io/component";
 
-    private static PodTemplateSpec? LeanTemplate(PodTemplateSpec? template, bool fingerprint)
+    internal static PodTemplateSpec? LeanTemplate(PodTemplateSpec? template, bool fingerprint)
     {
         if (template is null) return null;
         var annotations = template.Metadata?.Annotations?
@@ -275,4 +275,7 @@ public static class Workloads
 [JsonSerializable(typeof(Deployment))]
 [JsonSerializable(typeof(ReplicaSet))]
 [JsonSerializable(typeof(PodTemplateSpec))]
+[JsonSerializable(typeof(StatefulSet))]
+[JsonSerializable(typeof(DaemonSet))]
+[JsonSerializable(typeof(ControllerRevision))]
 public sealed partial class EntitiesJsonContext : JsonSerializerContext;

@@ -14,6 +14,9 @@ public static class DoraNames
     public const string FirstCommitTimeAnnotation = "dora-operator.io/first-commit-time";
     public const string ChangeTypeAnnotation = "dora-operator.io/change-type";
 
+    /// <summary>On a StatefulSet or DaemonSet: seconds a rollout may take before its record is Failed (default 600, like a Deployment's progressDeadlineSeconds).</summary>
+    public const string ProgressDeadlineAnnotation = "dora-operator.io/progress-deadline-seconds";
+
     /// <summary>Durations written as a whole number and a unit: 90m, 24h, 30d, 2w.</summary>
     public const string DurationPattern = "^[1-9][0-9]*(m|h|d|w)$";
 }

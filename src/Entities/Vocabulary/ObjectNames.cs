@@ -11,11 +11,29 @@ public static class ObjectNames
     /// <c>&lt;workload&gt;-&lt;revision&gt;</c>; names that would exceed 253 characters keep a prefix and
     /// add a hash of the full name, so they stay unique and deterministic.
     /// </summary>
-    public static string Record(string workload, long revision)
+    public static string Record(string workload, long revision) => Record(workload, revision.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// The record of a revision of a workload of any kind: Deployments as <see cref="Record(string, long)"/>;
+    /// a StatefulSet's <c>&lt;name&gt;-sts&lt;revision&gt;</c> and a DaemonSet's <c>&lt;name&gt;-ds&lt;revision&gt;</c>,
+    /// which never equal a Deployment's (whose last segment is all digits), so kinds sharing a name
+    /// never share a record.
+    /// </summary>
+    public static string Record(string workload, long revision, string? kind) => kind switch
     {
-        var name = $"{workload}-{revision.ToString(CultureInfo.InvariantCulture)}";
+        "StatefulSet" => Record(workload, "sts" + revision.ToString(CultureInfo.InvariantCulture)),
+        "DaemonSet" => Record(workload, "ds" + revision.ToString(CultureInfo.InvariantCulture)),
+        _ => Record(workload, revision),
+    };
+
+    /// <summary>How the tracker and the caches name a workload within its namespace: Deployments by name, other kinds as <c>Kind/name</c>.</summary>
+    public static string WorkloadKey(string? kind, string name) => kind is null or "Deployment" ? name : $"{kind}/{name}";
+
+    private static string Record(string workload, string tail)
+    {
+        var name = $"{workload}-{tail}";
         if (name.Length <= 253) return name;
-        var suffix = $"-{Hash(name)}-{revision.ToString(CultureInfo.InvariantCulture)}";
+        var suffix = $"-{Hash(name)}-{tail}";
         return workload[..(253 - suffix.Length)].TrimEnd('-', '.') + suffix;
     }
 

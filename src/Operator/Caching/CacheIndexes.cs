@@ -11,10 +11,13 @@ namespace DoraOperator.Operator.Caching;
 /// </summary>
 internal static class CacheIndexes
 {
-    /// <summary>ReplicaSets by the UID of the Deployment that controls them.</summary>
+    /// <summary>ReplicaSets by the UID of the Deployment that controls them; ControllerRevisions by their StatefulSet's or DaemonSet's.</summary>
     public const string Owner = "owner";
 
-    /// <summary>DeploymentRecords the rollout tracker keeps (source cluster) by <c>namespace/workload</c>; intake records have no workload in the cluster.</summary>
+    /// <summary>
+    /// DeploymentRecords the rollout tracker keeps (source cluster) by <c>namespace/workload</c>, the
+    /// workload as <see cref="ObjectNames.WorkloadKey"/> names it; intake records have no workload in the cluster.
+    /// </summary>
     public const string Workload = "workload";
 
     /// <summary>DeploymentRecords and Incidents by <c>namespace/project</c>.</summary>
@@ -30,9 +33,14 @@ internal static class CacheIndexes
         [Owner] = rs => rs.Metadata.OwnerReferences?.Where(o => o.Controller == true && o.Kind == "Deployment").Select(o => o.Uid) ?? [],
     };
 
+    internal static IReadOnlyDictionary<string, Func<ControllerRevision, IEnumerable<string>>> ControllerRevisions { get; } = new Dictionary<string, Func<ControllerRevision, IEnumerable<string>>>
+    {
+        [Owner] = r => r.Metadata.OwnerReferences?.Where(o => o.Controller == true && o.Kind is "StatefulSet" or "DaemonSet").Select(o => o.Uid) ?? [],
+    };
+
     internal static IReadOnlyDictionary<string, Func<DeploymentRecord, IEnumerable<string>>> Records { get; } = new Dictionary<string, Func<DeploymentRecord, IEnumerable<string>>>
     {
-        [Workload] = r => r.Spec.Source is null or Sources.Cluster ? [Key(r.Metadata.Namespace, r.Spec.Workload.Name)] : [],
+        [Workload] = r => r.Spec.Source is null or Sources.Cluster ? [Key(r.Metadata.Namespace, ObjectNames.WorkloadKey(r.Spec.Workload.Kind, r.Spec.Workload.Name))] : [],
         [Project] = r => [Key(r.Metadata.Namespace, r.Spec.Project)],
         [LinkedIncident] = r => r.Status?.Incidents?.Select(i => Key(r.Metadata.Namespace, i)) ?? [],
     };

@@ -194,7 +194,8 @@ internal static class DoraCalculator
         foreach (var r in records)
         {
             if (r.Status is not { Phase: RecordPhases.Succeeded, DeployedAt: { } at }) continue;
-            if (!result.TryGetValue(r.Spec.Workload.Name, out var list)) result[r.Spec.Workload.Name] = list = [];
+            var workload = ObjectNames.WorkloadKey(r.Spec.Workload.Kind, r.Spec.Workload.Name);
+            if (!result.TryGetValue(workload, out var list)) result[workload] = list = [];
             list.Add(at);
         }
         foreach (var list in result.Values) list.Sort();
@@ -204,7 +205,7 @@ internal static class DoraCalculator
     /// <summary>The deployedAt of the workload's first successful deployment after <paramref name="after"/>.</summary>
     private static DateTimeOffset? NextDeployment(DeploymentRecord failed, DateTimeOffset after, Dictionary<string, List<DateTimeOffset>> successes)
     {
-        if (!successes.TryGetValue(failed.Spec.Workload.Name, out var times)) return null;
+        if (!successes.TryGetValue(ObjectNames.WorkloadKey(failed.Spec.Workload.Kind, failed.Spec.Workload.Name), out var times)) return null;
         var i = times.BinarySearch(after);
         i = i < 0 ? ~i : i + 1;
         while (i < times.Count && times[i] <= after) i++;

@@ -284,7 +284,7 @@ public sealed class RolloutPlannerTests
     }
 
     private static RolloutPlan Backfill(Deployment d, IReadOnlyList<ReplicaSet> sets, params DeploymentRecord[] records) =>
-        RolloutPlanner.Plan(new RolloutInput(d, sets, records, "shop", "production", Now, BackfillSince: T0.AddDays(-90)));
+        RolloutPlanner.Plan(new RolloutInput(d, sets, records, "shop", "production", Now, backfillSince: T0.AddDays(-90)));
 
     [Fact]
     public void FirstSight_RecordsEveryRetainedRevision_BackfilledWithTheReplicaSetsTimes_BeforeTheCurrentOne()

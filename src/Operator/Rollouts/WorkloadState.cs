@@ -1,0 +1,159 @@
+using System.Globalization;
+using DoraOperator.Entities.BuiltIn;
+using DoraOperator.Entities.Dora;
+using DoraOperator.Entities.Vocabulary;
+using DoraOperator.Kube.Meta;
+
+namespace DoraOperator.Operator.Rollouts;
+
+/// <summary>
+/// One revision of a workload under one of its numbers: a ReplicaSet (a Deployment's) or a
+/// ControllerRevision (a StatefulSet's or DaemonSet's). <see cref="OwnTime"/>: the object was
+/// created for this number, so <see cref="CreatedAt"/> is when this revision started; a revision
+/// that reused an older object (a rollback) has no time of its own.
+/// </summary>
+internal sealed record WorkloadRevision(
+    long Number,
+    string ObjectKind,
+    string ObjectName,
+    DateTimeOffset? CreatedAt,
+    PodTemplateSpec? Template,
+    IReadOnlyDictionary<string, string>? Annotations,
+    bool OwnTime);
+
+/// <summary>Where the rollout of the current revision stands. <see cref="RecheckAt"/>: when it must be looked at again even if nothing changes (a deadline).</summary>
+internal sealed record RolloutState(string Phase, DateTimeOffset? At = null, string? Reason = null, DateTimeOffset? RecheckAt = null);
+
+/// <summary>
+/// A workload as the planner reads it, whatever its kind: its metadata and pod template, the
+/// current revision number, every revision it keeps, and how to read its rollout's progress from
+/// its status (given the rollout's start and the time now).
+/// </summary>
+internal sealed record WorkloadState(
+    string Kind,
+    ObjectMeta Meta,
+    PodTemplateSpec? Template,
+    long Current,
+    IReadOnlyDictionary<long, WorkloadRevision> Revisions,
+    Func<DateTimeOffset, DateTimeOffset, RolloutState> Progress)
+{
+    public const int DefaultProgressDeadlineSeconds = 600;
+
+    public string ApiVersion => "apps/v1";
+
+    public string RecordName(long revision) => ObjectNames.Record(Meta.Name!, revision, Kind);
+
+    /// <summary>A Deployment: revisions from <c>deployment.kubernetes.io/revision</c> (and revision-history) of its ReplicaSets; progress from its conditions.</summary>
+    public static WorkloadState Of(Deployment d, IReadOnlyList<ReplicaSet> sets)
+    {
+        var revisions = new Dictionary<long, WorkloadRevision>();
+        foreach (var rs in sets)
+        {
+            var numbers = HistoryOf(rs);
+            if (Number(rs.Metadata, Workloads.RevisionAnnotation) is { } own) numbers.Add(own);
+            if (numbers.Count == 0) continue;
+            var first = numbers.Min();
+            foreach (var n in numbers)
+            {
+                revisions.TryAdd(n, new WorkloadRevision(n, "ReplicaSet", rs.Metadata.Name!, rs.Metadata.CreationTimestamp, rs.Spec?.Template, rs.Metadata.Annotations, n == first));
+            }
+        }
+        return new WorkloadState("Deployment", d.Metadata, d.Spec?.Template, Number(d.Metadata, Workloads.RevisionAnnotation) ?? 0, revisions, (_, now) => DeploymentProgress(d, now));
+    }
+
+    /// <summary>A StatefulSet: revisions from its ControllerRevisions; complete when every replica is ready on the update revision.</summary>
+    public static WorkloadState Of(StatefulSet s, IReadOnlyList<ControllerRevision> owned)
+    {
+        var revisions = RevisionsOf(owned);
+        return new WorkloadState("StatefulSet", s.Metadata, s.Spec?.Template, revisions.Keys.DefaultIfEmpty(0).Max(), revisions, (started, now) =>
+        {
+            var spec = s.Spec;
+            var status = s.Status;
+            var replicas = spec?.Replicas ?? 1;
+            var onDelete = spec?.UpdateStrategy?.Type == "OnDelete";
+            var partition = onDelete ? 0 : Math.Clamp(spec?.UpdateStrategy?.RollingUpdate?.Partition ?? 0, 0, replicas);
+            if ((status?.ObservedGeneration ?? 0) < (s.Metadata.Generation ?? 0)) return Deadline(s.Metadata, started, now);
+            var ready = status?.ReadyReplicas ?? 0;
+            var updated = status?.UpdatedReplicas ?? 0;
+            if (ready >= replicas && updated >= replicas && (onDelete || status?.CurrentRevision == status?.UpdateRevision))
+            {
+                return new RolloutState(RecordPhases.Succeeded, now);
+            }
+            if (partition > 0 && updated >= replicas - partition)
+            {
+                // A canary by partition: the rollout waits for the partition to be lowered, which is no failure.
+                return new RolloutState(RecordPhases.Progressing, Reason: $"held by partition {partition}: {updated} of {replicas} pods updated");
+            }
+            return Deadline(s.Metadata, started, now);
+        });
+    }
+
+    /// <summary>A DaemonSet: revisions from its ControllerRevisions; complete when every scheduled node runs an updated, available pod.</summary>
+    public static WorkloadState Of(DaemonSet d, IReadOnlyList<ControllerRevision> owned)
+    {
+        var revisions = RevisionsOf(owned);
+        return new WorkloadState("DaemonSet", d.Metadata, d.Spec?.Template, revisions.Keys.DefaultIfEmpty(0).Max(), revisions, (started, now) =>
+        {
+            var status = d.Status;
+            if ((status?.ObservedGeneration ?? 0) < (d.Metadata.Generation ?? 0)) return Deadline(d.Metadata, started, now);
+            var desired = status?.DesiredNumberScheduled ?? 0;
+            return (status?.UpdatedNumberScheduled ?? 0) >= desired && (status?.NumberAvailable ?? 0) >= desired
+                ? new RolloutState(RecordPhases.Succeeded, now)
+                : Deadline(d.Metadata, started, now);
+        });
+    }
+
+    /// <summary>
+    /// ControllerRevisions by number. The controllers renumber a revision that comes back (a
+    /// rollback) instead of creating one, so a revision created before a lower-numbered one was reused
+    /// and has no time of its own.
+    /// </summary>
+    private static Dictionary<long, WorkloadRevision> RevisionsOf(IReadOnlyList<ControllerRevision> owned)
+    {
+        var result = new Dictionary<long, WorkloadRevision>();
+        foreach (var r in owned)
+        {
+            var own = !owned.Any(o => o.Revision < r.Revision && o.Metadata.CreationTimestamp > r.Metadata.CreationTimestamp);
+            result.TryAdd(r.Revision, new WorkloadRevision(r.Revision, "ControllerRevision", r.Metadata.Name!, r.Metadata.CreationTimestamp, r.Template, r.Metadata.Annotations, own));
+        }
+        return result;
+    }
+
+    /// <summary>Kinds without a progress deadline of their own: Failed once the rollout has run longer than the annotation (or 600 s) allows.</summary>
+    private static RolloutState Deadline(ObjectMeta meta, DateTimeOffset started, DateTimeOffset now)
+    {
+        var seconds = int.TryParse(meta.Annotations?.GetValueOrDefault(DoraNames.ProgressDeadlineAnnotation), NumberStyles.None, CultureInfo.InvariantCulture, out var s) && s > 0
+            ? s : DefaultProgressDeadlineSeconds;
+        var deadline = started.AddSeconds(seconds);
+        return now >= deadline
+            ? new RolloutState(RecordPhases.Failed, deadline, $"the rollout did not complete within {seconds} s ({DoraNames.ProgressDeadlineAnnotation}, default {DefaultProgressDeadlineSeconds})")
+            : new RolloutState(RecordPhases.Progressing, RecheckAt: deadline);
+    }
+
+    private static RolloutState DeploymentProgress(Deployment d, DateTimeOffset now)
+    {
+        var progressing = d.Status?.Conditions?.FirstOrDefault(c => c.Type == RecordPhases.Progressing);
+        if ((d.Status?.ObservedGeneration ?? 0) < (d.Metadata.Generation ?? 0))
+        {
+            // The status still describes an older generation: nothing about this rollout is known yet.
+            return new RolloutState(RecordPhases.Progressing);
+        }
+        if (progressing is { Reason: "ProgressDeadlineExceeded" })
+        {
+            return new RolloutState(RecordPhases.Failed, progressing.LastUpdateTime ?? progressing.LastTransitionTime ?? now,
+                "ProgressDeadlineExceeded: the rollout did not complete within spec.progressDeadlineSeconds");
+        }
+        var desired = d.Spec?.Replicas ?? 1;
+        var s = d.Status;
+        var complete = s is not null && (s.UpdatedReplicas ?? 0) == desired && (s.Replicas ?? 0) == desired
+            && (s.AvailableReplicas ?? 0) == desired && progressing is { Reason: "NewReplicaSetAvailable" };
+        return complete ? new RolloutState(RecordPhases.Succeeded, progressing!.LastUpdateTime ?? now) : new RolloutState(RecordPhases.Progressing);
+    }
+
+    private static long? Number(ObjectMeta? meta, string annotation) =>
+        long.TryParse(meta?.Annotations?.GetValueOrDefault(annotation), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 ? n : null;
+
+    private static List<long> HistoryOf(ReplicaSet rs) =>
+        (rs.Metadata.Annotations?.GetValueOrDefault(Workloads.RevisionHistoryAnnotation) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var r) ? r : 0).Where(r => r > 0).ToList();
+}
