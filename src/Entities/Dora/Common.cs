@@ -14,6 +14,12 @@ public static class DoraNames
     public const string FirstCommitTimeAnnotation = "dora-operator.io/first-commit-time";
     public const string ChangeTypeAnnotation = "dora-operator.io/change-type";
 
+    /// <summary>
+    /// On a record of a StatefulSet or DaemonSet: the ControllerRevision its revision was. A rollback
+    /// renumbers that object, so a new revision whose object an older record names is a rollback.
+    /// </summary>
+    public const string RevisionObjectAnnotation = "dora-operator.io/revision-object";
+
     /// <summary>On a StatefulSet or DaemonSet: seconds a rollout may take before its record is Failed (default 600, like a Deployment's progressDeadlineSeconds).</summary>
     public const string ProgressDeadlineAnnotation = "dora-operator.io/progress-deadline-seconds";
 

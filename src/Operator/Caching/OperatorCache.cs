@@ -27,6 +27,9 @@ internal sealed class OperatorCache : IAsyncDisposable
         Namespaces = namespaces;
         Deployments = View(client, scopes, new InformerOptions<Deployment> { Transform = Workloads.Lean }, time, logger);
         ReplicaSets = View(client, scopes, new InformerOptions<ReplicaSet> { Transform = Workloads.Lean, Indexers = CacheIndexes.ReplicaSets }, time, logger);
+        StatefulSets = View(client, scopes, new InformerOptions<StatefulSet> { Transform = RevisionedWorkloads.Lean }, time, logger);
+        DaemonSets = View(client, scopes, new InformerOptions<DaemonSet> { Transform = RevisionedWorkloads.Lean }, time, logger);
+        ControllerRevisions = View(client, scopes, new InformerOptions<ControllerRevision> { Transform = RevisionedWorkloads.Lean, Indexers = CacheIndexes.ControllerRevisions }, time, logger);
         Projects = View(client, scopes, new InformerOptions<DoraProject>(), time, logger);
         Records = View(client, scopes, new InformerOptions<DeploymentRecord> { Transform = DoraLean.Lean, Indexers = CacheIndexes.Records }, time, logger);
         Incidents = View(client, scopes, new InformerOptions<Incident> { Indexers = CacheIndexes.Incidents }, time, logger);
@@ -37,20 +40,27 @@ internal sealed class OperatorCache : IAsyncDisposable
 
     public CacheView<Deployment> Deployments { get; }
     public CacheView<ReplicaSet> ReplicaSets { get; }
+    public CacheView<StatefulSet> StatefulSets { get; }
+    public CacheView<DaemonSet> DaemonSets { get; }
+    public CacheView<ControllerRevision> ControllerRevisions { get; }
     public CacheView<DoraProject> Projects { get; }
     public CacheView<DeploymentRecord> Records { get; }
     public CacheView<Incident> Incidents { get; }
 
     /// <summary>True once every informer has listed (what <c>/readyz</c> reports).</summary>
-    public bool HasSynced => Deployments.HasSynced && ReplicaSets.HasSynced && Projects.HasSynced && Records.HasSynced && Incidents.HasSynced;
+    public bool HasSynced => Deployments.HasSynced && ReplicaSets.HasSynced && StatefulSets.HasSynced && DaemonSets.HasSynced && ControllerRevisions.HasSynced
+        && Projects.HasSynced && Records.HasSynced && Incidents.HasSynced;
 
     /// <summary>Open watches: one per kind and watched namespace.</summary>
-    public int Watches => Deployments.Watches + ReplicaSets.Watches + Projects.Watches + Records.Watches + Incidents.Watches;
+    public int Watches => Deployments.Watches + ReplicaSets.Watches + StatefulSets.Watches + DaemonSets.Watches + ControllerRevisions.Watches
+        + Projects.Watches + Records.Watches + Incidents.Watches;
 
     /// <summary>Watch restarts by resource, for the operator's metrics.</summary>
     public IEnumerable<(string Resource, int Restarts)> WatchRestarts =>
     [
         (Deployment.Resource.Plural, Deployments.WatchRestarts), (ReplicaSet.Resource.Plural, ReplicaSets.WatchRestarts),
+        (StatefulSet.Resource.Plural, StatefulSets.WatchRestarts), (DaemonSet.Resource.Plural, DaemonSets.WatchRestarts),
+        (ControllerRevision.Resource.Plural, ControllerRevisions.WatchRestarts),
         (DoraProject.Resource.Plural, Projects.WatchRestarts), (DeploymentRecord.Resource.Plural, Records.WatchRestarts),
         (Incident.Resource.Plural, Incidents.WatchRestarts),
     ];

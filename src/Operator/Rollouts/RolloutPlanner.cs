@@ -62,7 +62,10 @@ internal static class RolloutPlanner
         var previousRevision = w.Revisions.Keys.Where(r => r < current).DefaultIfEmpty(0).Max();
         var previousName = previousRevision > 0 ? w.RecordName(previousRevision) : null;
         var previous = previousName is not null ? existing.GetValueOrDefault(previousName) : null;
-        var reused = !currentRev.OwnTime;
+        // A ControllerRevision created in the same second as a newer one cannot be told reused by its
+        // time; an older record naming the same object says so.
+        var reused = !currentRev.OwnTime || input.Records.Any(r => r.Spec.Revision < current
+            && r.Metadata.Annotations?.GetValueOrDefault(DoraNames.RevisionObjectAnnotation) == currentRev.ObjectName);
         var isRollback = reused && previousRevision > 0;
         var isRestart = previousRevision > 0 && w.Revisions[previousRevision].Template?.Fingerprint is { } pf
             && pf == currentRev.Template?.Fingerprint && !reused;
@@ -286,6 +289,7 @@ internal static class RolloutPlanner
                     [DoraNames.ProjectLabel] = ObjectNames.LabelValue(input.Project),
                     ["dora-operator.io/workload"] = ObjectNames.LabelValue(w.Meta.Name!),
                 },
+                Annotations = rev.ObjectKind == "ControllerRevision" ? new Dictionary<string, string> { [DoraNames.RevisionObjectAnnotation] = rev.ObjectName } : null,
             },
             Spec = new DeploymentRecordSpec
             {

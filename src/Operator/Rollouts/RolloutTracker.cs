@@ -13,8 +13,10 @@ using Microsoft.Extensions.Logging;
 namespace DoraOperator.Operator.Rollouts;
 
 /// <summary>
-/// Keeps one DeploymentRecord per revision of every tracked Deployment, as <see cref="RolloutPlanner"/>
-/// says it should be. A Deployment is tracked when annotated <c>dora-operator.io/project</c> or
+/// Keeps one DeploymentRecord per revision of every tracked workload (Deployment, StatefulSet,
+/// DaemonSet), as <see cref="RolloutPlanner"/> says it should be. Keys are Deployments'
+/// <c>namespace/name</c> and other kinds' <c>namespace/Kind/name</c> (<see cref="ObjectNames.WorkloadKey"/>).
+/// A workload is tracked when annotated <c>dora-operator.io/project</c> or
 /// selected by a DoraProject in its namespace (<see cref="ProjectClaims"/>: the oldest project wins an
 /// overlap). Records wait for their project to exist. Owns the record's spec (at creation) and every
 /// status field except <c>status.incidents</c>, which it never sends: status goes out as a merge
@@ -57,6 +59,9 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
 
         cache.Deployments.AddHandler(new(d => Enqueue(d.Metadata), (_, d) => Enqueue(d.Metadata), d => Enqueue(d.Metadata)));
         cache.ReplicaSets.AddHandler(new(EnqueueOwner, (_, rs) => EnqueueOwner(rs), EnqueueOwner));
+        cache.StatefulSets.AddHandler(new(s => Enqueue("StatefulSet", s.Metadata), (_, s) => Enqueue("StatefulSet", s.Metadata), s => Enqueue("StatefulSet", s.Metadata)));
+        cache.DaemonSets.AddHandler(new(d => Enqueue("DaemonSet", d.Metadata), (_, d) => Enqueue("DaemonSet", d.Metadata), d => Enqueue("DaemonSet", d.Metadata)));
+        cache.ControllerRevisions.AddHandler(new(EnqueueOwner, (_, r) => EnqueueOwner(r), EnqueueOwner));
         // A project's spec (generation) decides what it selects; its status, written by the aggregator, does not.
         cache.Projects.AddHandler(new(EnqueueNamespace, (old, p) =>
         {
@@ -85,7 +90,10 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
 
     public int QueueDepth => _runner.Depth;
 
-    public IEnumerable<ObjectKey> Seed() => _cache.Deployments.List().Select(d => ObjectKey.Of(d.Metadata));
+    public IEnumerable<ObjectKey> Seed() =>
+        _cache.Deployments.List().Select(d => ObjectKey.Of(d.Metadata))
+            .Concat(_cache.StatefulSets.List().Select(s => KeyOf("StatefulSet", s.Metadata)))
+            .Concat(_cache.DaemonSets.List().Select(d => KeyOf("DaemonSet", d.Metadata)));
 
     /// <summary>
     /// Runs the workers for one leadership term: waits for the caches, reconciles every Deployment (a
@@ -166,7 +174,17 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
 
     private void Enqueue(ObjectMeta meta) => _runner.Add(ObjectKey.Of(meta));
 
-    private static ObjectKey WorkloadOf(DeploymentRecord r) => ObjectKey.Of(r.Metadata.Namespace, r.Spec.Workload.Name);
+    private void Enqueue(string kind, ObjectMeta meta) => _runner.Add(KeyOf(kind, meta));
+
+    private static ObjectKey KeyOf(string kind, ObjectMeta meta) => ObjectKey.Of(meta.Namespace, ObjectNames.WorkloadKey(kind, meta.Name!));
+
+    private static ObjectKey WorkloadOf(DeploymentRecord r) => ObjectKey.Of(r.Metadata.Namespace, ObjectNames.WorkloadKey(r.Spec.Workload.Kind, r.Spec.Workload.Name));
+
+    private void EnqueueOwner(ControllerRevision r)
+    {
+        var owner = r.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind is "StatefulSet" or "DaemonSet");
+        if (owner is not null) _runner.Add(ObjectKey.Of(r.Metadata.Namespace, ObjectNames.WorkloadKey(owner.Kind, owner.Name)));
+    }
 
     private void EnqueueOwner(ReplicaSet rs)
     {
@@ -177,14 +195,16 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
     private void EnqueueNamespace(DoraProject p)
     {
         foreach (var d in _cache.Deployments.List(p.Metadata.Namespace)) Enqueue(d.Metadata);
+        foreach (var s in _cache.StatefulSets.List(p.Metadata.Namespace)) Enqueue("StatefulSet", s.Metadata);
+        foreach (var d in _cache.DaemonSets.List(p.Metadata.Namespace)) Enqueue("DaemonSet", d.Metadata);
     }
 
     public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _reconciles);
         var records = _cache.Records.ByIndex(CacheIndexes.Workload, key.ToString());
-        var deployment = _cache.Deployments.Get(key.Namespace, key.Name);
-        if (deployment is null)
+        var workload = Workload(key);
+        if (workload is null)
         {
             foreach (var desired in RolloutPlanner.PlanDeleted(records))
             {
@@ -192,11 +212,10 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
             }
             return ReconcileResult.Done;
         }
-        var project = ResolveProject(deployment);
+        var project = ResolveProject(workload);
         if (project is null) return ReconcileResult.Done;
         var plan = RolloutPlanner.Plan(new RolloutInput(
-            deployment,
-            _cache.ReplicaSets.ByIndex(CacheIndexes.Owner, deployment.Metadata.Uid ?? ""),
+            workload,
             records,
             project.Metadata.Name!,
             DoraDefaults.EnvironmentOf(project),
@@ -228,30 +247,49 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         }
         foreach (var problem in plan.Problems)
         {
-            _events.Warning(Reference(deployment), problem.Reason, "RecordDeployment", problem.Message);
+            _events.Warning(Reference(workload), problem.Reason, "RecordDeployment", problem.Message);
         }
-        return ReconcileResult.Done;
+        return plan.RecheckAt is { } recheck ? ReconcileResult.RequeueAfter(TimeSpan.FromTicks(Math.Max(0, (recheck - _time.GetUtcNow()).Ticks)) + TimeSpan.FromSeconds(1)) : ReconcileResult.Done;
+    }
+
+    /// <summary>The workload a key names, with the revisions the planner reads; null when it is gone.</summary>
+    private WorkloadState? Workload(ObjectKey key)
+    {
+        var slash = key.Name.IndexOf('/');
+        if (slash < 0)
+        {
+            return _cache.Deployments.Get(key.Namespace, key.Name) is { } d
+                ? WorkloadState.Of(d, _cache.ReplicaSets.ByIndex(CacheIndexes.Owner, d.Metadata.Uid ?? ""))
+                : null;
+        }
+        var name = key.Name[(slash + 1)..];
+        return key.Name[..slash] switch
+        {
+            "StatefulSet" when _cache.StatefulSets.Get(key.Namespace, name) is { } s => WorkloadState.Of(s, _cache.ControllerRevisions.ByIndex(CacheIndexes.Owner, s.Metadata.Uid ?? "")),
+            "DaemonSet" when _cache.DaemonSets.Get(key.Namespace, name) is { } d => WorkloadState.Of(d, _cache.ControllerRevisions.ByIndex(CacheIndexes.Owner, d.Metadata.Uid ?? "")),
+            _ => null,
+        };
     }
 
     /// <summary>The annotation names the project; otherwise the oldest DoraProject whose selector matches. Null when untracked or waiting.</summary>
-    private DoraProject? ResolveProject(Deployment d)
+    private DoraProject? ResolveProject(WorkloadState w)
     {
-        var ns = d.Metadata.Namespace!;
-        if (ProjectClaims.Named(d.Metadata) is { } named)
+        var ns = w.Meta.Namespace!;
+        if (ProjectClaims.Named(w.Meta) is { } named)
         {
             var project = _cache.Projects.Get(ns, named);
             if (project is null)
             {
-                _events.Warning(Reference(d), "ProjectNotFound", "Track",
-                    $"Deployment {ns}/{d.Metadata.Name} names DoraProject \"{named}\", which does not exist in namespace {ns}; its deployments are recorded once it is created");
+                _events.Warning(Reference(w), "ProjectNotFound", "Track",
+                    $"{w.Kind} {ns}/{w.Meta.Name} names DoraProject \"{named}\", which does not exist in namespace {ns}; its deployments are recorded once it is created");
             }
             return project;
         }
-        var claimants = ProjectClaims.Claimants(_cache.Projects.List(ns), d.Metadata);
+        var claimants = ProjectClaims.Claimants(_cache.Projects.List(ns), w.Meta);
         if (claimants.Count > 1)
         {
-            _events.Warning(Reference(d), "SelectorOverlap", "Track",
-                $"DoraProjects {string.Join(", ", claimants.Select(p => p.Metadata.Name))} all select Deployment {ns}/{d.Metadata.Name}; the oldest, {claimants[0].Metadata.Name}, records its deployments. Narrow the other selectors.");
+            _events.Warning(Reference(w), "SelectorOverlap", "Track",
+                $"DoraProjects {string.Join(", ", claimants.Select(p => p.Metadata.Name))} all select {w.Kind} {ns}/{w.Meta.Name}; the oldest, {claimants[0].Metadata.Name}, records its deployments. Narrow the other selectors.");
         }
         return claimants.FirstOrDefault();
     }
@@ -314,9 +352,9 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         return MergePatch.Create(from, to);
     }
 
-    private static ObjectReference Reference(Deployment d) => new()
+    private static ObjectReference Reference(WorkloadState w) => new()
     {
-        ApiVersion = "apps/v1", Kind = "Deployment", Name = d.Metadata.Name, Namespace = d.Metadata.Namespace, Uid = d.Metadata.Uid,
+        ApiVersion = w.ApiVersion, Kind = w.Kind, Name = w.Meta.Name, Namespace = w.Meta.Namespace, Uid = w.Meta.Uid,
     };
 
     public void Dispose()

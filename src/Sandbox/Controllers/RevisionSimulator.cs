@@ -30,6 +30,7 @@ public sealed class RevisionSimulator : IAsyncDisposable
     private readonly ResourceType _revisions;
     private readonly Channel<(string Plural, string Namespace, string Name)> _queue = Channel.CreateUnbounded<(string, string, string)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly HashSet<string> _recreated = [];
+    private readonly HashSet<string> _stalled = [];
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
@@ -47,10 +48,23 @@ public sealed class RevisionSimulator : IAsyncDisposable
     /// <summary>What deleting an OnDelete workload's pods does: they come back on the update revision.</summary>
     public void RecreatePods(string kind, string ns, string name)
     {
-        var plural = kind == "StatefulSet" ? "statefulsets" : "daemonsets";
-        lock (_gate) _recreated.Add($"{plural}/{ns}/{name}");
-        _queue.Writer.TryWrite((plural, ns, name));
+        lock (_gate) _recreated.Add($"{Plural(kind)}/{ns}/{name}");
+        _queue.Writer.TryWrite((Plural(kind), ns, name));
     }
+
+    /// <summary>A rollout that never finishes (pods that never become ready on the new revision), until <see cref="Unstall"/>.</summary>
+    public void Stall(string kind, string ns, string name)
+    {
+        lock (_gate) _stalled.Add($"{Plural(kind)}/{ns}/{name}");
+    }
+
+    public void Unstall(string kind, string ns, string name)
+    {
+        lock (_gate) _stalled.Remove($"{Plural(kind)}/{ns}/{name}");
+        _queue.Writer.TryWrite((Plural(kind), ns, name));
+    }
+
+    private static string Plural(string kind) => kind == "StatefulSet" ? "statefulsets" : "daemonsets";
 
     public async ValueTask DisposeAsync()
     {
@@ -122,8 +136,14 @@ public sealed class RevisionSimulator : IAsyncDisposable
         Prune(spec, revisions, updateRevision, currentRevision);
 
         var onDelete = (string?)spec["updateStrategy"]?["type"] == "OnDelete";
-        bool recreated;
-        lock (_gate) recreated = _recreated.Remove($"{type.Plural}/{ns}/{name}");
+        bool recreated, stalled;
+        lock (_gate)
+        {
+            recreated = _recreated.Remove($"{type.Plural}/{ns}/{name}");
+            stalled = _stalled.Contains($"{type.Plural}/{ns}/{name}");
+        }
+        // A stalled rollout behaves like OnDelete whose pods are never replaced: nothing moves to the new revision.
+        onDelete |= stalled;
         var next = type == _statefulSets
             ? StatefulSetStatus(workload, spec, status, onDelete, recreated, currentRevision, updateRevision)
             : DaemonSetStatus(workload, status, onDelete, recreated, updateRevision);
@@ -139,8 +159,9 @@ public sealed class RevisionSimulator : IAsyncDisposable
         var replicas = (int?)spec["replicas"] ?? 1;
         var partition = onDelete ? 0 : Math.Clamp((int?)spec["updateStrategy"]?["rollingUpdate"]?["partition"] ?? 0, 0, replicas);
         var wasUpdated = (int?)status["updatedReplicas"] ?? 0;
-        var updated = onDelete
-            ? (recreated || currentRevision == updateRevision ? replicas : (string?)status["updateRevision"] == updateRevision ? wasUpdated : 0)
+        // Nothing to roll (the first revision, or back on the current one): every pod is on it.
+        var updated = currentRevision == updateRevision || recreated ? replicas
+            : onDelete ? ((string?)status["updateRevision"] == updateRevision ? wasUpdated : 0)
             : replicas - partition;
         if (updated == replicas) currentRevision = updateRevision;
         return new JsonObject

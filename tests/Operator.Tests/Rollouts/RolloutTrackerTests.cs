@@ -454,9 +454,10 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         await _kubectl.OkAsync("create namespace team-a");
         await _kubectl.OkAsync("create namespace team-b");
         _operator = await _env.StartOperatorAsync(_env.Options with { Namespaces = ["team-a", "team-b"] });
-        // Deployments, ReplicaSets, DoraProjects, DeploymentRecords and Incidents, in each of the two namespaces.
-        Assert.Equal(10, _operator.Cache.Watches);
-        await Eventually.True(() => _server.OpenWatches == 10, $"ten open watches on the server (now {_server.OpenWatches})");
+        // Deployments, ReplicaSets, StatefulSets, DaemonSets, ControllerRevisions, DoraProjects,
+        // DeploymentRecords and Incidents, in each of the two namespaces.
+        Assert.Equal(16, _operator.Cache.Watches);
+        await Eventually.True(() => _server.OpenWatches == 16, $"sixteen open watches on the server (now {_server.OpenWatches})");
         using var a = new Kubectl(_kubeconfig, "team-a");
         await a.OkAsync("apply -f -", "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata: {name: a}\nspec: {selector: {matchLabels: {team: a}}}\n");
         await a.OkAsync("create deployment api --image=api:1");

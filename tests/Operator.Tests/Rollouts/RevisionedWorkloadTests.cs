@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using DoraOperator.Operator.Hosting;
+using DoraOperator.Sandbox;
+using DoraOperator.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DoraOperator.Operator.Tests.Rollouts;
+
+/// <summary>StatefulSets and DaemonSets tracked by the operator against the Sandbox's simulated controllers, driven with kubectl.</summary>
+public sealed class RevisionedWorkloadTests : IAsyncLifetime
+{
+    private OperatorOnSandbox _env = null!;
+    private SandboxApiServer _server = null!;
+    private Kubectl _kubectl = null!;
+    private OperatorHost _operator = null!;
+
+    public async Task InitializeAsync()
+    {
+        _env = await OperatorOnSandbox.StartAsync();
+        (_server, _kubectl) = (_env.Server, _env.Kubectl);
+        await _kubectl.OkAsync("apply -f -", "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata:\n  name: shop\nspec:\n  selector:\n    matchLabels:\n      team: shop\n");
+        _operator = await _env.StartOperatorAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _operator.DisposeAsync();
+        await _env.DisposeAsync();
+    }
+
+    private static string Manifest(string kind, string name, string image, string extra = "") =>
+        $$"""
+        apiVersion: apps/v1
+        kind: {{kind}}
+        metadata:
+          name: {{name}}
+          labels:
+            team: shop
+        {{extra}}spec:
+          selector:
+            matchLabels:
+              app: {{name}}
+          template:
+            metadata:
+              labels:
+                app: {{name}}
+            spec:
+              containers:
+              - name: {{name}}
+                image: "{{image}}"
+        """;
+
+    private async Task<JsonObject> Record(string name, Func<JsonObject, bool> ready, string what) =>
+        await Eventually.Until(async () =>
+        {
+            var r = await _kubectl.RunAsync($"get dr {name} -o json");
+            return r.ExitCode == 0 ? JsonNode.Parse(r.Stdout)!.AsObject() : new JsonObject();
+        }, ready, what);
+
+    private static string? Phase(JsonObject r) => (string?)r["status"]?["phase"];
+
+    private async Task ReleaseAsync(string shortName, string name, string image, string sha, string commitTime)
+    {
+        var patch = new JsonObject
+        {
+            ["spec"] = new JsonObject
+            {
+                ["template"] = new JsonObject
+                {
+                    ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { ["dora-operator.io/commit-sha"] = sha, ["dora-operator.io/commit-time"] = commitTime } },
+                    ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = name, ["image"] = image }) },
+                },
+            },
+        }.ToJsonString();
+        await _kubectl.OkAsync($"patch {shortName} {name} --type strategic -p '{patch}'");
+        await _kubectl.OkAsync($"rollout status {shortName}/{name} --timeout=30s");
+    }
+
+    private async Task<List<string>> RecordNamesAsync() =>
+        (await _kubectl.OkAsync("get dr -o name")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(n => n.Split('/')[1]).Order().ToList();
+
+    [Theory]
+    [InlineData("StatefulSet", "sts", "sts")]
+    [InlineData("DaemonSet", "ds", "ds")]
+    public async Task ReleaseScaleRestartAndRollback_AreRecordedAsForDeployments(string kind, string shortName, string suffix)
+    {
+        await _kubectl.OkAsync("apply -f -", Manifest(kind, "db", "db:1"));
+        var first = await Record($"db-{suffix}1", r => Phase(r) == "Succeeded", "the first revision");
+        Assert.Equal(kind, (string?)first["spec"]!["workload"]!["kind"]);
+        Assert.Equal("db:1", (string?)first["spec"]!["image"]);
+
+        await ReleaseAsync(shortName, "db", "db:2", "sha2", "2026-11-29T10:00:00Z");
+        var second = await Record($"db-{suffix}2", r => Phase(r) == "Succeeded", "the release");
+        Assert.Equal("sha2", (string?)second["spec"]!["commitSha"]);
+        var deployed = DateTimeOffset.Parse((string)second["status"]!["deployedAt"]!, CultureInfo.InvariantCulture);
+        Assert.Equal((deployed - DateTimeOffset.Parse("2026-11-29T10:00:00Z", CultureInfo.InvariantCulture)).TotalSeconds, (double)second["status"]!["leadTimeSeconds"]!, 3);
+
+        if (kind == "StatefulSet")
+        {
+            await _kubectl.OkAsync("scale sts db --replicas=3");
+            await _kubectl.WaitForAsync("sts db", s => (int?)s["status"]?["readyReplicas"] == 3, "three replicas");
+        }
+        await ReleaseAsync(shortName, "db", "db:3", "sha3", "2026-11-29T11:00:00Z");
+        await Record($"db-{suffix}3", r => Phase(r) == "Succeeded", "the bad release");
+        await _kubectl.OkAsync($"rollout undo {shortName}/db");
+        var rollback = await Record($"db-{suffix}4", r => Phase(r) == "Succeeded", "the rollback");
+        Assert.Equal($"db-{suffix}3", (string?)rollback["status"]!["rollbackOf"]);
+        Assert.Equal("db:2", (string?)rollback["spec"]!["image"]);
+        var rolledBack = await Record($"db-{suffix}3", r => Phase(r) == "RolledBack", "the bad release rolled back");
+        Assert.Equal($"db-{suffix}4", (string?)rolledBack["status"]!["rolledBackBy"]);
+
+        await _kubectl.OkAsync($"rollout restart {shortName}/db");
+        await Record($"db-{suffix}5", r => Phase(r) == "Restart", "the restart");
+        Assert.Equal([$"db-{suffix}1", $"db-{suffix}2", $"db-{suffix}3", $"db-{suffix}4", $"db-{suffix}5"], await RecordNamesAsync());
+
+        var project = await _kubectl.WaitForAsync("dora shop", p => (int?)p["status"]?["changeFailureRate"]?["count"] == 1 && p["status"]?["recoveryTime"]?["medianSeconds"] is not null,
+            "the rollback as a failed change with its recovery");
+        Assert.Equal(4, (int)project["status"]!["deploymentFrequency"]!["count"]!);
+    }
+
+    [Fact]
+    public async Task AStatefulSetAndADeploymentWithOneName_KeepSeparateRecords()
+    {
+        await _kubectl.OkAsync("apply -f -", Manifest("StatefulSet", "web", "web:1"));
+        await _kubectl.OkAsync("create deployment web --image=web:1");
+        await _kubectl.OkAsync("label deployment web team=shop");
+        await Record("web-sts1", r => Phase(r) == "Succeeded", "the StatefulSet's record");
+        await Record("web-1", r => Phase(r) == "Succeeded", "the Deployment's record");
+        await _kubectl.OkAsync("set image deployment/web web=web:2");
+        await Record("web-2", r => Phase(r) == "Succeeded", "the Deployment's release");
+        await Task.Delay(300);
+        Assert.Equal(["web-1", "web-2", "web-sts1"], await RecordNamesAsync());
+    }
+
+    [Fact]
+    public async Task AStuckRollout_FailsAtTheProgressDeadline()
+    {
+        await _kubectl.OkAsync("apply -f -", Manifest("DaemonSet", "agent", "agent:1", "  annotations:\n    dora-operator.io/progress-deadline-seconds: \"2\"\n"));
+        await Record("agent-ds1", r => Phase(r) == "Succeeded", "the first revision");
+        _server.Revisions!.Stall("DaemonSet", _kubectl.Namespace!, "agent");
+        await _kubectl.OkAsync("set image ds/agent agent=agent:2");
+        var failed = await Record("agent-ds2", r => Phase(r) == "Failed", "the stuck rollout to fail");
+        var started = DateTimeOffset.Parse((string)failed["status"]!["startedAt"]!, CultureInfo.InvariantCulture);
+        Assert.Equal(started.AddSeconds(2), DateTimeOffset.Parse((string)failed["status"]!["failedAt"]!, CultureInfo.InvariantCulture));
+        Assert.Contains("did not complete within 2 s", (string?)failed["status"]!["reason"]);
+    }
+
+    [Fact]
+    public async Task APartitionedStatefulSet_StaysProgressing_AndCompletesWhenThePartitionIsLowered()
+    {
+        await _kubectl.OkAsync("apply -f -", Manifest("StatefulSet", "pg", "pg:1", "  annotations:\n    dora-operator.io/progress-deadline-seconds: \"1\"\n").Replace("spec:\n  selector", "spec:\n  replicas: 3\n  updateStrategy: {type: RollingUpdate, rollingUpdate: {partition: 2}}\n  selector", StringComparison.Ordinal));
+        await Record("pg-sts1", r => Phase(r) == "Succeeded", "the first revision");
+        await _kubectl.OkAsync("set image sts/pg pg=pg:2");
+        await _kubectl.WaitForAsync("sts pg", s => (int?)s["status"]?["updatedReplicas"] == 1, "the canary pod");
+        await Task.Delay(2500);
+        var held = await Record("pg-sts2", _ => true, "the held record");
+        Assert.Equal("Progressing", Phase(held) ?? "Progressing");
+        await _kubectl.OkAsync("""patch sts pg -p '{"spec":{"updateStrategy":{"rollingUpdate":{"partition":0}}}}'""");
+        await Record("pg-sts2", r => Phase(r) == "Succeeded", "the promoted rollout");
+    }
+
+    [Fact]
+    public async Task HistoryFromBeforeTheOperator_IsBackfilledFromControllerRevisions()
+    {
+        await _operator.DisposeAsync();
+        await _kubectl.OkAsync("apply -f -", Manifest("StatefulSet", "kv", "kv:0"));
+        for (var i = 1; i <= 3; i++) await ReleaseAsync("sts", "kv", $"kv:{i}", $"sha{i}", $"2026-11-{i:00}T10:00:00Z");
+        var revisions = JsonNode.Parse(await _kubectl.OkAsync("get controllerrevisions -o json"))!["items"]!.AsArray()
+            .ToDictionary(r => (long)r!["revision"]!, r => (string)r!["metadata"]!["creationTimestamp"]!);
+        _operator = await OperatorHost.StartAsync(_env.Options, NullLoggerFactory.Instance);
+        await Record("kv-sts4", r => Phase(r) == "Succeeded", "the current revision");
+        foreach (var revision in new long[] { 1, 2, 3 })
+        {
+            var record = await Record($"kv-sts{revision}", r => r["status"]?["conditions"] is not null, $"backfilled revision {revision}");
+            Assert.Equal(revisions[revision], (string?)record["status"]!["startedAt"]);
+            Assert.Contains(record["status"]!["conditions"]!.AsArray(), c => (string?)c!["type"] == "Backfilled" && ((string?)c["message"])!.Contains("ControllerRevision kv-", StringComparison.Ordinal));
+        }
+        Assert.Equal("sha2", (string?)(await Record("kv-sts3", _ => true, "kv-sts3"))["spec"]!["commitSha"]);
+    }
+}
