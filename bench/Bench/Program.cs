@@ -14,6 +14,9 @@ const string Help = """
                 managed memory per cached object with and without the lean transform, and
                 lean from objects without managedFields.
                 Goal: < 3 s and < 2 KB per stripped Deployment (N = 10,000).
+      revisions [--workloads N] [--revisions R]
+                Managed memory per cached ControllerRevision (N StatefulSets x R revisions),
+                with and without the lean transform.
       (the rollout load benchmark is its own project: dotnet run -c Release --project bench/Load)
       aggregate [--records N] [--projects P] [--per-project R]
                 The DORA calculation: full recompute of one project with N records, and the
@@ -39,7 +42,7 @@ int Option(string name, int fallback)
     return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
 }
 
-if (args[0] != "informer-variant") Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
+if (args[0] is not ("informer-variant" or "revisions-variant")) Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
 switch (args[0])
 {
     case "sandbox":
@@ -50,6 +53,12 @@ switch (args[0])
         return 2;
     case "informer-variant":
         await InformerSync.RunVariantAsync(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+        return 0;
+    case "revisions":
+        await RevisionCache.RunAsync(Option("--workloads", 1_000), Option("--revisions", 5));
+        return 0;
+    case "revisions-variant":
+        await RevisionCache.RunVariantAsync(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
         return 0;
     case "aggregate":
         Aggregation.Run(Option("--records", 10_000), Option("--projects", 1_000), Option("--per-project", 100));

@@ -149,7 +149,7 @@ public sealed class RevisionSimulator : IAsyncDisposable
             : DaemonSetStatus(workload, status, onDelete, recreated, updateRevision);
         _store.Update(type, ns, name, current =>
         {
-            current["status"] = next;
+            current["status"] = next.DeepClone();
             return current;
         }, owner: Writer);
     }
