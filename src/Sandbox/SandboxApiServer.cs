@@ -65,6 +65,9 @@ public sealed class SandboxApiServer : IAsyncDisposable
     /// <summary>The simulated StatefulSet and DaemonSet controllers (with the Deployment controller); null when off.</summary>
     public RevisionSimulator? Revisions { get; private init; }
 
+    /// <summary>The simulated Argo Rollouts controller; it acts once the Rollout CRD (<see cref="ArgoRolloutSimulator.CrdManifest"/>) is installed.</summary>
+    public ArgoRolloutSimulator? ArgoRollouts { get; private init; }
+
     public FaultInjector Faults { get; }
 
     /// <summary>Every (user, verb, group, resource, subresource) served so far, with counts.</summary>
@@ -122,10 +125,12 @@ public sealed class SandboxApiServer : IAsyncDisposable
         url = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
         var deployments = options.DeploymentController ? new DeploymentSimulator(store, registry, options.RolloutPace) : null;
         var revisions = options.DeploymentController ? new RevisionSimulator(store, registry) : null;
+        var argo = options.DeploymentController ? new ArgoRolloutSimulator(store, registry) : null;
         var server = new SandboxApiServer(app, ca, serverCert, authenticator, handler, store, registry, deployments, faults, options, adminToken)
         {
             Url = url,
             Revisions = revisions,
+            ArgoRollouts = argo,
         };
         if (options.KubeconfigPath is not null) await server.WriteKubeconfigAsync(options.KubeconfigPath, null, null, cancellationToken);
         return server;
@@ -232,6 +237,7 @@ public sealed class SandboxApiServer : IAsyncDisposable
         _store.CloseAllWatchers();
         if (Deployments is not null) await Deployments.DisposeAsync();
         if (Revisions is not null) await Revisions.DisposeAsync();
+        if (ArgoRollouts is not null) await ArgoRollouts.DisposeAsync();
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
         _serverCert?.Dispose();
