@@ -33,6 +33,8 @@ public sealed class RbacProofTests : IAsyncLifetime
         await _server.WriteKubeconfigAsync(_operatorKubeconfig, OperatorNamespace, _server.AddServiceAccountToken(OperatorNamespace, ServiceAccount));
         _admin = new Kubectl(admin, "shop");
         await _admin.OkAsync($"apply -f {Repo.Path("charts", "dora-operator", "crds")}");
+        // Argo Rollouts installed, so the operator's rules for it are exercised too.
+        await _admin.OkAsync("apply -f -", DoraOperator.Sandbox.Controllers.ArgoRolloutSimulator.CrdManifest);
         await _admin.OkAsync("create namespace dora");
         await _admin.OkAsync("create namespace shop");
     }

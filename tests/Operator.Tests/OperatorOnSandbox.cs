@@ -34,7 +34,11 @@ internal sealed class OperatorOnSandbox : IAsyncDisposable
     }
 
     /// <summary>The test defaults for this Sandbox; adjust with <c>with</c>.</summary>
-    public OperatorOptions Options => new() { Kubeconfig = KubeconfigPath, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0, Intake = new() { Port = 0 } };
+    public OperatorOptions Options => new()
+    {
+        Kubeconfig = KubeconfigPath, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0, Intake = new() { Port = 0 },
+        DiscoveryInterval = TimeSpan.FromMilliseconds(500),
+    };
 
     /// <summary>Starts the operator and waits until its caches have synced.</summary>
     public async Task<OperatorHost> StartOperatorAsync(OperatorOptions? options = null)

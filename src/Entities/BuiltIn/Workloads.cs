@@ -232,7 +232,7 @@ public static class Workloads
         meta.Finalizers = null;
         meta.Namespace = StringPool.Intern(meta.Namespace);
         meta.Labels = StringPool.InternMap(meta.Labels, poolValue: SharedValue);
-        meta.Annotations = StringPool.InternMap(meta.Annotations, k => k.StartsWith("dora-operator.io/", StringComparison.Ordinal) || k is RevisionAnnotation or RevisionHistoryAnnotation, SharedValue);
+        meta.Annotations = StringPool.InternMap(meta.Annotations, k => k.StartsWith("dora-operator.io/", StringComparison.Ordinal) || k is RevisionAnnotation or RevisionHistoryAnnotation or ArgoRollout.RevisionAnnotation, SharedValue);
         if (meta.Annotations is { Count: 0 }) meta.Annotations = null;
         if (meta.Labels is { Count: 0 }) meta.Labels = null;
     }
@@ -278,4 +278,5 @@ public static class Workloads
 [JsonSerializable(typeof(StatefulSet))]
 [JsonSerializable(typeof(DaemonSet))]
 [JsonSerializable(typeof(ControllerRevision))]
+[JsonSerializable(typeof(ArgoRollout))]
 public sealed partial class EntitiesJsonContext : JsonSerializerContext;

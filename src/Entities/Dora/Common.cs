@@ -15,8 +15,9 @@ public static class DoraNames
     public const string ChangeTypeAnnotation = "dora-operator.io/change-type";
 
     /// <summary>
-    /// On a record of a StatefulSet or DaemonSet: the ControllerRevision its revision was. A rollback
-    /// renumbers that object, so a new revision whose object an older record names is a rollback.
+    /// On a record of a StatefulSet, DaemonSet or Argo Rollout: the ControllerRevision or ReplicaSet its
+    /// revision was. A rollback renumbers that object, so a new revision whose object an older record
+    /// names is a rollback.
     /// </summary>
     public const string RevisionObjectAnnotation = "dora-operator.io/revision-object";
 

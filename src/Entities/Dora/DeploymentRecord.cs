@@ -94,8 +94,11 @@ public sealed class DeploymentRecordStatus
     /// <summary>When it completed: the Progressing condition's lastUpdateTime with reason NewReplicaSetAvailable.</summary>
     public DateTimeOffset? DeployedAt { get; set; }
 
-    /// <summary>When it failed (ProgressDeadlineExceeded) or was rolled back.</summary>
+    /// <summary>When it failed (ProgressDeadlineExceeded, a missed progress deadline, a degraded Rollout) or was rolled back; for an aborted Argo Rollout, when its canary or preview began (startedAt).</summary>
     public DateTimeOffset? FailedAt { get; set; }
+
+    /// <summary>When service was restored without a new revision: an aborted Argo Rollout's abortedAt, when its stable version served all traffic again.</summary>
+    public DateTimeOffset? RestoredAt { get; set; }
 
     /// <summary>deployedAt - startedAt.</summary>
     public double? DurationSeconds { get; set; }

@@ -15,7 +15,8 @@ public static class ObjectNames
 
     /// <summary>
     /// The record of a revision of a workload of any kind: Deployments as <see cref="Record(string, long)"/>;
-    /// a StatefulSet's <c>&lt;name&gt;-sts&lt;revision&gt;</c> and a DaemonSet's <c>&lt;name&gt;-ds&lt;revision&gt;</c>,
+    /// a StatefulSet's <c>&lt;name&gt;-sts&lt;revision&gt;</c>, a DaemonSet's <c>&lt;name&gt;-ds&lt;revision&gt;</c> and an
+    /// Argo Rollout's <c>&lt;name&gt;-ro&lt;revision&gt;</c>,
     /// which never equal a Deployment's (whose last segment is all digits), so kinds sharing a name
     /// never share a record.
     /// </summary>
@@ -23,6 +24,7 @@ public static class ObjectNames
     {
         "StatefulSet" => Record(workload, "sts" + revision.ToString(CultureInfo.InvariantCulture)),
         "DaemonSet" => Record(workload, "ds" + revision.ToString(CultureInfo.InvariantCulture)),
+        "Rollout" => Record(workload, "ro" + revision.ToString(CultureInfo.InvariantCulture)),
         _ => Record(workload, revision),
     };
 

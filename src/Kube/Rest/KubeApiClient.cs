@@ -56,6 +56,27 @@ public sealed class KubeApiClient : IDisposable
         return doc.RootElement.TryGetProperty("gitVersion", out var v) ? v.GetString() ?? "" : "";
     }
 
+    /// <summary>
+    /// Whether the server serves a resource, from discovery (<c>/apis/{group}/{version}</c>, readable by
+    /// every authenticated user): how an optional kind such as a CRD that may be installed later is found.
+    /// </summary>
+    public async Task<bool> ServesAsync(ResourceInfo resource, CancellationToken cancellationToken = default)
+    {
+        var path = resource.Group.Length == 0 ? $"/api/{resource.Version}" : $"/apis/{resource.Group}/{resource.Version}";
+        byte[] body;
+        try
+        {
+            body = await SendAsync("get", HttpMethod.Get, path, null, null, cancellationToken);
+        }
+        catch (KubeApiException e) when (e.IsNotFound)
+        {
+            return false;
+        }
+        using var doc = JsonDocument.Parse(body);
+        return doc.RootElement.TryGetProperty("resources", out var resources) && resources.ValueKind == JsonValueKind.Array
+            && resources.EnumerateArray().Any(r => r.TryGetProperty("name", out var n) && n.GetString() == resource.Plural);
+    }
+
     public async Task<T> GetAsync<T>(string name, string? ns = null, CancellationToken cancellationToken = default)
         where T : KubeObject, IKubeResource<T>
     {

@@ -11,7 +11,7 @@ namespace DoraOperator.Operator.Caching;
 /// </summary>
 internal static class CacheIndexes
 {
-    /// <summary>ReplicaSets by the UID of the Deployment that controls them; ControllerRevisions by their StatefulSet's or DaemonSet's.</summary>
+    /// <summary>ReplicaSets by the UID of the Deployment or Argo Rollout that controls them; ControllerRevisions by their StatefulSet's or DaemonSet's.</summary>
     public const string Owner = "owner";
 
     /// <summary>
@@ -30,7 +30,7 @@ internal static class CacheIndexes
 
     internal static IReadOnlyDictionary<string, Func<ReplicaSet, IEnumerable<string>>> ReplicaSets { get; } = new Dictionary<string, Func<ReplicaSet, IEnumerable<string>>>
     {
-        [Owner] = rs => rs.Metadata.OwnerReferences?.Where(o => o.Controller == true && o.Kind == "Deployment").Select(o => o.Uid) ?? [],
+        [Owner] = rs => rs.Metadata.OwnerReferences?.Where(o => o.Controller == true && o.Kind is "Deployment" or "Rollout").Select(o => o.Uid) ?? [],
     };
 
     internal static IReadOnlyDictionary<string, Func<ControllerRevision, IEnumerable<string>>> ControllerRevisions { get; } = new Dictionary<string, Func<ControllerRevision, IEnumerable<string>>>

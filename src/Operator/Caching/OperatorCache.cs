@@ -13,17 +13,24 @@ namespace DoraOperator.Operator.Caching;
 /// each with the indexes of <see cref="CacheIndexes"/>. Features receive read-only
 /// <see cref="CacheView{T}"/>s and never build informers of their own.
 /// </summary>
-internal sealed class OperatorCache : IAsyncDisposable
+internal sealed partial class OperatorCache : IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _informers = [];
     private readonly List<Func<CancellationToken, Task>> _starts = [];
     private readonly List<Func<CancellationToken, Task>> _syncs = [];
     private readonly Lock _gate = new();
     private Task? _started;
+    private readonly KubeApiClient _client;
+    private readonly IReadOnlyList<string?> _scopes;
+    private readonly TimeProvider _time;
+    private readonly ILogger<OperatorCache> _logger;
+    private CacheView<ArgoRollout>? _argoRollouts;
 
-    public OperatorCache(KubeApiClient client, IReadOnlyList<string> namespaces, TimeProvider time, ILogger<OperatorCache> logger)
+    public OperatorCache(KubeApiClient client, IReadOnlyList<string> namespaces, TimeProvider time, ILogger<OperatorCache> logger, TimeSpan? discoveryInterval = null)
     {
         IReadOnlyList<string?> scopes = namespaces.Count == 0 ? [null] : [.. namespaces];
+        (_client, _scopes, _time, _logger) = (client, scopes, time, logger);
+        DiscoveryInterval = discoveryInterval ?? TimeSpan.FromSeconds(30);
         Namespaces = namespaces;
         Deployments = View(client, scopes, new InformerOptions<Deployment> { Transform = Workloads.Lean }, time, logger);
         ReplicaSets = View(client, scopes, new InformerOptions<ReplicaSet> { Transform = Workloads.Lean, Indexers = CacheIndexes.ReplicaSets }, time, logger);
@@ -47,13 +54,25 @@ internal sealed class OperatorCache : IAsyncDisposable
     public CacheView<DeploymentRecord> Records { get; }
     public CacheView<Incident> Incidents { get; }
 
+    /// <summary>
+    /// Argo Rollouts, once discovery shows the <c>rollouts.argoproj.io</c> CRD (checked at start and
+    /// every <see cref="DiscoveryInterval"/>, so an install after the operator's start is picked up
+    /// without a restart); null until then.
+    /// </summary>
+    public CacheView<ArgoRollout>? ArgoRollouts => Volatile.Read(ref _argoRollouts);
+
+    /// <summary>Raised once, when the Argo Rollouts cache has synced for the first time.</summary>
+    public event Action<CacheView<ArgoRollout>>? ArgoRolloutsDiscovered;
+
+    public TimeSpan DiscoveryInterval { get; }
+
     /// <summary>True once every informer has listed (what <c>/readyz</c> reports).</summary>
     public bool HasSynced => Deployments.HasSynced && ReplicaSets.HasSynced && StatefulSets.HasSynced && DaemonSets.HasSynced && ControllerRevisions.HasSynced
-        && Projects.HasSynced && Records.HasSynced && Incidents.HasSynced;
+        && Projects.HasSynced && Records.HasSynced && Incidents.HasSynced && ArgoRollouts?.HasSynced != false;
 
     /// <summary>Open watches: one per kind and watched namespace.</summary>
     public int Watches => Deployments.Watches + ReplicaSets.Watches + StatefulSets.Watches + DaemonSets.Watches + ControllerRevisions.Watches
-        + Projects.Watches + Records.Watches + Incidents.Watches;
+        + Projects.Watches + Records.Watches + Incidents.Watches + (ArgoRollouts?.Watches ?? 0);
 
     /// <summary>Watch restarts by resource, for the operator's metrics.</summary>
     public IEnumerable<(string Resource, int Restarts)> WatchRestarts =>
@@ -61,6 +80,7 @@ internal sealed class OperatorCache : IAsyncDisposable
         (Deployment.Resource.Plural, Deployments.WatchRestarts), (ReplicaSet.Resource.Plural, ReplicaSets.WatchRestarts),
         (StatefulSet.Resource.Plural, StatefulSets.WatchRestarts), (DaemonSet.Resource.Plural, DaemonSets.WatchRestarts),
         (ControllerRevision.Resource.Plural, ControllerRevisions.WatchRestarts),
+        (ArgoRollout.Resource.Plural, ArgoRollouts?.WatchRestarts ?? 0),
         (DoraProject.Resource.Plural, Projects.WatchRestarts), (DeploymentRecord.Resource.Plural, Records.WatchRestarts),
         (Incident.Resource.Plural, Incidents.WatchRestarts),
     ];
@@ -75,8 +95,51 @@ internal sealed class OperatorCache : IAsyncDisposable
 
     private async Task StartAllAsync(CancellationToken cancellationToken)
     {
-        foreach (var start in _starts) await start(cancellationToken);
+        var starts = _starts.ToList();
+        foreach (var start in starts) await start(cancellationToken);
+        await DiscoverAsync(cancellationToken);
         await WaitForSyncAsync(cancellationToken);
+        _ = DiscoveryLoopAsync(cancellationToken);
+    }
+
+    private async Task DiscoveryLoopAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(DiscoveryInterval, _time);
+        try
+        {
+            while (ArgoRollouts is null && await timer.WaitForNextTickAsync(cancellationToken)) await DiscoverAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Starts the Argo Rollouts cache if the server now serves the kind; failures are logged and retried on the next tick.</summary>
+    private async Task DiscoverAsync(CancellationToken cancellationToken)
+    {
+        if (ArgoRollouts is not null) return;
+        try
+        {
+            if (!await _client.ServesAsync(ArgoRollout.Resource, cancellationToken)) return;
+        }
+        catch (Exception e) when (e is KubeApiException or HttpRequestException or TimeoutException)
+        {
+            Log.DiscoveryFailed(_logger, ArgoRollout.Resource.ApiVersion, e.Message);
+            return;
+        }
+        List<Func<CancellationToken, Task>> starts;
+        CacheView<ArgoRollout> view;
+        lock (_gate)
+        {
+            var before = _starts.Count;
+            view = View(_client, _scopes, new InformerOptions<ArgoRollout> { Transform = Entities.BuiltIn.ArgoRollouts.Lean }, _time, _logger);
+            starts = _starts.Skip(before).ToList();
+        }
+        foreach (var start in starts) await start(cancellationToken);
+        await view.WaitForSyncAsync(cancellationToken);
+        Volatile.Write(ref _argoRollouts, view);
+        Log.Discovered(_logger, ArgoRollout.Resource.Kind, ArgoRollout.Resource.ApiVersion);
+        ArgoRolloutsDiscovered?.Invoke(view);
     }
 
     private CacheView<T> View<T>(KubeApiClient client, IReadOnlyList<string?> scopes, InformerOptions<T> options, TimeProvider time, ILogger logger)

@@ -184,7 +184,7 @@ internal static class DoraCalculator
             return new FailedChange(name, RecordPhases.RolledBack, start, rollback ?? NextDeployment(r, start, successes));
         }
         var failedAt = r.Status.FailedAt!.Value;
-        return new FailedChange(name, RecordPhases.Failed, failedAt, NextDeployment(r, failedAt, successes));
+        return new FailedChange(name, RecordPhases.Failed, failedAt, r.Status.RestoredAt ?? NextDeployment(r, failedAt, successes));
     }
 
     /// <summary>Each workload's successful deployment times, sorted.</summary>

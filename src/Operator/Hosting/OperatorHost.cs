@@ -153,7 +153,7 @@ internal sealed partial class OperatorHost : IAsyncDisposable
             MaxRetries = 2, Qps = options.KubeApiQps, Burst = options.KubeApiBurst, OnResponse = sp.GetRequiredService<OperatorMetrics>().ApiResponse,
         }, time));
         services.AddSingleton(sp => new EventRecorder(sp.GetRequiredService<KubeApiClient>(), "dora-operator", sp.GetRequiredService<ReplicaIdentity>().Value, time, sp.GetRequiredService<ILogger<EventRecorder>>()));
-        services.AddSingleton(sp => new OperatorCache(sp.GetRequiredService<KubeApiClient>(), options.Namespaces, time, sp.GetRequiredService<ILogger<OperatorCache>>()));
+        services.AddSingleton(sp => new OperatorCache(sp.GetRequiredService<KubeApiClient>(), options.Namespaces, time, sp.GetRequiredService<ILogger<OperatorCache>>(), options.DiscoveryInterval));
         services.AddSingleton(sp => new RolloutTracker(sp.GetRequiredService<KubeApiClient>(), sp.GetRequiredService<EventRecorder>(), sp.GetRequiredService<OperatorCache>(), time, sp.GetRequiredService<ILogger<RolloutTracker>>(),
             new RolloutOptions { Workers = options.Workers, RetentionInterval = options.RetentionInterval, OnReconciled = sp.GetRequiredService<OperatorMetrics>().Reconciled }));
         services.AddSingleton(sp => new IncidentController(sp.GetRequiredService<KubeApiClient>(), sp.GetRequiredService<EventRecorder>(), sp.GetRequiredService<OperatorCache>(), time, sp.GetRequiredService<ILogger<IncidentController>>(),

@@ -29,6 +29,9 @@ internal sealed record OperatorOptions
     public MetricsExportOptions? MetricsExport { get; init; }
     /// <summary>How often record retention runs while leading.</summary>
     public TimeSpan RetentionInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often discovery looks for optional kinds not yet served (the Argo Rollouts CRD).</summary>
+    public TimeSpan DiscoveryInterval { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>How often every project is recomputed so its window slides with no events.</summary>
     public TimeSpan RecomputeInterval { get; init; } = TimeSpan.FromMinutes(1);
     /// <summary>The HTTP intake (port 0 turns it off).</summary>

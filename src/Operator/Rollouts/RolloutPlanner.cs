@@ -138,6 +138,7 @@ internal static class RolloutPlanner
         {
             case RecordPhases.Failed:
                 status.FailedAt ??= progress.At;
+                status.RestoredAt ??= progress.RestoredAt;
                 status.Reason = progress.Reason;
                 break;
             case RecordPhases.Succeeded:
@@ -289,7 +290,7 @@ internal static class RolloutPlanner
                     [DoraNames.ProjectLabel] = ObjectNames.LabelValue(input.Project),
                     ["dora-operator.io/workload"] = ObjectNames.LabelValue(w.Meta.Name!),
                 },
-                Annotations = rev.ObjectKind == "ControllerRevision" ? new Dictionary<string, string> { [DoraNames.RevisionObjectAnnotation] = rev.ObjectName } : null,
+                Annotations = w.Kind != "Deployment" ? new Dictionary<string, string> { [DoraNames.RevisionObjectAnnotation] = rev.ObjectName } : null,
             },
             Spec = new DeploymentRecordSpec
             {

@@ -62,6 +62,8 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         cache.StatefulSets.AddHandler(new(s => Enqueue("StatefulSet", s.Metadata), (_, s) => Enqueue("StatefulSet", s.Metadata), s => Enqueue("StatefulSet", s.Metadata)));
         cache.DaemonSets.AddHandler(new(d => Enqueue("DaemonSet", d.Metadata), (_, d) => Enqueue("DaemonSet", d.Metadata), d => Enqueue("DaemonSet", d.Metadata)));
         cache.ControllerRevisions.AddHandler(new(EnqueueOwner, (_, r) => EnqueueOwner(r), EnqueueOwner));
+        cache.ArgoRolloutsDiscovered += rollouts =>
+            rollouts.AddHandler(new(r => Enqueue("Rollout", r.Metadata), (_, r) => Enqueue("Rollout", r.Metadata), r => Enqueue("Rollout", r.Metadata)));
         // A project's spec (generation) decides what it selects; its status, written by the aggregator, does not.
         cache.Projects.AddHandler(new(EnqueueNamespace, (old, p) =>
         {
@@ -93,7 +95,8 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
     public IEnumerable<ObjectKey> Seed() =>
         _cache.Deployments.List().Select(d => ObjectKey.Of(d.Metadata))
             .Concat(_cache.StatefulSets.List().Select(s => KeyOf("StatefulSet", s.Metadata)))
-            .Concat(_cache.DaemonSets.List().Select(d => KeyOf("DaemonSet", d.Metadata)));
+            .Concat(_cache.DaemonSets.List().Select(d => KeyOf("DaemonSet", d.Metadata)))
+            .Concat(_cache.ArgoRollouts?.List().Select(r => KeyOf("Rollout", r.Metadata)) ?? []);
 
     /// <summary>
     /// Runs the workers for one leadership term: waits for the caches, reconciles every Deployment (a
@@ -188,8 +191,8 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
 
     private void EnqueueOwner(ReplicaSet rs)
     {
-        var owner = rs.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind == "Deployment");
-        if (owner is not null) _runner.Add(ObjectKey.Of(rs.Metadata.Namespace, owner.Name));
+        var owner = rs.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind is "Deployment" or "Rollout");
+        if (owner is not null) _runner.Add(ObjectKey.Of(rs.Metadata.Namespace, ObjectNames.WorkloadKey(owner.Kind, owner.Name)));
     }
 
     private void EnqueueNamespace(DoraProject p)
@@ -197,6 +200,7 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         foreach (var d in _cache.Deployments.List(p.Metadata.Namespace)) Enqueue(d.Metadata);
         foreach (var s in _cache.StatefulSets.List(p.Metadata.Namespace)) Enqueue("StatefulSet", s.Metadata);
         foreach (var d in _cache.DaemonSets.List(p.Metadata.Namespace)) Enqueue("DaemonSet", d.Metadata);
+        foreach (var r in _cache.ArgoRollouts?.List(p.Metadata.Namespace) ?? []) Enqueue("Rollout", r.Metadata);
     }
 
     public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken cancellationToken)
@@ -267,6 +271,7 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         {
             "StatefulSet" when _cache.StatefulSets.Get(key.Namespace, name) is { } s => WorkloadState.Of(s, _cache.ControllerRevisions.ByIndex(CacheIndexes.Owner, s.Metadata.Uid ?? "")),
             "DaemonSet" when _cache.DaemonSets.Get(key.Namespace, name) is { } d => WorkloadState.Of(d, _cache.ControllerRevisions.ByIndex(CacheIndexes.Owner, d.Metadata.Uid ?? "")),
+            "Rollout" when _cache.ArgoRollouts?.Get(key.Namespace, name) is { } r => WorkloadState.Of(r, _cache.ReplicaSets.ByIndex(CacheIndexes.Owner, r.Metadata.Uid ?? "")),
             _ => null,
         };
     }

@@ -22,7 +22,8 @@ internal sealed record WorkloadRevision(
     bool OwnTime);
 
 /// <summary>Where the rollout of the current revision stands. <see cref="RecheckAt"/>: when it must be looked at again even if nothing changes (a deadline).</summary>
-internal sealed record RolloutState(string Phase, DateTimeOffset? At = null, string? Reason = null, DateTimeOffset? RecheckAt = null);
+/// <see cref="RestoredAt"/>: a failure whose service came back without a new revision (an aborted Argo Rollout).
+internal sealed record RolloutState(string Phase, DateTimeOffset? At = null, string? Reason = null, DateTimeOffset? RecheckAt = null, DateTimeOffset? RestoredAt = null);
 
 /// <summary>
 /// A workload as the planner reads it, whatever its kind: its metadata and pod template, the
@@ -39,7 +40,7 @@ internal sealed record WorkloadState(
 {
     public const int DefaultProgressDeadlineSeconds = 600;
 
-    public string ApiVersion => "apps/v1";
+    public string ApiVersion => Kind == "Rollout" ? ArgoRollout.Resource.ApiVersion : "apps/v1";
 
     public string RecordName(long revision) => ObjectNames.Record(Meta.Name!, revision, Kind);
 
@@ -100,6 +101,43 @@ internal sealed record WorkloadState(
             return (status?.UpdatedNumberScheduled ?? 0) >= desired && (status?.NumberAvailable ?? 0) >= desired
                 ? new RolloutState(RecordPhases.Succeeded, now)
                 : Deadline(d.Metadata, started, now);
+        });
+    }
+
+    /// <summary>
+    /// An Argo Rollout: revisions from <c>rollout.argoproj.io/revision</c> on its ReplicaSets; deployed
+    /// when fully promoted (the stable ReplicaSet is the current template's, and for blue-green the
+    /// active selector too) and Healthy; an abort is a failed change whose stable version restored
+    /// service at once; Degraded is a failure.
+    /// </summary>
+    public static WorkloadState Of(ArgoRollout r, IReadOnlyList<ReplicaSet> sets)
+    {
+        var revisions = new Dictionary<long, WorkloadRevision>();
+        foreach (var rs in sets)
+        {
+            if (Number(rs.Metadata, ArgoRollout.RevisionAnnotation) is not { } n) continue;
+            var own = !sets.Any(o => Number(o.Metadata, ArgoRollout.RevisionAnnotation) is { } m && m < n && o.Metadata.CreationTimestamp > rs.Metadata.CreationTimestamp);
+            revisions.TryAdd(n, new WorkloadRevision(n, "ReplicaSet", rs.Metadata.Name!, rs.Metadata.CreationTimestamp, rs.Spec?.Template, rs.Metadata.Annotations, own));
+        }
+        return new WorkloadState("Rollout", r.Metadata, r.Spec?.Template, Number(r.Metadata, ArgoRollout.RevisionAnnotation) ?? 0, revisions, (started, now) =>
+        {
+            var status = r.Status;
+            if (status?.ObservedGeneration != (r.Metadata.Generation ?? 0).ToString(CultureInfo.InvariantCulture)) return new RolloutState(RecordPhases.Progressing);
+            var progressing = status.Conditions?.FirstOrDefault(c => c.Type == "Progressing");
+            if (status.Abort == true)
+            {
+                return new RolloutState(RecordPhases.Failed, started, "aborted: the Rollout was aborted and its stable version serves all traffic again",
+                    RestoredAt: status.AbortedAt ?? progressing?.LastUpdateTime ?? now);
+            }
+            if (status.Phase == "Degraded")
+            {
+                return new RolloutState(RecordPhases.Failed, progressing?.LastUpdateTime ?? now, $"Degraded: {progressing?.Reason ?? "the Rollout is degraded"}");
+            }
+            var promoted = status.Phase == "Healthy" && status.CurrentPodHash is { Length: > 0 } hash && status.StableRS == hash
+                && (status.BlueGreen?.ActiveSelector is null || status.BlueGreen.ActiveSelector == hash);
+            return promoted
+                ? new RolloutState(RecordPhases.Succeeded, progressing is { Reason: "NewReplicaSetAvailable" } ? progressing.LastUpdateTime ?? now : now)
+                : new RolloutState(RecordPhases.Progressing);
         });
     }
 

@@ -179,3 +179,102 @@ public sealed class RevisionedWorkloadTests : IAsyncLifetime
         Assert.Equal("sha2", (string?)(await Record("kv-sts3", _ => true, "kv-sts3"))["spec"]!["commitSha"]);
     }
 }
+
+/// <summary>Argo Rollouts tracked by the operator, the CRD installed after it started, driven with kubectl as the Argo plugin would.</summary>
+public sealed class ArgoRolloutTrackingTests : IAsyncLifetime
+{
+    private OperatorOnSandbox _env = null!;
+    private Kubectl _kubectl = null!;
+    private OperatorHost _operator = null!;
+
+    public async Task InitializeAsync()
+    {
+        _env = await OperatorOnSandbox.StartAsync();
+        _kubectl = _env.Kubectl;
+        await _kubectl.OkAsync("apply -f -", "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata:\n  name: shop\nspec:\n  selector:\n    matchLabels:\n      team: shop\n");
+        _operator = await _env.StartOperatorAsync();
+        // Installed after the operator started: discovery finds it without a restart.
+        await _kubectl.OkAsync("apply -f -", DoraOperator.Sandbox.Controllers.ArgoRolloutSimulator.CrdManifest);
+        await Eventually.True(() => _operator.Cache.ArgoRollouts is not null, "the operator to discover Argo Rollouts");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _operator.DisposeAsync();
+        await _env.DisposeAsync();
+    }
+
+    private const string Canary = "    canary:\n      steps:\n      - setWeight: 20\n      - pause: {}\n      - setWeight: 60";
+    private const string BlueGreen = "    blueGreen:\n      activeService: web-active\n      autoPromotionEnabled: false";
+
+    private static string Rollout(string name, string image, string strategy) =>
+        $"apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: {name}\n  labels:\n    team: shop\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app: {name}\n  strategy:\n{strategy}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      containers:\n      - name: {name}\n        image: \"{image}\"\n";
+
+    private async Task<JsonObject> Record(string name, Func<JsonObject, bool> ready, string what) =>
+        await Eventually.Until(async () =>
+        {
+            var r = await _kubectl.RunAsync($"get dr {name} -o json");
+            return r.ExitCode == 0 ? JsonNode.Parse(r.Stdout)!.AsObject() : new JsonObject();
+        }, ready, what);
+
+    private static string? Phase(JsonObject r) => (string?)r["status"]?["phase"];
+
+    private Task ReleaseAsync(string name, string image)
+    {
+        var patch = new JsonObject
+        {
+            ["spec"] = new JsonObject
+            {
+                ["template"] = new JsonObject
+                {
+                    ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { ["dora-operator.io/commit-sha"] = image } },
+                    ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = name, ["image"] = image }) },
+                },
+            },
+        };
+        return _kubectl.OkAsync($"patch rollout {name} --type merge -p '{patch.ToJsonString()}'");
+    }
+
+    private Task PromoteAsync(string name) => _kubectl.OkAsync($"patch rollout {name} --subresource=status --type merge -p '{{\"status\":{{\"pauseConditions\":null}}}}'");
+
+    [Fact]
+    public async Task Canary_PromotedIsADeployment_AbortedIsAFailedChangeRestoredByItsStableVersion()
+    {
+        await _kubectl.OkAsync("apply -f -", Rollout("web", "web:1", Canary));
+        var first = await Record("web-ro1", r => Phase(r) == "Succeeded", "the first revision");
+        Assert.Equal("Rollout", (string?)first["spec"]!["workload"]!["kind"]);
+        Assert.Equal("argoproj.io/v1alpha1", (string?)first["spec"]!["workload"]!["apiVersion"]);
+
+        await ReleaseAsync("web", "web:2");
+        await _kubectl.WaitForAsync("rollout web", r => (string?)r["status"]?["phase"] == "Paused", "the canary paused at its step");
+        await Task.Delay(300);
+        Assert.Equal("Progressing", Phase(await Record("web-ro2", _ => true, "web-ro2")) ?? "Progressing");
+        await PromoteAsync("web");
+        var promoted = await Record("web-ro2", r => Phase(r) == "Succeeded", "the promoted canary");
+        Assert.Equal("web:2", (string?)promoted["spec"]!["commitSha"]);
+
+        await ReleaseAsync("web", "web:3");
+        await _kubectl.WaitForAsync("rollout web", r => (string?)r["status"]?["phase"] == "Paused", "the next canary paused");
+        await _kubectl.OkAsync("""patch rollout web --subresource=status --type merge -p '{"status":{"abort":true}}'""");
+        var aborted = await Record("web-ro3", r => Phase(r) == "Failed", "the aborted canary");
+        Assert.Equal((string?)aborted["status"]!["startedAt"], (string?)aborted["status"]!["failedAt"]);
+        Assert.NotNull(aborted["status"]!["restoredAt"]);
+        Assert.Contains("aborted", (string?)aborted["status"]!["reason"]);
+        var project = await _kubectl.WaitForAsync("dora shop", p => (int?)p["status"]?["changeFailureRate"]?["count"] == 1 && p["status"]?["recoveryTime"]?["medianSeconds"] is not null,
+            "the abort as a failed change with its recovery time");
+        Assert.Equal(2, (int)project["status"]!["deploymentFrequency"]!["count"]!);
+    }
+
+    [Fact]
+    public async Task BlueGreen_IsDeployedWhenPromoted()
+    {
+        await _kubectl.OkAsync("apply -f -", Rollout("shop", "shop:1", BlueGreen));
+        await Record("shop-ro1", r => Phase(r) == "Succeeded", "the first revision");
+        await ReleaseAsync("shop", "shop:2");
+        await _kubectl.WaitForAsync("rollout shop", r => (string?)r["status"]?["phase"] == "Paused", "the preview");
+        await Task.Delay(300);
+        Assert.Equal("Progressing", Phase(await Record("shop-ro2", _ => true, "shop-ro2")) ?? "Progressing");
+        await PromoteAsync("shop");
+        await Record("shop-ro2", r => Phase(r) == "Succeeded", "the promoted preview");
+    }
+}
