@@ -85,7 +85,8 @@ public sealed class JourneyTests
 
     /// <summary>
     /// A project, a Deployment, a release with a commit time (exact lead time), an incident linked to
-    /// it and restored 30 minutes after it started: kubectl's columns, and Prometheus when a metrics URL is given.
+    /// it and restored 30 minutes after it started, then a StatefulSet released the same way: kubectl's
+    /// columns, and Prometheus when a metrics URL is given.
     /// Images are real and tiny (pause), so the journey also runs where pods really start.
     /// </summary>
     private static async Task RunJourneyAsync(Kubectl kubectl, Uri? metricsUrl, TimeSpan patience)
@@ -135,10 +136,38 @@ public sealed class JourneyTests
         var columns = await kubectl.OkAsync("get dora shop");
         Assert.Matches(@"(?m)^shop\s+0\.07\s+3h\s+50% \(1/2\)\s+30m\s+\w+", columns);
 
+        // A StatefulSet of the same project: its own records (db-sts<revision>), counted with the Deployment's.
+        await kubectl.OkAsync("apply -f -", """
+            apiVersion: apps/v1
+            kind: StatefulSet
+            metadata:
+              name: db
+              labels: {app.kubernetes.io/part-of: shop}
+            spec:
+              serviceName: db
+              selector:
+                matchLabels: {app: db}
+              template:
+                metadata:
+                  labels: {app: db}
+                spec:
+                  containers:
+                  - name: pause
+                    image: registry.k8s.io/pause:3.9
+            """);
+        await kubectl.OkAsync($"rollout status statefulset/db --timeout={seconds}s");
+        await kubectl.OkAsync("patch statefulset db -p '" + """{"spec":{"template":{"metadata":{"annotations":{"dora-operator.io/commit-sha":"77be0d2","dora-operator.io/commit-time":"COMMIT"}},"spec":{"containers":[{"name":"pause","image":"registry.k8s.io/pause:3.10"}]}}}}""".Replace("COMMIT", commit, StringComparison.Ordinal) + "'");
+        await kubectl.OkAsync($"rollout status statefulset/db --timeout={seconds}s");
+        var db = await Get(kubectl, "dr db-sts2", r => (string?)r["status"]?["phase"] == "Succeeded", "the StatefulSet's release to succeed", seconds);
+        Assert.Equal("StatefulSet", (string?)db["spec"]!["workload"]!["kind"]);
+        Assert.Equal((DateTimeOffset.Parse((string)db["status"]!["deployedAt"]!, CultureInfo.InvariantCulture) - DateTimeOffset.Parse(commit, CultureInfo.InvariantCulture)).TotalSeconds,
+            (double)db["status"]!["leadTimeSeconds"]!);
+        await Get(kubectl, "dora shop", p => (int?)p["status"]?["deploymentFrequency"]?["count"] == 4, "four deployments (two per workload)", seconds);
+
         if (metricsUrl is null) return;
         await using var prometheus = await Prometheus.StartAsync(metricsUrl);
         var ns = kubectl.Namespace;
-        Assert.Equal(2, await prometheus.ScalarAsync($"sum(dora_deployments_total{{outcome=\"succeeded\",namespace=\"{ns}\",project=\"shop\",team=\"payments\"}})"));
+        Assert.Equal(4, await prometheus.ScalarAsync($"sum(dora_deployments_total{{outcome=\"succeeded\",namespace=\"{ns}\",project=\"shop\",team=\"payments\"}})"));
         Assert.Equal(1, await prometheus.ScalarAsync($"sum(dora_incidents_restored_total{{namespace=\"{ns}\",project=\"shop\"}})"));
         Assert.Equal(1800, await prometheus.ScalarAsync($"dora_recovery_time_median_seconds{{namespace=\"{ns}\",project=\"shop\"}}"));
     }

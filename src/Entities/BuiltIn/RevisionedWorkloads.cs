@@ -119,7 +119,7 @@ public static class RevisionedWorkloads
         {
             spec.ExtensionData = null;
             spec.Selector = null;
-            spec.Template = Workloads.LeanTemplate(spec.Template, fingerprint: false);
+            spec.Template = Workloads.LeanTemplate(spec.Template, fingerprint: true);
             if (spec.UpdateStrategy?.RollingUpdate is { } ru) ru.ExtensionData = null;
         }
         return s;
@@ -136,7 +136,7 @@ public static class RevisionedWorkloads
         {
             spec.ExtensionData = null;
             spec.Selector = null;
-            spec.Template = Workloads.LeanTemplate(spec.Template, fingerprint: false);
+            spec.Template = Workloads.LeanTemplate(spec.Template, fingerprint: true);
             if (spec.UpdateStrategy?.RollingUpdate is { } ru) ru.ExtensionData = null;
         }
         return d;

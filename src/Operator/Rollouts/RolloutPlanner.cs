@@ -15,7 +15,8 @@ internal sealed record RolloutPlan(IReadOnlyList<DeploymentRecord> Records, IRea
 /// <summary>
 /// Everything the planner looks at: one workload with its revisions, the records that exist, the
 /// project. <see cref="BackfillSince"/>: record retained history that started after this time on
-/// first sight (null: no backfill).
+/// first sight (null: no backfill). <see cref="ProgressSince"/>: since when the workload's
+/// <see cref="WorkloadState.Signature"/> has not changed, for kinds whose deadline the operator keeps.
 /// </summary>
 internal sealed record RolloutInput(
     WorkloadState Workload,
@@ -24,7 +25,8 @@ internal sealed record RolloutInput(
     string Environment,
     DateTimeOffset Now,
     bool LeadTimeFromFirstCommit = false,
-    DateTimeOffset? BackfillSince = null)
+    DateTimeOffset? BackfillSince = null,
+    DateTimeOffset? ProgressSince = null)
 {
     /// <summary>A Deployment and its ReplicaSets.</summary>
     public RolloutInput(Deployment deployment, IReadOnlyList<ReplicaSet> replicaSets, IReadOnlyList<DeploymentRecord> records, string project, string environment,
@@ -87,7 +89,8 @@ internal static class RolloutPlanner
             }
             else
             {
-                recheckAt = ApplyProgress(w.Progress(status.StartedAt.Value, input.Now), status);
+                var since = input.ProgressSince is { } p && p > status.StartedAt.Value ? p : status.StartedAt.Value;
+                recheckAt = ApplyProgress(w.Progress(since, input.Now), status);
             }
         }
         // A reused revision first seen after its rollout completed: the observed start would come after

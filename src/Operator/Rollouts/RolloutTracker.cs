@@ -44,6 +44,12 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
     /// </summary>
     private readonly ConcurrentDictionary<ObjectKey, (string ResourceVersion, DateTimeOffset At)> _written = new();
 
+    /// <summary>
+    /// Per StatefulSet and DaemonSet: the last progress signature seen and since when, for the
+    /// deadline the operator keeps for them (in memory: after a restart it counts from the restart).
+    /// </summary>
+    private readonly ConcurrentDictionary<ObjectKey, (string Signature, DateTimeOffset Since)> _progress = new();
+
     /// <summary>How long an expectation (created or written) waits for the cache before it is given up.</summary>
     private static readonly TimeSpan ExpectationTimeout = TimeSpan.FromSeconds(30);
 
@@ -210,6 +216,7 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         var workload = Workload(key);
         if (workload is null)
         {
+            _progress.TryRemove(key, out _);
             foreach (var desired in RolloutPlanner.PlanDeleted(records))
             {
                 if (records.FirstOrDefault(r => r.Metadata.Name == desired.Metadata.Name) is { } current) await WriteStatusAsync(current, desired, cancellationToken);
@@ -225,7 +232,8 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
             DoraDefaults.EnvironmentOf(project),
             _time.GetUtcNow(),
             DoraDefaults.LeadTimeFromFirst(project),
-            DoraDefaults.BackfillOf(project) ? _time.GetUtcNow() - DoraDefaults.RetentionMaxAgeOf(project) : null));
+            DoraDefaults.BackfillOf(project) ? _time.GetUtcNow() - DoraDefaults.RetentionMaxAgeOf(project) : null,
+            ProgressSince(key, workload)));
         var existing = records.ToDictionary(r => r.Metadata.Name!, StringComparer.Ordinal);
         foreach (var desired in plan.Records)
         {
@@ -254,6 +262,13 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
             _events.Warning(Reference(workload), problem.Reason, "RecordDeployment", problem.Message);
         }
         return plan.RecheckAt is { } recheck ? ReconcileResult.RequeueAfter(TimeSpan.FromTicks(Math.Max(0, (recheck - _time.GetUtcNow()).Ticks)) + TimeSpan.FromSeconds(1)) : ReconcileResult.Done;
+    }
+
+    private DateTimeOffset? ProgressSince(ObjectKey key, WorkloadState workload)
+    {
+        if (workload.Signature is not { } signature) return null;
+        var now = Conditions.WholeSeconds(_time.GetUtcNow());
+        return _progress.AddOrUpdate(key, _ => (signature, now), (_, seen) => seen.Signature == signature ? seen : (signature, now)).Since;
     }
 
     /// <summary>The workload a key names, with the revisions the planner reads; null when it is gone.</summary>

@@ -28,7 +28,9 @@ internal sealed record RolloutState(string Phase, DateTimeOffset? At = null, str
 /// <summary>
 /// A workload as the planner reads it, whatever its kind: its metadata and pod template, the
 /// current revision number, every revision it keeps, and how to read its rollout's progress from
-/// its status (given the rollout's start and the time now).
+/// its status, given since when it has made no progress (for kinds with a deadline of ours) or the
+/// rollout's start, and the time now. <see cref="Signature"/>: what counts as progress, for kinds
+/// whose deadline the operator keeps (StatefulSets, DaemonSets); null for the others.
 /// </summary>
 internal sealed record WorkloadState(
     string Kind,
@@ -39,6 +41,8 @@ internal sealed record WorkloadState(
     Func<DateTimeOffset, DateTimeOffset, RolloutState> Progress)
 {
     public const int DefaultProgressDeadlineSeconds = 600;
+
+    public string? Signature { get; init; }
 
     public string ApiVersion => Kind == "Rollout" ? ArgoRollout.Resource.ApiVersion : "apps/v1";
 
@@ -66,14 +70,16 @@ internal sealed record WorkloadState(
     public static WorkloadState Of(StatefulSet s, IReadOnlyList<ControllerRevision> owned)
     {
         var revisions = RevisionsOf(owned);
-        return new WorkloadState("StatefulSet", s.Metadata, s.Spec?.Template, revisions.Keys.DefaultIfEmpty(0).Max(), revisions, (started, now) =>
+        var current = revisions.Keys.DefaultIfEmpty(0).Max();
+        return new WorkloadState("StatefulSet", s.Metadata, s.Spec?.Template, current, revisions, (since, now) =>
         {
+            if (!Matches(s.Spec?.Template, revisions, current)) return Deadline(s.Metadata, since, now);
             var spec = s.Spec;
             var status = s.Status;
             var replicas = spec?.Replicas ?? 1;
             var onDelete = spec?.UpdateStrategy?.Type == "OnDelete";
             var partition = onDelete ? 0 : Math.Clamp(spec?.UpdateStrategy?.RollingUpdate?.Partition ?? 0, 0, replicas);
-            if ((status?.ObservedGeneration ?? 0) < (s.Metadata.Generation ?? 0)) return Deadline(s.Metadata, started, now);
+            if ((status?.ObservedGeneration ?? 0) < (s.Metadata.Generation ?? 0)) return Deadline(s.Metadata, since, now);
             var ready = status?.ReadyReplicas ?? 0;
             var updated = status?.UpdatedReplicas ?? 0;
             if (ready >= replicas && updated >= replicas && (onDelete || status?.CurrentRevision == status?.UpdateRevision))
@@ -85,23 +91,31 @@ internal sealed record WorkloadState(
                 // A canary by partition: the rollout waits for the partition to be lowered, which is no failure.
                 return new RolloutState(RecordPhases.Progressing, Reason: $"held by partition {partition}: {updated} of {replicas} pods updated");
             }
-            return Deadline(s.Metadata, started, now);
-        });
+            return Deadline(s.Metadata, since, now);
+        })
+        {
+            Signature = $"{s.Metadata.Generation}/{s.Status?.ObservedGeneration}/{s.Status?.UpdatedReplicas}/{s.Status?.ReadyReplicas}/{s.Status?.CurrentRevision}/{s.Status?.UpdateRevision}",
+        };
     }
 
     /// <summary>A DaemonSet: revisions from its ControllerRevisions; complete when every scheduled node runs an updated, available pod.</summary>
     public static WorkloadState Of(DaemonSet d, IReadOnlyList<ControllerRevision> owned)
     {
         var revisions = RevisionsOf(owned);
-        return new WorkloadState("DaemonSet", d.Metadata, d.Spec?.Template, revisions.Keys.DefaultIfEmpty(0).Max(), revisions, (started, now) =>
+        var current = revisions.Keys.DefaultIfEmpty(0).Max();
+        return new WorkloadState("DaemonSet", d.Metadata, d.Spec?.Template, current, revisions, (since, now) =>
         {
+            if (!Matches(d.Spec?.Template, revisions, current)) return Deadline(d.Metadata, since, now);
             var status = d.Status;
-            if ((status?.ObservedGeneration ?? 0) < (d.Metadata.Generation ?? 0)) return Deadline(d.Metadata, started, now);
+            if ((status?.ObservedGeneration ?? 0) < (d.Metadata.Generation ?? 0)) return Deadline(d.Metadata, since, now);
             var desired = status?.DesiredNumberScheduled ?? 0;
             return (status?.UpdatedNumberScheduled ?? 0) >= desired && (status?.NumberAvailable ?? 0) >= desired
                 ? new RolloutState(RecordPhases.Succeeded, now)
-                : Deadline(d.Metadata, started, now);
-        });
+                : Deadline(d.Metadata, since, now);
+        })
+        {
+            Signature = $"{d.Metadata.Generation}/{d.Status?.ObservedGeneration}/{d.Status?.UpdatedNumberScheduled}/{d.Status?.NumberAvailable}/{d.Status?.DesiredNumberScheduled}",
+        };
     }
 
     /// <summary>
@@ -157,14 +171,28 @@ internal sealed record WorkloadState(
         return result;
     }
 
-    /// <summary>Kinds without a progress deadline of their own: Failed once the rollout has run longer than the annotation (or 600 s) allows.</summary>
-    private static RolloutState Deadline(ObjectMeta meta, DateTimeOffset started, DateTimeOffset now)
+    /// <summary>
+    /// Whether the cached workload already shows the template of the newest ControllerRevision. The
+    /// two come from separate watches, so the revision can arrive before the workload's update; until
+    /// the workload catches up its status describes the previous revision.
+    /// </summary>
+    private static bool Matches(PodTemplateSpec? template, Dictionary<long, WorkloadRevision> revisions, long current) =>
+        revisions.TryGetValue(current, out var rev) && FingerprintOf(template) is { } f && f == FingerprintOf(rev.Template);
+
+    private static string? FingerprintOf(PodTemplateSpec? template) => template is null ? null : template.Fingerprint ?? Workloads.Fingerprint(template);
+
+    /// <summary>
+    /// Kinds without a progress deadline of their own, as a Deployment's progressDeadlineSeconds
+    /// works: Failed once the rollout has made no progress (its <see cref="Signature"/> unchanged)
+    /// for the annotation's seconds (default 600).
+    /// </summary>
+    private static RolloutState Deadline(ObjectMeta meta, DateTimeOffset since, DateTimeOffset now)
     {
         var seconds = int.TryParse(meta.Annotations?.GetValueOrDefault(DoraNames.ProgressDeadlineAnnotation), NumberStyles.None, CultureInfo.InvariantCulture, out var s) && s > 0
             ? s : DefaultProgressDeadlineSeconds;
-        var deadline = started.AddSeconds(seconds);
+        var deadline = since.AddSeconds(seconds);
         return now >= deadline
-            ? new RolloutState(RecordPhases.Failed, deadline, $"the rollout did not complete within {seconds} s ({DoraNames.ProgressDeadlineAnnotation}, default {DefaultProgressDeadlineSeconds})")
+            ? new RolloutState(RecordPhases.Failed, deadline, $"the rollout made no progress for {seconds} s ({DoraNames.ProgressDeadlineAnnotation}, default {DefaultProgressDeadlineSeconds})")
             : new RolloutState(RecordPhases.Progressing, RecheckAt: deadline);
     }
 
