@@ -124,7 +124,7 @@ public sealed class SandboxApiServer : IAsyncDisposable
         var address = app.Urls.First();
         url = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
         var deployments = options.DeploymentController ? new DeploymentSimulator(store, registry, options.RolloutPace) : null;
-        var revisions = options.DeploymentController ? new RevisionSimulator(store, registry) : null;
+        var revisions = options.DeploymentController ? new RevisionSimulator(store, registry, options.RolloutPace) : null;
         var argo = options.DeploymentController ? new ArgoRolloutSimulator(store, registry) : null;
         var server = new SandboxApiServer(app, ca, serverCert, authenticator, handler, store, registry, deployments, faults, options, adminToken)
         {

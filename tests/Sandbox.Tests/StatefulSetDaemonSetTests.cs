@@ -126,4 +126,27 @@ public sealed class StatefulSetDaemonSetTests(SandboxFixture fixture) : IClassFi
         Assert.Equal([3L, 4L, 5L], revisions.Select(r => (long)r["revision"]!).Order());
         Assert.Equal(DoraOperator.Sandbox.Controllers.RevisionSimulator.Nodes, (int)(await GetAsync(kubectl, "ds agent"))["status"]!["numberAvailable"]!);
     }
+
+    [Fact]
+    public async Task APacedSandbox_ShowsTheRolloutInProgress_UntilItsTimeHasPassed()
+    {
+        var kubeconfig = Path.GetTempFileName();
+        await using var server = await SandboxApiServer.StartAsync(new SandboxOptions
+        {
+            KubeconfigPath = kubeconfig, RolloutPace = DoraOperator.Sandbox.Controllers.RolloutPace.After(TimeSpan.FromSeconds(1)),
+        });
+        using var kubectl = new Kubectl(kubeconfig, "default");
+        await kubectl.OkAsync("apply -f -", Workload("StatefulSet", "paced", "paced:1", "  replicas: 2\n"));
+        await kubectl.OkAsync("rollout status sts/paced --timeout=30s");
+        await kubectl.OkAsync("set image sts/paced paced=paced:2");
+        var rolling = await kubectl.WaitForAsync("sts paced", s => s["status"]?["updateRevision"] is not null && (string?)s["status"]?["updateRevision"] != (string?)s["status"]?["currentRevision"],
+            "the rollout in progress");
+        Assert.Equal(0, (int)rolling["status"]!["updatedReplicas"]!);
+        var started = DateTimeOffset.UtcNow;
+        await kubectl.OkAsync("rollout status sts/paced --timeout=30s");
+        var done = await GetAsync(kubectl, "sts paced");
+        Assert.Equal((string?)done["status"]!["currentRevision"], (string?)done["status"]!["updateRevision"]);
+        Assert.True(DateTimeOffset.UtcNow - started < TimeSpan.FromSeconds(10));
+        File.Delete(kubeconfig);
+    }
 }

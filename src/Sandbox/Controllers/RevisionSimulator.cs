@@ -15,6 +15,8 @@ namespace DoraOperator.Sandbox.Controllers;
 /// <c>kubectl rollout status</c> reads it. Pods are not simulated: a RollingUpdate rollout completes
 /// at once, except that a StatefulSet's <c>partition</c> keeps that many pods on the old revision;
 /// an OnDelete rollout waits until <see cref="RecreatePods"/> (deleting the pods, in a real cluster).
+/// With a <see cref="RolloutPace.After"/> pace (the Sandbox's default pace, e.g. <c>--rollout-seconds</c>)
+/// a rollout shows no pod updated until that much time has passed.
 /// A DaemonSet runs on <see cref="Nodes"/> nodes.
 /// </summary>
 public sealed class RevisionSimulator : IAsyncDisposable
@@ -31,13 +33,16 @@ public sealed class RevisionSimulator : IAsyncDisposable
     private readonly Channel<(string Plural, string Namespace, string Name)> _queue = Channel.CreateUnbounded<(string, string, string)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly HashSet<string> _recreated = [];
     private readonly HashSet<string> _stalled = [];
+    private readonly RolloutPace _pace;
+    private readonly Dictionary<string, (DateTimeOffset Start, ITimer Timer)> _paced = [];
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    internal RevisionSimulator(ObjectStore store, ResourceRegistry registry)
+    internal RevisionSimulator(ObjectStore store, ResourceRegistry registry, RolloutPace? pace = null)
     {
         _store = store;
+        _pace = pace ?? RolloutPace.Immediate;
         _statefulSets = registry.FindByKey("apps/statefulsets")!;
         _daemonSets = registry.FindByKey("apps/daemonsets")!;
         _revisions = registry.FindByKey("apps/controllerrevisions")!;
@@ -68,6 +73,11 @@ public sealed class RevisionSimulator : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        lock (_gate)
+        {
+            foreach (var (_, timer) in _paced.Values) timer.Dispose();
+            _paced.Clear();
+        }
         await _stop.CancelAsync();
         try
         {
@@ -142,8 +152,11 @@ public sealed class RevisionSimulator : IAsyncDisposable
             recreated = _recreated.Remove($"{type.Plural}/{ns}/{name}");
             stalled = _stalled.Contains($"{type.Plural}/{ns}/{name}");
         }
-        // A stalled rollout behaves like OnDelete whose pods are never replaced: nothing moves to the new revision.
-        onDelete |= stalled;
+        // A stalled rollout behaves like OnDelete whose pods are never replaced: nothing moves to the new
+        // revision; a paced one the same until its time has passed.
+        onDelete |= stalled || Pacing(type, ns, name, updateRevision, rolling: type == _statefulSets
+            ? currentRevision != updateRevision
+            : (string?)status["updateRevision"] != updateRevision || ((int?)status["updatedNumberScheduled"] ?? 0) < Nodes);
         var next = type == _statefulSets
             ? StatefulSetStatus(workload, spec, status, onDelete, recreated, currentRevision, updateRevision)
             : DaemonSetStatus(workload, status, onDelete, recreated, updateRevision);
@@ -195,6 +208,31 @@ public sealed class RevisionSimulator : IAsyncDisposable
             // Not in the real DaemonSetStatus; the simulator remembers which revision it rolled to.
             ["updateRevision"] = updateRevision,
         };
+    }
+
+    /// <summary>
+    /// With <see cref="RolloutPace.After"/>: whether a rollout to <paramref name="updateRevision"/> is
+    /// still within its time (it then looks like pods not yet replaced), waking the controller when it
+    /// is over.
+    /// </summary>
+    private bool Pacing(ResourceType type, string ns, string name, string updateRevision, bool rolling)
+    {
+        if (_pace is not RolloutPace.DelayedPace delayed || !rolling) return false;
+        var key = $"{type.Plural}/{ns}/{name}@{updateRevision}";
+        var now = _store.Time.GetUtcNow();
+        lock (_gate)
+        {
+            if (!_paced.TryGetValue(key, out var entry))
+            {
+                var timer = _store.Time.CreateTimer(_ => _queue.Writer.TryWrite((type.Plural, ns, name)), null, delayed.Delay, Timeout.InfiniteTimeSpan);
+                entry = (now, timer);
+                _paced[key] = entry;
+            }
+            if (now < entry.Start + delayed.Delay) return true;
+            entry.Timer.Dispose();
+            _paced.Remove(key);
+            return false;
+        }
     }
 
     /// <summary>Keeps revisionHistoryLimit old revisions besides the current and update ones, deleting the oldest.</summary>
