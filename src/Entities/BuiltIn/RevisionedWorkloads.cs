@@ -15,7 +15,16 @@ public sealed class StatefulSet : KubeObject, IKubeResource<StatefulSet>
     public StatefulSetStatus? Status { get; set; }
 }
 
-public sealed class StatefulSetSpec
+/// <summary>What the StatefulSet and DaemonSet specs share, so one transform leans both.</summary>
+public interface IRevisionedSpec
+{
+    LabelSelector? Selector { get; set; }
+    PodTemplateSpec? Template { get; set; }
+    UpdateStrategy? UpdateStrategy { get; set; }
+    Dictionary<string, JsonElement>? ExtensionData { get; set; }
+}
+
+public sealed class StatefulSetSpec : IRevisionedSpec
 {
     public int? Replicas { get; set; }
     public LabelSelector? Selector { get; set; }
@@ -62,7 +71,7 @@ public sealed class DaemonSet : KubeObject, IKubeResource<DaemonSet>
     public DaemonSetStatus? Status { get; set; }
 }
 
-public sealed class DaemonSetSpec
+public sealed class DaemonSetSpec : IRevisionedSpec
 {
     public LabelSelector? Selector { get; set; }
     public PodTemplateSpec? Template { get; set; }
@@ -110,36 +119,29 @@ public static class RevisionedWorkloads
 {
     public static StatefulSet Lean(StatefulSet s)
     {
-        s.ExtensionData = null;
-        s.ApiVersion = StringPool.Intern(s.ApiVersion);
-        s.Kind = StringPool.Intern(s.Kind);
-        Workloads.LeanMeta(s.Metadata);
-        s.Metadata.Uid = StringPool.Intern(s.Metadata.Uid);
-        if (s.Spec is { } spec)
-        {
-            spec.ExtensionData = null;
-            spec.Selector = null;
-            spec.Template = Workloads.LeanTemplate(spec.Template, fingerprint: true);
-            if (spec.UpdateStrategy?.RollingUpdate is { } ru) ru.ExtensionData = null;
-        }
+        LeanWorkload(s, s.Spec);
         return s;
     }
 
     public static DaemonSet Lean(DaemonSet d)
     {
-        d.ExtensionData = null;
-        d.ApiVersion = StringPool.Intern(d.ApiVersion);
-        d.Kind = StringPool.Intern(d.Kind);
-        Workloads.LeanMeta(d.Metadata);
-        d.Metadata.Uid = StringPool.Intern(d.Metadata.Uid);
-        if (d.Spec is { } spec)
-        {
-            spec.ExtensionData = null;
-            spec.Selector = null;
-            spec.Template = Workloads.LeanTemplate(spec.Template, fingerprint: true);
-            if (spec.UpdateStrategy?.RollingUpdate is { } ru) ru.ExtensionData = null;
-        }
+        LeanWorkload(d, d.Spec);
         return d;
+    }
+
+    /// <summary>Metadata as for Deployments; the template reduced to its fingerprint, DORA annotations and image.</summary>
+    private static void LeanWorkload(KubeObject workload, IRevisionedSpec? spec)
+    {
+        workload.ExtensionData = null;
+        workload.ApiVersion = StringPool.Intern(workload.ApiVersion);
+        workload.Kind = StringPool.Intern(workload.Kind);
+        Workloads.LeanMeta(workload.Metadata);
+        workload.Metadata.Uid = StringPool.Intern(workload.Metadata.Uid);
+        if (spec is null) return;
+        spec.ExtensionData = null;
+        spec.Selector = null;
+        spec.Template = Workloads.LeanTemplate(spec.Template, fingerprint: true);
+        if (spec.UpdateStrategy?.RollingUpdate is { } ru) ru.ExtensionData = null;
     }
 
     /// <summary>Keeps the owner, revision, creation time and the template's fingerprint, DORA annotations and image.</summary>

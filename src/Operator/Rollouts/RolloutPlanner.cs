@@ -90,7 +90,8 @@ internal static class RolloutPlanner
             else
             {
                 var since = input.ProgressSince is { } p && p > status.StartedAt.Value ? p : status.StartedAt.Value;
-                recheckAt = ApplyProgress(w.Progress(since, input.Now), status);
+                // Times the operator observes are kept to the second, like every time an object carries.
+                recheckAt = ApplyProgress(w.Progress(since, Conditions.WholeSeconds(input.Now)), status);
             }
         }
         // A reused revision first seen after its rollout completed: the observed start would come after

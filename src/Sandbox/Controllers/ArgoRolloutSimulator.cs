@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 using DoraOperator.Sandbox.Apply;
 using DoraOperator.Sandbox.Resources;
 using DoraOperator.Sandbox.Storage;
@@ -20,7 +19,7 @@ namespace DoraOperator.Sandbox.Controllers;
 /// <c>kubectl argo rollouts abort</c> writes) makes it Degraded with <c>RolloutAborted</c> and the
 /// stable ReplicaSet serving; a new template clears the abort.
 /// </summary>
-public sealed class ArgoRolloutSimulator : IAsyncDisposable
+public sealed class ArgoRolloutSimulator : SimulatedController<(string Namespace, string Name)>
 {
     public const string RevisionAnnotation = "rollout.argoproj.io/revision";
     private const string HashLabel = "rollouts-pod-template-hash";
@@ -30,9 +29,6 @@ public sealed class ArgoRolloutSimulator : IAsyncDisposable
     private readonly ObjectStore _store;
     private readonly ResourceRegistry _registry;
     private readonly ResourceType _replicaSets;
-    private readonly Channel<(string Namespace, string Name)> _queue = Channel.CreateUnbounded<(string, string)>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
 
     internal ArgoRolloutSimulator(ObjectStore store, ResourceRegistry registry)
     {
@@ -40,8 +36,10 @@ public sealed class ArgoRolloutSimulator : IAsyncDisposable
         _registry = registry;
         _replicaSets = registry.FindByKey("apps/replicasets")!;
         store.Subscribe(OnStoreEvent);
-        _loop = Task.Run(RunAsync);
+        Start();
     }
+
+    protected override string Name => "argo rollouts";
 
     /// <summary>
     /// The Rollout CRD as the Argo Rollouts install manifest serves it, reduced to what clients see:
@@ -74,41 +72,14 @@ public sealed class ArgoRolloutSimulator : IAsyncDisposable
               openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
         """;
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync();
-        try
-        {
-            await _loop;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        _stop.Dispose();
-    }
-
     private void OnStoreEvent(StoreEvent e)
     {
-        if (e.Type.Key == RolloutsKey && e.EventType != WatchEventTypes.Deleted) _queue.Writer.TryWrite((e.Object.Namespace!, e.Object.Name));
+        if (e.Type.Key == RolloutsKey && e.EventType != WatchEventTypes.Deleted) Enqueue((e.Object.Namespace!, e.Object.Name));
     }
 
-    private async Task RunAsync()
+    private protected override void Reconcile((string Namespace, string Name) key)
     {
-        await foreach (var (ns, name) in _queue.Reader.ReadAllAsync(_stop.Token))
-        {
-            try
-            {
-                if (_registry.FindByKey(RolloutsKey) is { } type) Reconcile(type, ns, name);
-            }
-            catch (Http.ApiException e) when (e.Code is 404 or 409)
-            {
-                // Gone, or changed under us: its event requeues it.
-            }
-            catch (Exception e)
-            {
-                await Console.Error.WriteLineAsync($"sandbox argo rollouts controller: reconciling {ns}/{name} failed: {e}");
-            }
-        }
+        if (_registry.FindByKey(RolloutsKey) is { } type) Reconcile(type, key.Namespace, key.Name);
     }
 
     private void Reconcile(ResourceType type, string ns, string name)

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 using DoraOperator.Sandbox.Apply;
 using DoraOperator.Sandbox.Resources;
 using DoraOperator.Sandbox.Storage;
@@ -19,7 +18,7 @@ namespace DoraOperator.Sandbox.Controllers;
 /// a rollout shows no pod updated until that much time has passed.
 /// A DaemonSet runs on <see cref="Nodes"/> nodes.
 /// </summary>
-public sealed class RevisionSimulator : IAsyncDisposable
+public sealed class RevisionSimulator : SimulatedController<(string Plural, string Namespace, string Name)>
 {
     public const int Nodes = 2;
     private const string StatefulSetHashLabel = "controller.kubernetes.io/hash";
@@ -30,14 +29,11 @@ public sealed class RevisionSimulator : IAsyncDisposable
     private readonly ResourceType _statefulSets;
     private readonly ResourceType _daemonSets;
     private readonly ResourceType _revisions;
-    private readonly Channel<(string Plural, string Namespace, string Name)> _queue = Channel.CreateUnbounded<(string, string, string)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly HashSet<string> _recreated = [];
     private readonly HashSet<string> _stalled = [];
     private readonly RolloutPace _pace;
     private readonly Dictionary<string, (DateTimeOffset Start, ITimer Timer)> _paced = [];
     private readonly Lock _gate = new();
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
 
     internal RevisionSimulator(ObjectStore store, ResourceRegistry registry, RolloutPace? pace = null)
     {
@@ -47,14 +43,16 @@ public sealed class RevisionSimulator : IAsyncDisposable
         _daemonSets = registry.FindByKey("apps/daemonsets")!;
         _revisions = registry.FindByKey("apps/controllerrevisions")!;
         store.Subscribe(OnStoreEvent);
-        _loop = Task.Run(RunAsync);
+        Start();
     }
+
+    protected override string Name => "statefulset and daemonset";
 
     /// <summary>What deleting an OnDelete workload's pods does: they come back on the update revision.</summary>
     public void RecreatePods(string kind, string ns, string name)
     {
         lock (_gate) _recreated.Add($"{Plural(kind)}/{ns}/{name}");
-        _queue.Writer.TryWrite((Plural(kind), ns, name));
+        Enqueue((Plural(kind), ns, name));
     }
 
     /// <summary>A rollout that never finishes (pods that never become ready on the new revision), until <see cref="Unstall"/>.</summary>
@@ -66,55 +64,30 @@ public sealed class RevisionSimulator : IAsyncDisposable
     public void Unstall(string kind, string ns, string name)
     {
         lock (_gate) _stalled.Remove($"{Plural(kind)}/{ns}/{name}");
-        _queue.Writer.TryWrite((Plural(kind), ns, name));
+        Enqueue((Plural(kind), ns, name));
     }
 
     private static string Plural(string kind) => kind == "StatefulSet" ? "statefulsets" : "daemonsets";
 
-    public async ValueTask DisposeAsync()
+    protected override void OnDispose()
     {
         lock (_gate)
         {
             foreach (var (_, timer) in _paced.Values) timer.Dispose();
             _paced.Clear();
         }
-        await _stop.CancelAsync();
-        try
-        {
-            await _loop;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        _stop.Dispose();
     }
 
     private void OnStoreEvent(StoreEvent e)
     {
         if (e.Type.Group == "apps" && e.Type.Plural is "statefulsets" or "daemonsets" && e.EventType != WatchEventTypes.Deleted)
         {
-            _queue.Writer.TryWrite((e.Type.Plural, e.Object.Namespace!, e.Object.Name));
+            Enqueue((e.Type.Plural, e.Object.Namespace!, e.Object.Name));
         }
     }
 
-    private async Task RunAsync()
-    {
-        await foreach (var (plural, ns, name) in _queue.Reader.ReadAllAsync(_stop.Token))
-        {
-            try
-            {
-                Reconcile(plural == "statefulsets" ? _statefulSets : _daemonSets, ns, name);
-            }
-            catch (Http.ApiException e) when (e.Code is 404 or 409)
-            {
-                // Gone, or changed under us: its event requeues it.
-            }
-            catch (Exception e)
-            {
-                await Console.Error.WriteLineAsync($"sandbox {plural} controller: reconciling {ns}/{name} failed: {e}");
-            }
-        }
-    }
+    private protected override void Reconcile((string Plural, string Namespace, string Name) key) =>
+        Reconcile(key.Plural == "statefulsets" ? _statefulSets : _daemonSets, key.Namespace, key.Name);
 
     private void Reconcile(ResourceType type, string ns, string name)
     {
@@ -224,7 +197,7 @@ public sealed class RevisionSimulator : IAsyncDisposable
         {
             if (!_paced.TryGetValue(key, out var entry))
             {
-                var timer = _store.Time.CreateTimer(_ => _queue.Writer.TryWrite((type.Plural, ns, name)), null, delayed.Delay, Timeout.InfiniteTimeSpan);
+                var timer = _store.Time.CreateTimer(_ => Enqueue((type.Plural, ns, name)), null, delayed.Delay, Timeout.InfiniteTimeSpan);
                 entry = (now, timer);
                 _paced[key] = entry;
             }

@@ -51,14 +51,9 @@ public sealed class RevisionedWorkloadTests : IAsyncLifetime
                 image: "{{image}}"
         """;
 
-    private async Task<JsonObject> Record(string name, Func<JsonObject, bool> ready, string what) =>
-        await Eventually.Until(async () =>
-        {
-            var r = await _kubectl.RunAsync($"get dr {name} -o json");
-            return r.ExitCode == 0 ? JsonNode.Parse(r.Stdout)!.AsObject() : new JsonObject();
-        }, ready, what);
+    private Task<JsonObject> Record(string name, Func<JsonObject, bool> ready, string what) => Records.WaitAsync(_kubectl, name, ready, what);
 
-    private static string? Phase(JsonObject r) => (string?)r["status"]?["phase"];
+    private static string? Phase(JsonObject r) => Records.Phase(r);
 
     private async Task ReleaseAsync(string shortName, string name, string image, string sha, string commitTime)
     {
@@ -213,14 +208,9 @@ public sealed class ArgoRolloutTrackingTests : IAsyncLifetime
     private static string Rollout(string name, string image, string strategy) =>
         $"apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata:\n  name: {name}\n  labels:\n    team: shop\nspec:\n  replicas: 2\n  selector:\n    matchLabels:\n      app: {name}\n  strategy:\n{strategy}\n  template:\n    metadata:\n      labels:\n        app: {name}\n    spec:\n      containers:\n      - name: {name}\n        image: \"{image}\"\n";
 
-    private async Task<JsonObject> Record(string name, Func<JsonObject, bool> ready, string what) =>
-        await Eventually.Until(async () =>
-        {
-            var r = await _kubectl.RunAsync($"get dr {name} -o json");
-            return r.ExitCode == 0 ? JsonNode.Parse(r.Stdout)!.AsObject() : new JsonObject();
-        }, ready, what);
+    private Task<JsonObject> Record(string name, Func<JsonObject, bool> ready, string what) => Records.WaitAsync(_kubectl, name, ready, what);
 
-    private static string? Phase(JsonObject r) => (string?)r["status"]?["phase"];
+    private static string? Phase(JsonObject r) => Records.Phase(r);
 
     private Task ReleaseAsync(string name, string image)
     {

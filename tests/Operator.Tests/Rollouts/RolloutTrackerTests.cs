@@ -29,14 +29,9 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
         await _env.DisposeAsync();
     }
 
-    private async Task<JsonObject> Record(string name, Func<JsonObject, bool> ready, string what) =>
-        await Eventually.Until(async () =>
-        {
-            var r = await _kubectl.RunAsync($"get dr {name} -o json");
-            return r.ExitCode == 0 ? JsonNode.Parse(r.Stdout)!.AsObject() : new JsonObject();
-        }, ready, what);
+    private Task<JsonObject> Record(string name, Func<JsonObject, bool> ready, string what) => Records.WaitAsync(_kubectl, name, ready, what);
 
-    private static string? Phase(JsonObject r) => (string?)r["status"]?["phase"];
+    private static string? Phase(JsonObject r) => Records.Phase(r);
 
     /// <summary>Creates Deployment "web" with kubectl and labels it so the "shop" project selects it.</summary>
     private async Task CreateTrackedWebAsync(int replicas = 1, bool manualPace = false)
