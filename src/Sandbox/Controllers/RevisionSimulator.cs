@@ -201,7 +201,13 @@ public sealed class RevisionSimulator : SimulatedController<(string Plural, stri
                 entry = (now, timer);
                 _paced[key] = entry;
             }
-            if (now < entry.Start + delayed.Delay) return true;
+            var due = entry.Start + delayed.Delay;
+            if (now < due)
+            {
+                // A timer may fire a little before the clock reaches its time: wake again at the time.
+                entry.Timer.Change(due - now + TimeSpan.FromMilliseconds(10), Timeout.InfiniteTimeSpan);
+                return true;
+            }
             entry.Timer.Dispose();
             _paced.Remove(key);
             return false;
