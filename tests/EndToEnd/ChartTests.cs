@@ -208,6 +208,49 @@ public sealed partial class ChartTests
         }
     }
 
+    /// <summary>
+    /// The alerting rules as the chart renders them with its default values, run by <c>promtool test
+    /// rules</c> against the hand-written series of Fixtures/dora-alerts.test.yaml: every alert fires
+    /// with its labels and annotations where it should, and stays silent where it should not.
+    /// </summary>
+    [Fact]
+    public async Task PromtoolTestsEveryAlertOnHandWrittenSeries()
+    {
+        var alerts = Values()["prometheusRule"]!["alerts"]!;
+        var rules = File.ReadAllText(Path.Combine(Chart, "rules", "dora-alerts.yaml"))
+            .Replace("__TIER_LOOKBACK__", (string)alerts["tierDropLookback"]!, StringComparison.Ordinal)
+            .Replace("__CHANGE_FAILURE_RATE_ABOVE__", alerts["changeFailureRateAbove"]!.ToString(), StringComparison.Ordinal)
+            .Replace("__NO_DEPLOYMENT_DAYS__", alerts["noDeploymentDays"]!.ToString(), StringComparison.Ordinal)
+            .Replace("__INCIDENT_OPEN_FOR__", (string)alerts["incidentOpenFor"]!, StringComparison.Ordinal)
+            .Replace("__WATCH_RESTARTS_PER_15M__", alerts["watchRestartsPer15m"]!.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("__", rules, StringComparison.Ordinal);
+        // Every placeholder the rules use is one the template replaces.
+        var template = File.ReadAllText(Path.Combine(Chart, "templates", "prometheusrule.yaml"));
+        foreach (var placeholder in Regex.Matches(File.ReadAllText(Path.Combine(Chart, "rules", "dora-alerts.yaml")), "__[A-Z0-9_]+__").Select(m => m.Value).Distinct())
+        {
+            Assert.Contains($"replace \"{placeholder}\"", template, StringComparison.Ordinal);
+        }
+        var dir = Directory.CreateTempSubdirectory("dora-alerts-");
+        try
+        {
+            var rulesFile = Path.Combine(dir.FullName, "rules.yaml");
+            await File.WriteAllTextAsync(rulesFile, "groups:\n" + string.Join('\n', rules.Split('\n').Select(l => l.Length == 0 ? l : "  " + l)));
+            var testFile = Path.Combine(dir.FullName, "test.yaml");
+            await File.WriteAllTextAsync(testFile, File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "dora-alerts.test.yaml")).Replace("[RULES]", "[rules.yaml]", StringComparison.Ordinal));
+            var psi = new ProcessStartInfo("promtool") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir.FullName };
+            foreach (var a in new[] { "test", "rules", testFile }) psi.ArgumentList.Add(a);
+            using var process = Process.Start(psi)!;
+            var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 0, output);
+            Assert.Contains("SUCCESS", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     [GeneratedRegex(@"\.Values\.([A-Za-z0-9_.]+)")]
     private static partial Regex ValueReference();
 
