@@ -111,10 +111,11 @@ internal sealed partial class ProjectAggregator : IReconciler, IDisposable
     public IEnumerable<(DoraProject Project, DoraReport Report)> LastReports => _reports.Values;
 
     /// <summary>The project's numbers now, over its own window or <paramref name="window"/>, from the caches.</summary>
-    public DoraReport Report(DoraProject project, TimeSpan? window = null)
+    /// <summary>The project's numbers over <paramref name="window"/> (default: its own) ending at <paramref name="end"/> (default: now).</summary>
+    public DoraReport Report(DoraProject project, TimeSpan? window = null, DateTimeOffset? end = null)
     {
         var key = CacheIndexes.Key(project.Metadata.Namespace, project.Metadata.Name);
-        return DoraCalculator.Compute(ProjectStatusBuilder.Input(project, _cache.Records.ByIndex(CacheIndexes.Project, key), _cache.Incidents.ByIndex(CacheIndexes.Project, key), _time.GetUtcNow(), window));
+        return DoraCalculator.Compute(ProjectStatusBuilder.Input(project, _cache.Records.ByIndex(CacheIndexes.Project, key), _cache.Incidents.ByIndex(CacheIndexes.Project, key), end ?? _time.GetUtcNow(), window));
     }
 
     public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken cancellationToken)

@@ -31,7 +31,22 @@ internal sealed record ProjectMetrics(
     DurationMetric TimeToDetect,
     int OpenIncidents,
     LastDeployment? LastDeployment,
-    IReadOnlyList<FailedChange> FailedChanges);
+    IReadOnlyList<FailedChange> FailedChanges,
+    PreviousPeriod? Previous = null,
+    PeriodDeltas? Deltas = null);
+
+/// <summary>The window before the current one, of the same length (<c>?compare=previous</c>).</summary>
+internal sealed record PreviousPeriod(
+    DateTimeOffset WindowStart,
+    DateTimeOffset WindowEnd,
+    string Tier,
+    FrequencyMetric DeploymentFrequency,
+    DurationMetric LeadTime,
+    RatioMetric ChangeFailureRate,
+    DurationMetric RecoveryTime);
+
+/// <summary>Current minus previous, per key; null where either side has no value. Lower is better for all but deployments per day.</summary>
+internal sealed record PeriodDeltas(double? DeploymentsPerDay, double? LeadTimeMedianSeconds, double? ChangeFailureRatio, double? RecoveryTimeMedianSeconds);
 
 internal sealed record ProjectList(IReadOnlyList<ProjectMetrics> Items);
 
@@ -42,7 +57,8 @@ internal sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>
 /// <c>GET /api/v1/projects</c> and <c>GET /api/v1/namespaces/{ns}/projects/{name}/metrics</c>, both
-/// taking <c>?window=7d</c> to compute over another window on the fly. Read from the caches, so
+/// taking <c>?window=7d</c> to compute over another window on the fly and <c>?compare=previous</c>
+/// to add the window before it and the deltas. Read from the caches, so
 /// every replica answers, leader or not. Errors are <c>application/problem+json</c>.
 /// </summary>
 internal static class ProjectApi
@@ -51,9 +67,9 @@ internal static class ProjectApi
     {
         routes.MapGet("/api/v1/projects", (HttpContext context) =>
         {
-            if (!TryWindow(context, out var window, out var problem)) return problem!;
+            if (!TryWindow(context, out var window, out var problem) || !TryCompare(context, out var compare, out problem)) return problem!;
             var items = cache.Projects.List()
-                .Select(p => View(p, aggregator.Report(p, window), window))
+                .Select(p => View(p, aggregator, window, compare))
                 .OrderBy(p => p.Namespace, StringComparer.Ordinal)
                 .ThenBy(p => p.Name, StringComparer.Ordinal)
                 .ToList();
@@ -61,8 +77,8 @@ internal static class ProjectApi
         });
         routes.MapGet("/api/v1/namespaces/{ns}/projects/{name}/metrics", (HttpContext context, string ns, string name) =>
         {
-            if (!TryWindow(context, out var window, out var problem)) return problem!;
-            if (cache.Projects.Get(ns, name) is { } project) return Results.Json(View(project, aggregator.Report(project, window), window), ApiJsonContext.Default.ProjectMetrics);
+            if (!TryWindow(context, out var window, out var problem) || !TryCompare(context, out var compare, out problem)) return problem!;
+            if (cache.Projects.Get(ns, name) is { } project) return Results.Json(View(project, aggregator, window, compare), ApiJsonContext.Default.ProjectMetrics);
             return ProblemResult(404, "DoraProject not found", $"there is no DoraProject \"{name}\" in namespace \"{ns}\" (or the operator does not watch that namespace)", context.Request.Path);
         });
         routes.MapFallback("/api/{**rest}", (HttpContext context) =>
@@ -84,7 +100,34 @@ internal static class ProjectApi
         return false;
     }
 
+    private static bool TryCompare(HttpContext context, out bool compare, out IResult? problem)
+    {
+        var text = context.Request.Query["compare"].ToString();
+        compare = text == "previous";
+        problem = text is "" or "previous" ? null
+            : ProblemResult(400, "Invalid compare", $"compare \"{text}\" is not supported: the one comparison is compare=previous (the window before, of the same length)", context.Request.Path + context.Request.QueryString);
+        return problem is null;
+    }
+
     private static IResult ProblemResult(int status, string title, string detail, string? instance) => Problems.Result(status, title, detail, instance);
+
+    private static ProjectMetrics View(DoraProject p, ProjectAggregator aggregator, TimeSpan? window, bool compare)
+    {
+        var current = aggregator.Report(p, window);
+        var view = View(p, current, window);
+        if (!compare) return view;
+        var previous = aggregator.Report(p, current.WindowEnd - current.WindowStart, current.WindowStart);
+        static double? Delta(double? now, double? before) => now is { } a && before is { } b ? Math.Round(a - b, 6) : null;
+        return view with
+        {
+            Previous = new PreviousPeriod(previous.WindowStart, previous.WindowEnd, previous.Tier, previous.DeploymentFrequency, previous.LeadTime, previous.ChangeFailureRate, previous.RecoveryTime),
+            Deltas = new PeriodDeltas(
+                Delta(current.DeploymentFrequency.PerDay, previous.DeploymentFrequency.PerDay),
+                Delta(current.LeadTime.MedianSeconds, previous.LeadTime.MedianSeconds),
+                Delta(current.ChangeFailureRate.Ratio, previous.ChangeFailureRate.Ratio),
+                Delta(current.RecoveryTime.MedianSeconds, previous.RecoveryTime.MedianSeconds)),
+        };
+    }
 
     private static ProjectMetrics View(DoraProject p, DoraReport r, TimeSpan? window) => new(
         p.Metadata.Namespace!,

@@ -241,4 +241,36 @@ public sealed class ProjectsAndIncidentsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal(404, (int?)JsonNode.Parse(await missing.Content.ReadAsStringAsync())!["status"]);
     }
+
+    [Fact]
+    public async Task JsonApi_ComparePrevious_GivesTheWindowBefore_AndTheDeltas()
+    {
+        await ApplyProjectAsync();
+        await ReleaseWebAsync();
+        await Get("dora", "shop", p => (int?)Status(p, "deploymentFrequency.count") == 1, "the project to count web-1");
+        // Two deployments recorded from outside the cluster 10 and 12 days ago: in the 7-day window before this one.
+        foreach (var (name, daysAgo) in new[] { ("ci-old-1", 10), ("ci-old-2", 12) })
+        {
+            var at = DateTimeOffset.UtcNow.AddDays(-daysAgo).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+            await _kubectl.OkAsync("apply -f -", $"apiVersion: dora-operator.io/v1alpha1\nkind: DeploymentRecord\nmetadata: {{name: {name}}}\nspec: {{project: shop, workload: {{name: ci-app}}, revision: 1, source: api}}\n");
+            var status = new JsonObject { ["status"] = new JsonObject { ["phase"] = "Succeeded", ["startedAt"] = at, ["deployedAt"] = at } };
+            await _kubectl.OkAsync($"patch dr {name} --subresource=status --type merge -p '{status.ToJsonString()}'");
+        }
+        var api = _operator.HttpUrl!;
+        var compared = await Eventually.Until(
+            async () => JsonNode.Parse(await _http.GetStringAsync(new Uri(api, "/api/v1/namespaces/shop/projects/shop/metrics?window=7d&compare=previous")))!,
+            m => (int?)m["previous"]?["deploymentFrequency"]?["count"] == 2, "the previous window to hold the two old deployments");
+        Assert.Equal(1, (int?)compared["deploymentFrequency"]!["count"]);
+        var end = DateTimeOffset.Parse((string)compared["windowStart"]!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(end, DateTimeOffset.Parse((string)compared["previous"]!["windowEnd"]!, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(end.AddDays(-7), DateTimeOffset.Parse((string)compared["previous"]!["windowStart"]!, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(Math.Round(1 / 7.0, 3) - Math.Round(2 / 7.0, 3), (double)compared["deltas"]!["deploymentsPerDay"]!, 6);
+        var list = JsonNode.Parse(await _http.GetStringAsync(new Uri(api, "/api/v1/projects?window=7d&compare=previous")))!;
+        Assert.NotNull(list["items"]![0]!["deltas"]);
+        Assert.Null(JsonNode.Parse(await _http.GetStringAsync(new Uri(api, "/api/v1/projects")))!["items"]![0]!["previous"]);
+
+        using var bad = await _http.GetAsync(new Uri(api, "/api/v1/projects?compare=lastyear"));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("compare=previous", await bad.Content.ReadAsStringAsync());
+    }
 }
