@@ -252,7 +252,13 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
             }
             if (_created.TryGetValue(recordKey, out var at) && _time.GetUtcNow() - at < ExpectationTimeout)
             {
-                // Created moments ago: the informer's add event brings it and requeues this Deployment.
+                // Created moments ago: the informer's add event brings it and requeues this workload.
+                continue;
+            }
+            if (_cache.Records.Get(recordKey.Namespace, recordKey.Name) is not null)
+            {
+                // It reached the cache after this reconcile read it (and its add event cleared the
+                // expectation above): the event requeues this workload.
                 continue;
             }
             await CreateAsync(desired, project, cancellationToken);
