@@ -34,6 +34,9 @@ internal sealed class OperatorOnSandbox : IAsyncDisposable
     }
 
     /// <summary>The test defaults for this Sandbox; adjust with <c>with</c>.</summary>
+    /// <summary>DoraProject "shop", selecting the workloads labelled <c>team: shop</c>: what the rollout tests track.</summary>
+    public const string ShopProject = "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata:\n  name: shop\nspec:\n  selector:\n    matchLabels:\n      team: shop\n";
+
     public OperatorOptions Options => new()
     {
         Kubeconfig = KubeconfigPath, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0, Intake = new() { Port = 0 },

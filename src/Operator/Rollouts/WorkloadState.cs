@@ -126,13 +126,10 @@ internal sealed record WorkloadState(
     /// </summary>
     public static WorkloadState Of(ArgoRollout r, IReadOnlyList<ReplicaSet> sets)
     {
-        var revisions = new Dictionary<long, WorkloadRevision>();
-        foreach (var rs in sets)
-        {
-            if (Number(rs.Metadata, ArgoRollout.RevisionAnnotation) is not { } n) continue;
-            var own = !sets.Any(o => Number(o.Metadata, ArgoRollout.RevisionAnnotation) is { } m && m < n && o.Metadata.CreationTimestamp > rs.Metadata.CreationTimestamp);
-            revisions.TryAdd(n, new WorkloadRevision(n, "ReplicaSet", rs.Metadata.Name!, rs.Metadata.CreationTimestamp, rs.Spec?.Template, rs.Metadata.Annotations, own));
-        }
+        var revisions = Renumbered([.. sets
+            .Select(rs => (Number: Number(rs.Metadata, ArgoRollout.RevisionAnnotation), Set: rs))
+            .Where(x => x.Number is not null)
+            .Select(x => new WorkloadRevision(x.Number!.Value, "ReplicaSet", x.Set.Metadata.Name!, x.Set.Metadata.CreationTimestamp, x.Set.Spec?.Template, x.Set.Metadata.Annotations, OwnTime: true))]);
         return new WorkloadState("Rollout", r.Metadata, r.Spec?.Template, Number(r.Metadata, ArgoRollout.RevisionAnnotation) ?? 0, revisions, (started, now) =>
         {
             var status = r.Status;
@@ -155,18 +152,20 @@ internal sealed record WorkloadState(
         });
     }
 
+    private static Dictionary<long, WorkloadRevision> RevisionsOf(IReadOnlyList<ControllerRevision> owned) =>
+        Renumbered([.. owned.Select(r => new WorkloadRevision(r.Revision, "ControllerRevision", r.Metadata.Name!, r.Metadata.CreationTimestamp, r.Template, r.Metadata.Annotations, OwnTime: true))]);
+
     /// <summary>
-    /// ControllerRevisions by number. The controllers renumber a revision that comes back (a
-    /// rollback) instead of creating one, so a revision created before a lower-numbered one was reused
-    /// and has no time of its own.
+    /// Revisions by number, for controllers that renumber an object that comes back (a rollback)
+    /// instead of keeping its old numbers (StatefulSet, DaemonSet and Argo Rollouts controllers): an
+    /// object created before a lower-numbered one was reused and has no time of its own.
     /// </summary>
-    private static Dictionary<long, WorkloadRevision> RevisionsOf(IReadOnlyList<ControllerRevision> owned)
+    private static Dictionary<long, WorkloadRevision> Renumbered(IReadOnlyList<WorkloadRevision> revisions)
     {
         var result = new Dictionary<long, WorkloadRevision>();
-        foreach (var r in owned)
+        foreach (var r in revisions)
         {
-            var own = !owned.Any(o => o.Revision < r.Revision && o.Metadata.CreationTimestamp > r.Metadata.CreationTimestamp);
-            result.TryAdd(r.Revision, new WorkloadRevision(r.Revision, "ControllerRevision", r.Metadata.Name!, r.Metadata.CreationTimestamp, r.Template, r.Metadata.Annotations, own));
+            result.TryAdd(r.Number, r with { OwnTime = !revisions.Any(o => o.Number < r.Number && o.CreatedAt > r.CreatedAt) });
         }
         return result;
     }

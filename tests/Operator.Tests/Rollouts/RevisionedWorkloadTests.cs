@@ -19,7 +19,7 @@ public sealed class RevisionedWorkloadTests : IAsyncLifetime
     {
         _env = await OperatorOnSandbox.StartAsync();
         (_server, _kubectl) = (_env.Server, _env.Kubectl);
-        await _kubectl.OkAsync("apply -f -", "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata:\n  name: shop\nspec:\n  selector:\n    matchLabels:\n      team: shop\n");
+        await _kubectl.OkAsync("apply -f -", OperatorOnSandbox.ShopProject);
         _operator = await _env.StartOperatorAsync();
     }
 
@@ -189,7 +189,7 @@ public sealed class ArgoRolloutTrackingTests : IAsyncLifetime
     {
         _env = await OperatorOnSandbox.StartAsync();
         _kubectl = _env.Kubectl;
-        await _kubectl.OkAsync("apply -f -", "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata:\n  name: shop\nspec:\n  selector:\n    matchLabels:\n      team: shop\n");
+        await _kubectl.OkAsync("apply -f -", OperatorOnSandbox.ShopProject);
         _operator = await _env.StartOperatorAsync();
         // Installed after the operator started: discovery finds it without a restart.
         await _kubectl.OkAsync("apply -f -", DoraOperator.Sandbox.Controllers.ArgoRolloutSimulator.CrdManifest);

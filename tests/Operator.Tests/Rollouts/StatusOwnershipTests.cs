@@ -21,7 +21,7 @@ public sealed class StatusOwnershipTests : IAsyncLifetime
     {
         _env = await OperatorOnSandbox.StartAsync();
         (_server, _kubectl) = (_env.Server, _env.Kubectl);
-        await _kubectl.OkAsync("apply -f -", "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata:\n  name: shop\nspec:\n  selector:\n    matchLabels:\n      team: shop\n");
+        await _kubectl.OkAsync("apply -f -", OperatorOnSandbox.ShopProject);
         _operator = await _env.StartOperatorAsync(_env.Options with { MinStatusInterval = TimeSpan.FromMilliseconds(100) });
     }
 
