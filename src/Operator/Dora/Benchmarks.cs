@@ -115,6 +115,9 @@ internal sealed class Benchmark
 
     public string Name { get; }
 
+    /// <summary>The elite, high and medium limits of one metric (see the field's summary for their sense).</summary>
+    public (double Elite, double High, double Medium) Bands(DoraMetric metric) => _bands[metric];
+
     /// <summary>The cluster profiles overall tiers are read against (empty for custom).</summary>
     public IReadOnlyList<Profile> Profiles => _profiles;
 

@@ -40,6 +40,51 @@ internal sealed class DoraReport
     public LastDeployment? LastDeployment { get; init; }
     public required int OpenIncidents { get; init; }
     public required IReadOnlyList<FailedChange> FailedChanges { get; init; }
+
+    /// <summary>The samples the numbers summarize, for pooling several projects (a team).</summary>
+    public required DoraSamples Samples { get; init; }
+}
+
+/// <summary>
+/// What one window's numbers are computed from. Pools add up: counts and per-day rates sum (each
+/// project over its own window), samples concatenate, so a pooled median is the median of every
+/// sample and not a mean of medians.
+/// </summary>
+internal sealed class DoraSamples
+{
+    public required DateTimeOffset WindowStart { get; init; }
+    public required DateTimeOffset WindowEnd { get; init; }
+    public required double DeploymentsPerDay { get; init; }
+    public required int Deployments { get; init; }
+    public required int Changes { get; init; }
+    public required int Rework { get; init; }
+    public required IReadOnlyList<double> LeadTimes { get; init; }
+    public required IReadOnlyList<double> Durations { get; init; }
+    public required IReadOnlyList<double> DetectTimes { get; init; }
+    public required IReadOnlyList<FailedChange> FailedChanges { get; init; }
+    public required int OpenIncidents { get; init; }
+    public LastDeployment? LastDeployment { get; init; }
+
+    /// <summary>Several projects' samples as one; the window is the widest of theirs.</summary>
+    public static DoraSamples Pool(IReadOnlyCollection<DoraSamples> parts)
+    {
+        if (parts.Count == 0) throw new ArgumentException("nothing to pool", nameof(parts));
+        return new DoraSamples
+        {
+            WindowStart = parts.Min(p => p.WindowStart),
+            WindowEnd = parts.Max(p => p.WindowEnd),
+            DeploymentsPerDay = parts.Sum(p => p.DeploymentsPerDay),
+            Deployments = parts.Sum(p => p.Deployments),
+            Changes = parts.Sum(p => p.Changes),
+            Rework = parts.Sum(p => p.Rework),
+            LeadTimes = [.. parts.SelectMany(p => p.LeadTimes)],
+            Durations = [.. parts.SelectMany(p => p.Durations)],
+            DetectTimes = [.. parts.SelectMany(p => p.DetectTimes)],
+            FailedChanges = [.. parts.SelectMany(p => p.FailedChanges)],
+            OpenIncidents = parts.Sum(p => p.OpenIncidents),
+            LastDeployment = parts.Select(p => p.LastDeployment).Where(l => l?.DeployedAt is not null).MaxBy(l => l!.DeployedAt),
+        };
+    }
 }
 
 /// <summary>
@@ -61,9 +106,11 @@ internal sealed class DoraReport
 /// </summary>
 internal static class DoraCalculator
 {
-    public static DoraReport Compute(DoraInput input)
+    public static DoraReport Compute(DoraInput input) => Summarize(Collect(input), input.Benchmark);
+
+    /// <summary>The samples behind one project's numbers over one window.</summary>
+    public static DoraSamples Collect(DoraInput input)
     {
-        var benchmark = input.Benchmark;
         var records = input.Records.Where(r => DoraDefaults.EnvironmentOf(r) == input.Environment).ToList();
         var byName = records.ToDictionary(r => r.Metadata.Name!, StringComparer.Ordinal);
         var incidents = input.Incidents.Where(IsValid).ToList();
@@ -74,20 +121,6 @@ internal static class DoraCalculator
 
         var changes = records.Where(r => ChangeTime(r) is { } t && t >= input.WindowStart && t <= input.WindowEnd).ToList();
         var deployed = changes.Where(IsDeployment).ToList();
-        var days = Math.Max((input.WindowEnd - input.WindowStart).TotalDays, 1.0 / 1440);
-
-        var frequency = new FrequencyMetric { Count = deployed.Count, Tier = Benchmark.Unknown };
-        if (deployed.Count > 0)
-        {
-            var perDay = deployed.Count / days;
-            frequency.PerDay = Round(perDay);
-            frequency.PerWeek = Round(perDay * 7);
-            frequency.Bucket = Benchmark.Bucket(DoraMetric.DeploymentFrequency, perDay);
-            frequency.Tier = benchmark.Tier(DoraMetric.DeploymentFrequency, perDay);
-        }
-
-        var leadTime = Durations(deployed.Select(r => LeadTime(r, input.LeadTimeFromFirstCommit)), benchmark, DoraMetric.LeadTime);
-        var duration = Durations(deployed.Select(r => r.Status?.DurationSeconds), null, null);
 
         var failed = new List<FailedChange>();
         Dictionary<string, List<DateTimeOffset>>? successes = null;
@@ -98,43 +131,74 @@ internal static class DoraCalculator
             successes ??= SuccessesByWorkload(records);
             failed.Add(Failure(r, linked, successes, byName));
         }
-        var cfr = Ratio(failed.Count, changes.Count, benchmark, DoraMetric.ChangeFailureRate);
-        var recovery = Durations(failed.Select(f => f.RecoverySeconds), benchmark, DoraMetric.RecoveryTime);
-        var rework = Ratio(deployed.Count(r => ChangeTypes.IsRework(r.Spec.ChangeType)), deployed.Count, null, null);
 
-        var detect = Durations(incidents
+        var detect = incidents
             .Where(i => StartedAt(i) is { } s && s >= input.WindowStart && s <= input.WindowEnd)
             .Select(i => LinkedRecord(i) is { } name && byName.TryGetValue(name, out var r) && r.Status?.DeployedAt is { } at && StartedAt(i) is { } s
                 ? (s - at).TotalSeconds
                 : (double?)null)
-            .Where(v => v >= 0), null, null);
-
-        var (tier, distance) = benchmark.Overall(
-            deployed.Count > 0 ? deployed.Count / days : null,
-            leadTime.MedianSeconds,
-            changes.Count > 0 ? (double)failed.Count / changes.Count : null,
-            recovery.MedianSeconds);
+            .Where(v => v >= 0)
+            .OfType<double>()
+            .ToList();
 
         var last = records
             .Where(r => r.Status is { Phase: RecordPhases.Succeeded, DeployedAt: not null })
             .MaxBy(r => r.Status!.DeployedAt);
-        return new DoraReport
+        return new DoraSamples
         {
             WindowStart = input.WindowStart,
             WindowEnd = input.WindowEnd,
+            DeploymentsPerDay = deployed.Count / Math.Max((input.WindowEnd - input.WindowStart).TotalDays, 1.0 / 1440),
+            Deployments = deployed.Count,
+            Changes = changes.Count,
+            Rework = deployed.Count(r => ChangeTypes.IsRework(r.Spec.ChangeType)),
+            LeadTimes = deployed.Select(r => LeadTime(r, input.LeadTimeFromFirstCommit)).OfType<double>().ToList(),
+            Durations = deployed.Select(r => r.Status?.DurationSeconds).OfType<double>().ToList(),
+            DetectTimes = detect,
+            FailedChanges = failed,
+            OpenIncidents = input.Incidents.Count(i => IsValid(i) && RestoredAt(i) is null),
+            LastDeployment = last is null ? null : new LastDeployment { Record = last.Metadata.Name, DeployedAt = last.Status!.DeployedAt, CommitSha = last.Spec.CommitSha },
+        };
+    }
+
+    /// <summary>The numbers and tiers of a sample set (one project's, or several pooled) against a benchmark.</summary>
+    public static DoraReport Summarize(DoraSamples samples, Benchmark benchmark)
+    {
+        var frequency = new FrequencyMetric { Count = samples.Deployments, Tier = Benchmark.Unknown };
+        if (samples.Deployments > 0)
+        {
+            var perDay = samples.DeploymentsPerDay;
+            frequency.PerDay = Round(perDay);
+            frequency.PerWeek = Round(perDay * 7);
+            frequency.Bucket = Benchmark.Bucket(DoraMetric.DeploymentFrequency, perDay);
+            frequency.Tier = benchmark.Tier(DoraMetric.DeploymentFrequency, perDay);
+        }
+        var leadTime = Durations(samples.LeadTimes, benchmark, DoraMetric.LeadTime);
+        var cfr = Ratio(samples.FailedChanges.Count, samples.Changes, benchmark, DoraMetric.ChangeFailureRate);
+        var recovery = Durations(samples.FailedChanges.Select(f => f.RecoverySeconds).OfType<double>(), benchmark, DoraMetric.RecoveryTime);
+        var (tier, distance) = benchmark.Overall(
+            samples.Deployments > 0 ? samples.DeploymentsPerDay : null,
+            leadTime.MedianSeconds,
+            samples.Changes > 0 ? (double)samples.FailedChanges.Count / samples.Changes : null,
+            recovery.MedianSeconds);
+        return new DoraReport
+        {
+            WindowStart = samples.WindowStart,
+            WindowEnd = samples.WindowEnd,
             Benchmark = benchmark.Name,
             DeploymentFrequency = frequency,
             LeadTime = leadTime,
             ChangeFailureRate = cfr,
             RecoveryTime = recovery,
-            ReworkRate = rework,
-            DeploymentDuration = duration,
-            TimeToDetect = detect,
+            ReworkRate = Ratio(samples.Rework, samples.Deployments, null, null),
+            DeploymentDuration = Durations(samples.Durations, null, null),
+            TimeToDetect = Durations(samples.DetectTimes, null, null),
             Tier = tier,
             TierDistance = distance,
-            LastDeployment = last is null ? null : new LastDeployment { Record = last.Metadata.Name, DeployedAt = last.Status!.DeployedAt, CommitSha = last.Spec.CommitSha },
-            OpenIncidents = input.Incidents.Count(i => IsValid(i) && RestoredAt(i) is null),
-            FailedChanges = failed,
+            LastDeployment = samples.LastDeployment,
+            OpenIncidents = samples.OpenIncidents,
+            FailedChanges = samples.FailedChanges,
+            Samples = samples,
         };
     }
 
@@ -212,9 +276,9 @@ internal static class DoraCalculator
         return i < times.Count ? times[i] : null;
     }
 
-    private static DurationMetric Durations(IEnumerable<double?> samples, Benchmark? benchmark, DoraMetric? metric)
+    private static DurationMetric Durations(IEnumerable<double> samples, Benchmark? benchmark, DoraMetric? metric)
     {
-        var values = samples.OfType<double>().ToList();
+        var values = samples.ToList();
         var (median, p90, mean) = Statistics.Summarize(values);
         var result = new DurationMetric { Samples = values.Count, MedianSeconds = Round(median), P90Seconds = Round(p90), MeanSeconds = Round(mean) };
         if (benchmark is not null && metric is { } m)

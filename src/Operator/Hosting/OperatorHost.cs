@@ -204,6 +204,7 @@ internal sealed partial class OperatorHost : IAsyncDisposable
             }
         });
         ProjectApi.Map(web, web.Services.GetRequiredService<OperatorCache>(), web.Services.GetRequiredService<ProjectAggregator>());
+        Insights.Dashboard.Map(web, web.Services.GetRequiredService<OperatorCache>(), web.Services.GetRequiredService<ProjectAggregator>());
         return web;
     }
 

@@ -3,6 +3,7 @@ using DoraOperator.Entities.Dora;
 using DoraOperator.Kube.Informers;
 using DoraOperator.Entities.Vocabulary;
 using DoraOperator.Operator.Dora;
+using DoraOperator.Operator.Projects;
 
 namespace DoraOperator.Operator.Metrics;
 
@@ -95,6 +96,14 @@ internal sealed class OperatorMetrics
         Meter.CreateObservableGauge("dora_rework_ratio", () => Gauge(r => r.ReworkRate.Ratio), null, "Share of deployments with change type fix or hotfix over the project's window (0..1).");
         Meter.CreateObservableGauge("dora_incidents_open", () => Gauge(r => r.OpenIncidents), null, "Incidents of the project not yet restored.");
         Meter.CreateObservableGauge("dora_tier", () => leader() ? reports().SelectMany(TierMeasurements) : [], null, "1 for the project's current tier per metric (deployment_frequency, lead_time, change_failure_rate, recovery_time, overall).");
+        // Teams: one series per (team, environment) and metric, pooled from the same reports (TeamRollup).
+        IEnumerable<Measurement<double>> TeamGauge(Func<DoraReport, double?> value) =>
+            leader() ? TeamRollup.All(reports()).Where(t => value(t.Report) is not null).Select(t => new Measurement<double>(value(t.Report)!.Value, TeamTags(t))) : [];
+        Meter.CreateObservableGauge("dora_team_deployment_frequency_per_day", () => TeamGauge(r => r.DeploymentFrequency.PerDay), null, "Successful deployments per day of all the team's projects (each over its own window).");
+        Meter.CreateObservableGauge("dora_team_lead_time_median_seconds", () => TeamGauge(r => r.LeadTime.MedianSeconds), "s", "Median change lead time over the pooled lead times of the team's projects.");
+        Meter.CreateObservableGauge("dora_team_change_failure_ratio", () => TeamGauge(r => r.ChangeFailureRate.Ratio), null, "Failed changes / changes of all the team's projects (0..1).");
+        Meter.CreateObservableGauge("dora_team_recovery_time_median_seconds", () => TeamGauge(r => r.RecoveryTime.MedianSeconds), "s", "Median recovery time over the pooled failed changes of the team's projects.");
+        Meter.CreateObservableGauge("dora_team_tier", () => leader() ? TeamRollup.All(reports()).Select(t => new Measurement<int>(1, [.. TeamTags(t), new("tier", t.Report.Tier)])) : [], null, "1 for the team's overall tier.");
         Meter.CreateObservableGauge("dora_project_info", () => leader() ? reports().Select(r => new Measurement<int>(1, [.. Tags(r.Project), new("benchmark", r.Report.Benchmark), new("window", DoraDefaults.WindowOf(r.Project))])) : [], null, "Static facts about each project; always 1.");
     }
 
@@ -119,6 +128,9 @@ internal sealed class OperatorMetrics
         new(DeploymentEnvironmentAttribute, environment),
     ];
 
+    private static KeyValuePair<string, object?>[] TeamTags(TeamReport t) =>
+        [new("team", t.Team), new("environment", t.Environment), new(DeploymentEnvironmentAttribute, t.Environment)];
+
     /// <summary>OpenTelemetry's semantic-convention name for the environment; OTLP carries it, the Prometheus exposition drops it (it repeats <c>environment</c>).</summary>
     public const string DeploymentEnvironmentAttribute = "deployment.environment.name";
 
@@ -130,6 +142,7 @@ internal sealed class OperatorMetrics
     public static int SeriesPerProject(string name) => name switch
     {
         "dora_tier" => 25,
+        "dora_team_tier" => 5,
         "dora_incidents" => 4,
         "dora_deployments" => 3,
         _ => 1,

@@ -7,6 +7,7 @@ using DoraOperator.Kube.Queue;
 using DoraOperator.Kube.Rest;
 using DoraOperator.Operator.Caching;
 using DoraOperator.Operator.Dora;
+using DoraOperator.Operator.Insights;
 using Microsoft.Extensions.Logging;
 
 namespace DoraOperator.Operator.Projects;
@@ -110,13 +111,32 @@ internal sealed partial class ProjectAggregator : IReconciler, IDisposable
     /// <summary>Each project's latest numbers (computed on every change and every recompute interval while leading), for the metrics.</summary>
     public IEnumerable<(DoraProject Project, DoraReport Report)> LastReports => _reports.Values;
 
-    /// <summary>The project's numbers now, over its own window or <paramref name="window"/>, from the caches.</summary>
     /// <summary>The project's numbers over <paramref name="window"/> (default: its own) ending at <paramref name="end"/> (default: now).</summary>
-    public DoraReport Report(DoraProject project, TimeSpan? window = null, DateTimeOffset? end = null)
+    public DoraReport Report(DoraProject project, TimeSpan? window = null, DateTimeOffset? end = null) => Source(project).Report(window, end ?? _time.GetUtcNow());
+
+    /// <summary>The project with its records and incidents from the caches.</summary>
+    public ProjectSource Source(DoraProject project)
     {
         var key = CacheIndexes.Key(project.Metadata.Namespace, project.Metadata.Name);
-        return DoraCalculator.Compute(ProjectStatusBuilder.Input(project, _cache.Records.ByIndex(CacheIndexes.Project, key), _cache.Incidents.ByIndex(CacheIndexes.Project, key), end ?? _time.GetUtcNow(), window));
+        return new ProjectSource(project, _cache.Records.ByIndex(CacheIndexes.Project, key), _cache.Incidents.ByIndex(CacheIndexes.Project, key));
     }
+
+    public DateTimeOffset Now => _time.GetUtcNow();
+
+    /// <summary>The window before <paramref name="current"/>'s, of the same length.</summary>
+    public DoraReport Previous(DoraProject project, DoraReport current) => Report(project, current.WindowEnd - current.WindowStart, current.WindowStart);
+
+    /// <summary>A team's projects in one environment, each over <paramref name="window"/> (default: its own) ending at <paramref name="end"/>, pooled.</summary>
+    public TeamReport Team(string team, string environment, TimeSpan? window = null, DateTimeOffset? end = null)
+    {
+        var at = end ?? _time.GetUtcNow();
+        var members = _cache.Projects.List().Where(p => TeamRollup.Member(p, team, environment)).Select(p => (p, Report(p, window, at))).ToList();
+        return TeamRollup.Pool(team, environment, members);
+    }
+
+    /// <summary>The team's previous period: each project's window before the one in <paramref name="current"/>.</summary>
+    public TeamReport PreviousTeam(TeamReport current) =>
+        TeamRollup.Pool(current.Team, current.Environment, [.. current.Members.Select(m => (m.Project, Previous(m.Project, m.Report)))]);
 
     public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken cancellationToken)
     {

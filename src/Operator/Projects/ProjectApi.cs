@@ -50,15 +50,41 @@ internal sealed record PeriodDeltas(double? DeploymentsPerDay, double? LeadTimeM
 
 internal sealed record ProjectList(IReadOnlyList<ProjectMetrics> Items);
 
+/// <summary>A team's pooled numbers (<see cref="TeamRollup"/>) and the projects behind them.</summary>
+internal sealed record TeamMetrics(
+    string Team,
+    string Environment,
+    IReadOnlyList<TeamMember> Projects,
+    DateTimeOffset WindowStart,
+    DateTimeOffset WindowEnd,
+    string Benchmark,
+    string Tier,
+    FrequencyMetric DeploymentFrequency,
+    DurationMetric LeadTime,
+    RatioMetric ChangeFailureRate,
+    DurationMetric RecoveryTime,
+    int OpenIncidents,
+    LastDeployment? LastDeployment,
+    PreviousPeriod? Previous = null,
+    PeriodDeltas? Deltas = null);
+
+/// <summary>One project of a team, with its own window and tier.</summary>
+internal sealed record TeamMember(string Namespace, string Name, string Window, string Tier);
+
+internal sealed record TeamList(IReadOnlyList<TeamMetrics> Items);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ProjectList))]
 [JsonSerializable(typeof(ProjectMetrics))]
+[JsonSerializable(typeof(TeamList))]
+[JsonSerializable(typeof(TeamMetrics))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;
 
 /// <summary>
-/// <c>GET /api/v1/projects</c> and <c>GET /api/v1/namespaces/{ns}/projects/{name}/metrics</c>, both
-/// taking <c>?window=7d</c> to compute over another window on the fly and <c>?compare=previous</c>
-/// to add the window before it and the deltas. Read from the caches, so
+/// <c>GET /api/v1/projects</c>, <c>GET /api/v1/namespaces/{ns}/projects/{name}/metrics</c>,
+/// <c>GET /api/v1/teams</c> and <c>GET /api/v1/teams/{team}</c>, all taking <c>?window=7d</c> to
+/// compute over another window on the fly and <c>?compare=previous</c> to add the window before it
+/// and the deltas; a team also takes <c>?environment=</c>. Read from the caches, so
 /// every replica answers, leader or not. Errors are <c>application/problem+json</c>.
 /// </summary>
 internal static class ProjectApi
@@ -81,8 +107,30 @@ internal static class ProjectApi
             if (cache.Projects.Get(ns, name) is { } project) return Results.Json(View(project, aggregator, window, compare), ApiJsonContext.Default.ProjectMetrics);
             return ProblemResult(404, "DoraProject not found", $"there is no DoraProject \"{name}\" in namespace \"{ns}\" (or the operator does not watch that namespace)", context.Request.Path);
         });
+        routes.MapGet("/api/v1/teams", (HttpContext context) =>
+        {
+            if (!TryWindow(context, out var window, out var problem) || !TryCompare(context, out var compare, out problem)) return problem!;
+            var items = TeamRollup.Keys(cache.Projects.List()).Select(k => TeamView(aggregator, k.Team, k.Environment, window, compare)!).ToList();
+            return Results.Json(new TeamList(items), ApiJsonContext.Default.TeamList);
+        });
+        routes.MapGet("/api/v1/teams/{team}", (HttpContext context, string team) =>
+        {
+            if (!TryWindow(context, out var window, out var problem) || !TryCompare(context, out var compare, out problem)) return problem!;
+            var environments = TeamRollup.Keys(cache.Projects.List()).Where(k => k.Team == team).Select(k => k.Environment).ToList();
+            var asked = context.Request.Query["environment"].ToString();
+            if (environments.Count == 0)
+            {
+                return ProblemResult(404, "Team not found", $"no DoraProject has spec.team \"{team}\" (or the operator does not watch its namespace)", context.Request.Path);
+            }
+            var environment = asked.Length > 0 ? asked : environments.Contains(DoraDefaults.Environment) || environments.Count > 1 ? DoraDefaults.Environment : environments[0];
+            if (!environments.Contains(environment))
+            {
+                return ProblemResult(404, "Team not found in environment", $"team \"{team}\" has projects in {string.Join(", ", environments)}, not in \"{environment}\"", context.Request.Path + context.Request.QueryString);
+            }
+            return Results.Json(TeamView(aggregator, team, environment, window, compare), ApiJsonContext.Default.TeamMetrics);
+        });
         routes.MapFallback("/api/{**rest}", (HttpContext context) =>
-            ProblemResult(404, "No such API path", "the API serves GET /api/v1/projects and GET /api/v1/namespaces/{namespace}/projects/{name}/metrics", context.Request.Path));
+            ProblemResult(404, "No such API path", "the API serves GET /api/v1/projects, GET /api/v1/namespaces/{namespace}/projects/{name}/metrics, GET /api/v1/teams and GET /api/v1/teams/{team}", context.Request.Path));
     }
 
     private static bool TryWindow(HttpContext context, out TimeSpan? window, out IResult? problem)
@@ -116,17 +164,44 @@ internal static class ProjectApi
         var current = aggregator.Report(p, window);
         var view = View(p, current, window);
         if (!compare) return view;
-        var previous = aggregator.Report(p, current.WindowEnd - current.WindowStart, current.WindowStart);
+        var (previous, deltas) = Compare(current, aggregator.Previous(p, current));
+        return view with { Previous = previous, Deltas = deltas };
+    }
+
+    /// <summary>The previous period as the API shows it, and current minus previous per key.</summary>
+    public static (PreviousPeriod Previous, PeriodDeltas Deltas) Compare(DoraReport current, DoraReport previous)
+    {
         static double? Delta(double? now, double? before) => now is { } a && before is { } b ? Math.Round(a - b, 6) : null;
-        return view with
-        {
-            Previous = new PreviousPeriod(previous.WindowStart, previous.WindowEnd, previous.Tier, previous.DeploymentFrequency, previous.LeadTime, previous.ChangeFailureRate, previous.RecoveryTime),
-            Deltas = new PeriodDeltas(
+        return (
+            new PreviousPeriod(previous.WindowStart, previous.WindowEnd, previous.Tier, previous.DeploymentFrequency, previous.LeadTime, previous.ChangeFailureRate, previous.RecoveryTime),
+            new PeriodDeltas(
                 Delta(current.DeploymentFrequency.PerDay, previous.DeploymentFrequency.PerDay),
                 Delta(current.LeadTime.MedianSeconds, previous.LeadTime.MedianSeconds),
                 Delta(current.ChangeFailureRate.Ratio, previous.ChangeFailureRate.Ratio),
-                Delta(current.RecoveryTime.MedianSeconds, previous.RecoveryTime.MedianSeconds)),
-        };
+                Delta(current.RecoveryTime.MedianSeconds, previous.RecoveryTime.MedianSeconds)));
+    }
+
+    private static TeamMetrics TeamView(ProjectAggregator aggregator, string team, string environment, TimeSpan? window, bool compare)
+    {
+        var rollup = aggregator.Team(team, environment, window);
+        var r = rollup.Report;
+        var view = new TeamMetrics(
+            team,
+            environment,
+            [.. rollup.Members.Select(m => new TeamMember(m.Project.Metadata.Namespace!, m.Project.Metadata.Name!, window is { } w ? Durations.Format(w) : DoraDefaults.WindowOf(m.Project), m.Report.Tier))],
+            r.WindowStart,
+            r.WindowEnd,
+            r.Benchmark,
+            r.Tier,
+            r.DeploymentFrequency,
+            r.LeadTime,
+            r.ChangeFailureRate,
+            r.RecoveryTime,
+            r.OpenIncidents,
+            r.LastDeployment);
+        if (!compare) return view;
+        var (previous, deltas) = Compare(r, aggregator.PreviousTeam(rollup).Report);
+        return view with { Previous = previous, Deltas = deltas };
     }
 
     private static ProjectMetrics View(DoraProject p, DoraReport r, TimeSpan? window) => new(
