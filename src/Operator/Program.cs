@@ -46,6 +46,7 @@ var root = new RootCommand(
     kubeconfig, context, namespaces, leaderElect, httpPort, intakePort, intakeAuth, intakeRate, webhookSecretsDir, intakeCredentials, otlpEndpoint, clusterName, qps, burst, workers, maxProjects,
     new Command("generate", "Generate files derived from the code.") { GenerateCrdsCommand.Create() },
     SandboxCommand.Create(),
+    DoraOperator.Operator.Insights.ReportCommand.Create(),
 };
 root.SetAction(async (parse, cancellationToken) =>
 {

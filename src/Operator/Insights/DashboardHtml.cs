@@ -80,7 +80,7 @@ internal static class DashboardHtml
         return Close(html);
     }
 
-    public static string Project(ProjectInsight p, DateTimeOffset now, bool standalone = false)
+    public static string Project(ProjectInsight p, DateTimeOffset now, bool standalone = false, bool compare = true)
     {
         var html = new StringBuilder(16384 + (p.Records.Count * 400));
         Open(html, $"{p.Name} · DORA metrics", now, standalone, [(p.Namespace, null), (p.Name, null)]);
@@ -97,15 +97,16 @@ internal static class DashboardHtml
             .Append("</b> · benchmark <b>").Append(Html.Text(p.Report.Benchmark)).Append("</b> · previous window's tier ");
         Badge(html, p.Previous.Tier);
         html.Append("</p>");
-        Keys(html, p.Report, p.Previous);
+        Keys(html, p.Report, p.Previous, compare);
         Trends(html, p.Weekly);
         Tiers(html, p.Report, p.Benchmark);
+        Lists(html, ReportLists.From([p]), team: false);
         Records(html, p);
         Incidents(html, p);
-        return Close(html);
+        return Close(html, standalone);
     }
 
-    public static string Team(TeamInsight t, DateTimeOffset now, bool standalone = false)
+    public static string Team(TeamInsight t, DateTimeOffset now, bool standalone = false, bool compare = true)
     {
         var html = new StringBuilder(16384);
         Open(html, $"Team {t.Team} · DORA metrics", now, standalone, [($"team {t.Team}", null)]);
@@ -116,7 +117,7 @@ internal static class DashboardHtml
             .Append("</b> · previous window's tier ");
         Badge(html, t.Previous.Tier);
         html.Append("</p>");
-        Keys(html, t.Report, t.Previous);
+        Keys(html, t.Report, t.Previous, compare);
         Trends(html, t.Weekly);
         html.Append("<section id=\"members\"><h2>Projects</h2><table class=\"list\"><thead><tr><th>Project</th><th>Tier</th>");
         foreach (var (_, label) in Formats.Keys) html.Append("<th>").Append(label).Append("</th>");
@@ -129,12 +130,13 @@ internal static class DashboardHtml
             html.Append("<span class=\"sub\">").Append(Html.Text(m.Namespace)).Append("</span></td><td>");
             Badge(html, m.Report.Tier);
             html.Append("</td>");
-            foreach (var (metric, _) in Formats.Keys) MetricCell(html, metric, m.Report, m.Previous);
+            foreach (var (metric, _) in Formats.Keys) MetricCell(html, metric, m.Report, m.Previous, compare);
             html.Append("</tr>");
         }
         html.Append("</tbody></table></section>");
         Tiers(html, t.Report, t.Benchmark);
-        return Close(html);
+        Lists(html, ReportLists.From(t.Members), team: true);
+        return Close(html, standalone);
     }
 
     /// <summary>An error page: "Not found", "Invalid window", with what to do.</summary>
@@ -156,8 +158,10 @@ internal static class DashboardHtml
         html.Append("<span class=\"asof\">as of ").Append(Formats.Time(now)).Append("</span></header><main>");
     }
 
-    private static string Close(StringBuilder html) =>
-        html.Append("</main><footer>DoraOperator · computed from the operator's caches; every replica serves the same numbers.</footer></body></html>").ToString();
+    private static string Close(StringBuilder html, bool standalone = false) =>
+        html.Append(standalone
+            ? "</main><footer>DoraOperator report · computed by <code>report</code> from the cluster's DeploymentRecords and Incidents.</footer></body></html>"
+            : "</main><footer>DoraOperator · computed from the operator's caches; every replica serves the same numbers.</footer></body></html>").ToString();
 
     private static void Badge(StringBuilder html, string? tier) =>
         html.Append("<span class=\"tier tier-").Append(Html.Attr(tier ?? Benchmark.Unknown)).Append("\">").Append(Html.Text(tier ?? Benchmark.Unknown)).Append("</span>");
@@ -171,15 +175,15 @@ internal static class DashboardHtml
             .Append(arrow).Append(Html.Text(text)).Append("</span>");
     }
 
-    private static void MetricCell(StringBuilder html, DoraMetric metric, DoraReport current, DoraReport previous)
+    private static void MetricCell(StringBuilder html, DoraMetric metric, DoraReport current, DoraReport previous, bool compare = true)
     {
         html.Append("<td class=\"metric\" data-metric=\"").Append(metric).Append("\"><span class=\"value\">").Append(Html.Text(Formats.Value(metric, current))).Append("</span><span class=\"sub\">")
             .Append(Html.Text(Formats.Count(metric, current))).Append("</span>");
-        Delta(html, metric, current, previous);
+        if (compare) Delta(html, metric, current, previous);
         html.Append("</td>");
     }
 
-    private static void Keys(StringBuilder html, DoraReport current, DoraReport previous)
+    private static void Keys(StringBuilder html, DoraReport current, DoraReport previous, bool compare)
     {
         html.Append("<section class=\"keys\">");
         foreach (var (metric, label) in Formats.Keys)
@@ -188,7 +192,7 @@ internal static class DashboardHtml
                 .Append("</p><p class=\"sub\">").Append(Html.Text(Formats.Count(metric, current))).Append(' ');
             Badge(html, Formats.Tier(metric, current));
             html.Append("</p>");
-            Delta(html, metric, current, previous);
+            if (compare) Delta(html, metric, current, previous);
             html.Append("</div>");
         }
         html.Append("</section>");
@@ -215,6 +219,44 @@ internal static class DashboardHtml
             html.Append("</td><td class=\"bands\">").Append(Html.Text(Formats.Bands(benchmark, metric))).Append("</td></tr>");
         }
         html.Append("</tbody></table></section>");
+    }
+
+    private static void Lists(StringBuilder html, ReportLists lists, bool team)
+    {
+        void Record(string ns, string name)
+        {
+            if (team) html.Append(Html.Text($"{ns}/{name}"));
+            else html.Append("<a href=\"#record-").Append(Html.Attr(name)).Append("\">").Append(Html.Text(name)).Append("</a>");
+        }
+        html.Append("<section id=\"failed-changes\"><h2>Failed changes <span class=\"sub\">").Append(lists.FailedChanges.Count).Append(" in the window</span></h2>");
+        if (lists.FailedChanges.Count == 0) html.Append("<p class=\"empty\">None in the window.</p>");
+        else
+        {
+            html.Append("<table class=\"list\"><thead><tr><th>Record</th><th>Workload</th><th>Why</th><th>Failed</th><th>Restored</th><th>Recovery</th></tr></thead><tbody>");
+            foreach (var f in lists.FailedChanges)
+            {
+                html.Append("<tr><td>");
+                Record(f.Namespace, f.Record);
+                html.Append("</td><td>").Append(Html.Text(f.Workload)).Append("</td><td>").Append(Html.Text(f.Reason)).Append("</td><td>").Append(Formats.Time(f.FailedAt)).Append("</td><td>")
+                    .Append(f.RestoredAt is null ? "not yet" : Formats.Time(f.RestoredAt)).Append("</td><td class=\"num\">").Append(Formats.Seconds(f.RecoverySeconds)).Append("</td></tr>");
+            }
+            html.Append("</tbody></table>");
+        }
+        html.Append("</section><section id=\"slowest\"><h2>Slowest lead times</h2>");
+        if (lists.SlowestLeadTimes.Count == 0) html.Append("<p class=\"empty\">No lead-time samples in the window.</p>");
+        else
+        {
+            html.Append("<table class=\"list\"><thead><tr><th>Record</th><th>Workload</th><th>Deployed</th><th>Lead time</th><th>Commit</th></tr></thead><tbody>");
+            foreach (var l in lists.SlowestLeadTimes)
+            {
+                html.Append("<tr><td>");
+                Record(l.Namespace, l.Record);
+                html.Append("</td><td>").Append(Html.Text(l.Workload)).Append("</td><td>").Append(Formats.Time(l.DeployedAt)).Append("</td><td class=\"num\">").Append(Durations.Human(l.LeadTimeSeconds))
+                    .Append("</td><td><code>").Append(Html.Text(l.CommitSha is { Length: > 12 } sha ? sha[..12] : l.CommitSha ?? Formats.None)).Append("</code></td></tr>");
+            }
+            html.Append("</tbody></table>");
+        }
+        html.Append("</section>");
     }
 
     /// <summary>The most records a page lists; the counts above cover them all.</summary>

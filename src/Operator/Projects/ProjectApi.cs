@@ -162,10 +162,7 @@ internal static class ProjectApi
     private static ProjectMetrics View(DoraProject p, ProjectAggregator aggregator, TimeSpan? window, bool compare)
     {
         var current = aggregator.Report(p, window);
-        var view = View(p, current, window);
-        if (!compare) return view;
-        var (previous, deltas) = Compare(current, aggregator.Previous(p, current));
-        return view with { Previous = previous, Deltas = deltas };
+        return Metrics(p, current, compare ? aggregator.Previous(p, current) : null, window);
     }
 
     /// <summary>The previous period as the API shows it, and current minus previous per key.</summary>
@@ -184,10 +181,16 @@ internal static class ProjectApi
     private static TeamMetrics TeamView(ProjectAggregator aggregator, string team, string environment, TimeSpan? window, bool compare)
     {
         var rollup = aggregator.Team(team, environment, window);
+        return Metrics(rollup, compare ? aggregator.PreviousTeam(rollup) : null, window);
+    }
+
+    /// <summary>A team's numbers as the API (and <c>report --format json</c>) shows them; with <paramref name="previous"/>, the comparison too.</summary>
+    public static TeamMetrics Metrics(TeamReport rollup, TeamReport? previous, TimeSpan? window)
+    {
         var r = rollup.Report;
         var view = new TeamMetrics(
-            team,
-            environment,
+            rollup.Team,
+            rollup.Environment,
             [.. rollup.Members.Select(m => new TeamMember(m.Project.Metadata.Namespace!, m.Project.Metadata.Name!, window is { } w ? Durations.Format(w) : DoraDefaults.WindowOf(m.Project), m.Report.Tier))],
             r.WindowStart,
             r.WindowEnd,
@@ -199,30 +202,37 @@ internal static class ProjectApi
             r.RecoveryTime,
             r.OpenIncidents,
             r.LastDeployment);
-        if (!compare) return view;
-        var (previous, deltas) = Compare(r, aggregator.PreviousTeam(rollup).Report);
-        return view with { Previous = previous, Deltas = deltas };
+        if (previous is null) return view;
+        var (before, deltas) = Compare(r, previous.Report);
+        return view with { Previous = before, Deltas = deltas };
     }
 
-    private static ProjectMetrics View(DoraProject p, DoraReport r, TimeSpan? window) => new(
-        p.Metadata.Namespace!,
-        p.Metadata.Name!,
-        p.Spec.Team,
-        DoraDefaults.EnvironmentOf(p),
-        window is { } w ? Durations.Format(w) : DoraDefaults.WindowOf(p),
-        r.WindowStart,
-        r.WindowEnd,
-        r.Benchmark,
-        r.Tier,
-        r.TierDistance,
-        r.DeploymentFrequency,
-        r.LeadTime,
-        r.ChangeFailureRate,
-        r.RecoveryTime,
-        r.ReworkRate,
-        r.DeploymentDuration,
-        r.TimeToDetect,
-        r.OpenIncidents,
-        r.LastDeployment,
-        r.FailedChanges);
+    /// <summary>A project's numbers as the API (and <c>report --format json</c>) shows them; with <paramref name="previous"/>, the comparison too.</summary>
+    public static ProjectMetrics Metrics(DoraProject p, DoraReport r, DoraReport? previous, TimeSpan? window)
+    {
+        var view = new ProjectMetrics(
+            p.Metadata.Namespace!,
+            p.Metadata.Name!,
+            p.Spec.Team,
+            DoraDefaults.EnvironmentOf(p),
+            window is { } w ? Durations.Format(w) : DoraDefaults.WindowOf(p),
+            r.WindowStart,
+            r.WindowEnd,
+            r.Benchmark,
+            r.Tier,
+            r.TierDistance,
+            r.DeploymentFrequency,
+            r.LeadTime,
+            r.ChangeFailureRate,
+            r.RecoveryTime,
+            r.ReworkRate,
+            r.DeploymentDuration,
+            r.TimeToDetect,
+            r.OpenIncidents,
+            r.LastDeployment,
+            r.FailedChanges);
+        if (previous is null) return view;
+        var (before, deltas) = Compare(r, previous);
+        return view with { Previous = before, Deltas = deltas };
+    }
 }

@@ -59,6 +59,11 @@ public sealed class ExpositionTests : IDisposable
         ReworkRate = new RatioMetric { Ratio = 0, Count = 0, Total = 3 },
         DeploymentDuration = new DurationMetric(),
         TimeToDetect = new DurationMetric(),
+        Samples = new DoraSamples
+        {
+            WindowStart = DateTimeOffset.UnixEpoch, WindowEnd = DateTimeOffset.UnixEpoch, DeploymentsPerDay = perDay, Deployments = 3, Changes = 3, Rework = 0,
+            LeadTimes = lead is { } l ? [l, l, l] : [], Durations = [], DetectTimes = [], FailedChanges = cfr > 0 ? [new FailedChange("r", "Failed", DateTimeOffset.UnixEpoch, null)] : [], OpenIncidents = 1,
+        },
         Tier = tier,
         OpenIncidents = 1,
         FailedChanges = [],
@@ -124,6 +129,18 @@ public sealed class ExpositionTests : IDisposable
             dora_tier{environment="production",metric="change_failure_rate",namespace="shop",project="pay\"ments",team="checkout",tier="low"} 1
             dora_tier{environment="production",metric="recovery_time",namespace="shop",project="pay\"ments",team="checkout",tier="unknown"} 1
             dora_tier{environment="production",metric="overall",namespace="shop",project="pay\"ments",team="checkout",tier="high"} 1
+            # HELP dora_team_deployment_frequency_per_day Successful deployments per day of all the team's projects (each over its own window).
+            # TYPE dora_team_deployment_frequency_per_day gauge
+            dora_team_deployment_frequency_per_day{environment="production",team="checkout"} 0.1
+            # HELP dora_team_lead_time_median_seconds Median change lead time over the pooled lead times of the team's projects.
+            # TYPE dora_team_lead_time_median_seconds gauge
+            dora_team_lead_time_median_seconds{environment="production",team="checkout"} 3600
+            # HELP dora_team_change_failure_ratio Failed changes / changes of all the team's projects (0..1).
+            # TYPE dora_team_change_failure_ratio gauge
+            dora_team_change_failure_ratio{environment="production",team="checkout"} 0.3333
+            # HELP dora_team_tier 1 for the team's overall tier.
+            # TYPE dora_team_tier gauge
+            dora_team_tier{environment="production",team="checkout",tier="medium"} 1
             # HELP dora_project_info Static facts about each project; always 1.
             # TYPE dora_project_info gauge
             dora_project_info{benchmark="dora-2023",environment="production",namespace="shop",project="pay\"ments",team="checkout",window="30d"} 1
