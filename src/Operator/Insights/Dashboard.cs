@@ -58,7 +58,7 @@ internal static class Dashboard
                 return Page(DashboardHtml.Problem("Project not found", $"There is no DoraProject \"{name}\" in namespace \"{ns}\" (or the operator does not watch that namespace).", aggregator.Now), 404);
             }
             var now = aggregator.Now;
-            return Page(DashboardHtml.Project(Insights.Project(aggregator.Source(project), window, now), now));
+            return Page(DashboardHtml.Project(InsightBuilder.Project(aggregator.Source(project), window, now), now));
         });
         routes.MapGet("/teams/{team}", (HttpContext context, string team) =>
         {
@@ -73,7 +73,7 @@ internal static class Dashboard
                     ? $"No DoraProject has spec.team \"{team}\"."
                     : $"Team \"{team}\" has no projects in \"{environment}\"; it has projects in {string.Join(", ", elsewhere)} (add ?environment=).", now), 404);
             }
-            return Page(DashboardHtml.Team(Insights.Team(team, environment, members, window, now), now));
+            return Page(DashboardHtml.Team(InsightBuilder.Team(team, environment, members, window, now), now));
         });
     }
 

@@ -280,7 +280,7 @@ internal static class DashboardHtml
             var phase = r.Status?.Phase ?? "Pending";
             html.Append("<tr id=\"record-").Append(Html.Attr(name)).Append("\"><td>").Append(Html.Text(name)).Append("</td><td>").Append(Html.Text($"{r.Spec.Workload.Kind}/{r.Spec.Workload.Name}"))
                 .Append("</td><td><span class=\"phase phase-").Append(Html.Attr(phase.ToLowerInvariant())).Append("\">").Append(Html.Text(phase)).Append("</span></td><td>")
-                .Append(Formats.Time(Insights.DisplayTime(r))).Append("</td><td class=\"num\">").Append(Formats.Seconds(DoraCalculator.LeadTime(r, DoraDefaults.LeadTimeFromFirst(p.Project))))
+                .Append(Formats.Time(InsightBuilder.DisplayTime(r))).Append("</td><td class=\"num\">").Append(Formats.Seconds(DoraCalculator.LeadTime(r, DoraDefaults.LeadTimeFromFirst(p.Project))))
                 .Append("</td><td>").Append(Html.Text(r.Spec.ChangeType ?? Formats.None)).Append("</td><td><code>").Append(Html.Text(r.Spec.CommitSha is { Length: > 12 } sha ? sha[..12] : r.Spec.CommitSha ?? Formats.None))
                 .Append("</code></td><td>");
             foreach (var i in incidentsByRecord[name])

@@ -117,7 +117,7 @@ internal static class ReportCommand
             var project = await client.TryGetAsync<DoraProject>(name, ns, cancellationToken)
                 ?? throw new ReportException($"there is no DoraProject \"{name}\" in namespace \"{ns}\" (kubectl get doraprojects -n {ns} lists them)");
             var source = new ProjectSource(project, (await client.ListAsync<DeploymentRecord>(ns, null, cancellationToken)).Items, (await client.ListAsync<Incident>(ns, null, cancellationToken)).Items);
-            var insight = Insights.Project(source, request.Window, request.End);
+            var insight = InsightBuilder.Project(source, request.Window, request.End);
             var lists = ReportLists.From([insight]);
             return request.Format switch
             {
@@ -140,7 +140,7 @@ internal static class ReportCommand
             var incidents = (await client.ListAsync<Incident>(group.Key, null, cancellationToken)).Items;
             sources.AddRange(group.Select(p => new ProjectSource(p, records, incidents)));
         }
-        var teamInsight = Insights.Team(team, request.Environment, sources, request.Window, request.End);
+        var teamInsight = InsightBuilder.Team(team, request.Environment, sources, request.Window, request.End);
         switch (request.Format)
         {
             case ReportFormat.Markdown:

@@ -44,7 +44,7 @@ internal sealed record ProjectInsight(
 internal sealed record TeamInsight(string Team, string Environment, Benchmark Benchmark, DoraReport Report, DoraReport Previous, IReadOnlyList<TrendPoint> Weekly, IReadOnlyList<ProjectInsight> Members);
 
 /// <summary>Builds the insights pages and reports show, from project sources. Pure.</summary>
-internal static class Insights
+internal static class InsightBuilder
 {
     public static readonly TimeSpan Week = TimeSpan.FromDays(7);
 
