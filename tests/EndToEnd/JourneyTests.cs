@@ -45,11 +45,11 @@ public sealed class JourneyTests
         {
             static string Text(string raw) => System.Text.RegularExpressions.Regex.Replace(raw, @"\x1b\[[0-9;?]*[A-Za-z]", "");
             var screen = await Eventually.Until(async () => File.Exists(typescript) ? Text(await File.ReadAllTextAsync(typescript)) : "",
-                t => t.Contains("│ demo/sto", StringComparison.Ordinal) && t.Contains("(1/", StringComparison.Ordinal),
-                "the live table with the demo project", TimeSpan.FromSeconds(60));
+                t => System.Text.RegularExpressions.Regex.IsMatch(t, @"│ demo/sto[^│\n]*│[^│\n]*│[^│\n]*│ [\d.]+% \(\d+/\d+\)"),
+                "the live table with the demo project's failure rate", TimeSpan.FromSeconds(90));
             Assert.Contains("DORA metrics", screen);
             Assert.Matches(@"│\s*Project\s*│.*│\s*CFR\s*│\s*Recovery\s*│.*│\s*Tier\s*│", screen);
-            Assert.Matches(@"│ demo/sto.*│ \d+% \(\d+/\d+\)", screen);
+            Assert.Matches(@"│ demo/sto[^│\n]*│[^│\n]*│[^│\n]*│ [\d.]+% \(\d+/\d+\)", screen);
             Assert.DoesNotContain("info: DoraOperator", screen);
         }
         finally
@@ -177,6 +177,20 @@ public sealed class JourneyTests
     {
         await using var sandbox = await SandboxProcess.StartAsync("--demo", "--http-port", "0", "--intake-port", Ports.Unused().ToString(CultureInfo.InvariantCulture), "--rollout-seconds", "0.3");
         using var kubectl = new Kubectl(sandbox.Kubeconfig, "demo");
+        await Eventually.True(() => sandbox.Output.Any(l => l.Contains("demo: history done", StringComparison.Ordinal)), "the demo's six weeks and last hour to play", TimeSpan.FromSeconds(150));
+        // Six weeks written as a cluster would have written them: the first records are weeks old.
+        var created = (await kubectl.OkAsync("get dr -o jsonpath={.items[*].metadata.creationTimestamp}")).Split(' ').Select(t => DateTimeOffset.Parse(t, CultureInfo.InvariantCulture)).ToList();
+        Assert.InRange(DateTimeOffset.UtcNow - created.Min(), TimeSpan.FromDays(40), TimeSpan.FromDays(43));
+        Assert.True(created.Count > 60, $"{created.Count} storefront records");
+        using (var all = new Kubectl(sandbox.Kubeconfig, "default"))
+        {
+            var tiers = await Eventually.Until(
+                async () => JsonNode.Parse(await all.OkAsync("get dora -A -o json"))!["items"]!.AsArray().ToDictionary(p => $"{p!["metadata"]!["namespace"]}/{p["metadata"]!["name"]}", p => (string?)p!["status"]?["tier"]),
+                t => t.Count == 4 && t.Values.All(v => v is not null and not "unknown"), "a tier for each of the four demo projects", TimeSpan.FromSeconds(30));
+            Assert.Equal(["data/reports", "data/search", "demo/storefront", "payments/ledger"], tiers.Keys.Order(StringComparer.Ordinal));
+            Assert.Equal("elite", tiers["demo/storefront"]);
+            Assert.DoesNotContain("unknown", tiers.Values);
+        }
         var project = await Get(kubectl, "dora storefront", p => (int?)p["status"]?["recoveryTime"]?["samples"] >= 2 && (int?)p["status"]?["openIncidents"] == 0 && (int?)p["status"]?["changeFailureRate"]?["count"] >= 3,
             "the demo history (about 30 s) to be counted", seconds: 90);
         foreach (var metric in new[] { "deploymentFrequency", "leadTime", "changeFailureRate", "recoveryTime" })

@@ -14,5 +14,11 @@ internal sealed partial class DemoDriver
 
         [LoggerMessage(3, LogLevel.Information, "demo: history done (releases, a failed rollout, a rollback, an incident, a restart); a release every {Pace} s from now on")]
         public static partial void HistoryDone(ILogger logger, double pace);
+
+        [LoggerMessage(4, LogLevel.Information, "demo: played {Steps} steps of {Days} days of history in {Seconds:0.0} s; the clock runs on real time from here")]
+        public static partial void MonthPlayed(ILogger logger, int steps, double days, double seconds);
+
+        [LoggerMessage(5, LogLevel.Warning, "demo: record {Namespace}/{Record} not finished after {Seconds} s; playing on")]
+        public static partial void NotSettled(ILogger logger, string @namespace, string record, double seconds);
     }
 }

@@ -2,14 +2,17 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using DoraOperator.Sandbox;
+using DoraOperator.Sandbox.Controllers;
 using Microsoft.Extensions.Logging;
 
 namespace DoraOperator.Operator.Sandboxing;
 
 /// <summary>
-/// <c>sandbox --demo</c>: a <c>demo</c> namespace with a DoraProject and three annotated Deployments,
-/// then a scripted history (releases with commit times hours to days old, a failed rollout and its
-/// fix, a rollback, an incident opened and restored, a restart), then a release every few seconds
+/// <c>sandbox --demo</c>: four DoraProjects of three teams in three namespaces (<see cref="DemoHistory"/>),
+/// their annotated Deployments, and on a <see cref="DemoClock"/> six weeks of their history played
+/// in about a minute: releases, failed rollouts and their fixes, incidents opened and restored.
+/// Then, in real time, a scripted last hour (a failed rollout and its fix, a rollback, an incident,
+/// a restart, a release from CI and an alert through the intake), then a release every few seconds
 /// for as long as the sandbox runs. Everything goes through the API server, as a CI pipeline's
 /// kubectl would, so the operator sees nothing it would not see on a cluster.
 /// </summary>
@@ -17,11 +20,12 @@ internal sealed partial class DemoDriver(SandboxApiServer api, Uri? intake, Time
 {
     public const string Namespace = "demo";
     public const string Project = "storefront";
-    private static readonly string[] Workloads = ["frontend", "checkout", "catalog"];
+    private static readonly string[] Workloads = DemoHistory.Profiles[0].Workloads;
     private readonly HttpClient _http = api.CreateHttpClient();
     private readonly Random _random = new(2026);
     private readonly Dictionary<string, (string Image, string Sha, string CommitTime, string ChangeType)> _current = [];
     private readonly Dictionary<string, (string Image, string Sha, string CommitTime, string ChangeType)> _previous = [];
+    private readonly Dictionary<string, int> _revision = [];
     private int _build = 100;
 
     /// <summary>Time between releases once the scripted history is done.</summary>
@@ -32,6 +36,11 @@ internal sealed partial class DemoDriver(SandboxApiServer api, Uri? intake, Time
         try
         {
             await SetUpAsync(cancellationToken);
+            if (time is DemoClock clock)
+            {
+                await MonthAsync(clock, cancellationToken);
+                clock.CatchUp();
+            }
             await HistoryAsync(cancellationToken);
             while (!cancellationToken.IsCancellationRequested)
             {
@@ -54,29 +63,99 @@ internal sealed partial class DemoDriver(SandboxApiServer api, Uri? intake, Time
 
     private async Task SetUpAsync(CancellationToken cancellationToken)
     {
-        await SendAsync(HttpMethod.Post, "/api/v1/namespaces", new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = Namespace } }, cancellationToken, allowConflict: true);
-        await SendAsync(HttpMethod.Post, $"/apis/dora-operator.io/v1alpha1/namespaces/{Namespace}/doraprojects", JsonNode.Parse(Fill("""
-            {"apiVersion":"dora-operator.io/v1alpha1","kind":"DoraProject","metadata":{"name":"@0@"},
-             "spec":{"team":"web","selector":{"matchLabels":{"app.kubernetes.io/part-of":"@1@"}},"incidentAttribution":{"mode":"lastDeployment"},
-                     "sources":{"names":["storefront-mobile"]}}}
-            """, Project, Project))!, cancellationToken, allowConflict: true);
-        foreach (var w in Workloads)
+        foreach (var ns in DemoHistory.Profiles.Select(p => p.Namespace).Distinct())
         {
-            var release = NextRelease("feature", TimeSpan.FromHours(_random.Next(2, 30)));
-            _current[w] = release;
-            await SendAsync(HttpMethod.Post, $"/apis/apps/v1/namespaces/{Namespace}/deployments", JsonNode.Parse(Fill("""
-                {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"@0@","labels":{"app.kubernetes.io/part-of":"@1@"}},
-                 "spec":{"replicas":2,"selector":{"matchLabels":{"app":"@2@"}},
-                  "template":{"metadata":{"labels":{"app":"@3@"},"annotations":@4@},
-                   "spec":{"containers":[{"name":"@5@","image":"@6@"}]}}}}
-                """, w, Project, w, w, Annotations(release), w, release.Image))!, cancellationToken, allowConflict: true);
+            await SendAsync(HttpMethod.Post, "/api/v1/namespaces", new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = ns } }, cancellationToken, allowConflict: true);
         }
-        Log.Created(logger, Namespace, Project, string.Join(", ", Workloads));
+        foreach (var p in DemoHistory.Profiles)
+        {
+            // The storefront also counts the mobile app's releases, which CI reports through the intake.
+            var sources = p.Project == Project ? ""","sources":{"names":["storefront-mobile"]}""" : "";
+            await SendAsync(HttpMethod.Post, $"/apis/dora-operator.io/v1alpha1/namespaces/{p.Namespace}/doraprojects", JsonNode.Parse(Fill("""
+                {"apiVersion":"dora-operator.io/v1alpha1","kind":"DoraProject","metadata":{"name":"@0@"},
+                 "spec":{"team":"@1@","selector":{"matchLabels":{"app.kubernetes.io/part-of":"@0@"}},"incidentAttribution":{"mode":"lastDeployment"}@2@}}
+                """, p.Project, p.Team, sources))!, cancellationToken, allowConflict: true);
+            foreach (var w in p.Workloads)
+            {
+                var release = NextRelease("feature", TimeSpan.FromHours(_random.Next(2, 30)));
+                _current[w] = release;
+                _revision[w] = 1;
+                await SendAsync(HttpMethod.Post, $"/apis/apps/v1/namespaces/{p.Namespace}/deployments", JsonNode.Parse(Fill("""
+                    {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"@0@","labels":{"app.kubernetes.io/part-of":"@1@"}},
+                     "spec":{"replicas":2,"selector":{"matchLabels":{"app":"@0@"}},
+                      "template":{"metadata":{"labels":{"app":"@0@"},"annotations":@2@},
+                       "spec":{"containers":[{"name":"@0@","image":"@3@"}]}}}}
+                    """, w, p.Project, Annotations(release), release.Image))!, cancellationToken, allowConflict: true);
+            }
+            Log.Created(logger, p.Namespace, p.Project, string.Join(", ", p.Workloads));
+        }
+        foreach (var w in DemoHistory.Profiles.SelectMany(p => p.Workloads)) await SettleAsync(w, cancellationToken);
     }
+
+    /// <summary>
+    /// Six weeks of the four projects' history, each step at its time on the demo clock. Rollouts run
+    /// fast meanwhile, and each one is recorded by the operator before the clock moves on, so its
+    /// times are those of the step and not of a later one.
+    /// </summary>
+    private async Task MonthAsync(DemoClock clock, CancellationToken cancellationToken)
+    {
+        var started = time.GetUtcNow();
+        var steps = DemoHistory.Plan(started, started + clock.Behind - TimeSpan.FromHours(1));
+        var pace = api.Deployments!.DefaultPace;
+        api.Deployments.DefaultPace = RolloutPace.After(TimeSpan.FromMilliseconds(150));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            foreach (var step in steps)
+            {
+                clock.StepTo(step.At);
+                switch (step)
+                {
+                    case DemoRelease r:
+                        if (r.Fails) api.Deployments.FailNextRollout(DemoHistory.ProfileOf(r.Workload).Namespace, r.Workload);
+                        await ReleaseAsync(r.Workload, cancellationToken, r.ChangeType, r.CommitAge);
+                        await SettleAsync(r.Workload, cancellationToken);
+                        break;
+                    case DemoIncident i:
+                        await SendAsync(HttpMethod.Post, $"/apis/dora-operator.io/v1alpha1/namespaces/{i.Namespace}/incidents", JsonNode.Parse(Fill("""
+                            {"apiVersion":"dora-operator.io/v1alpha1","kind":"Incident","metadata":{"name":"@0@"},
+                             "spec":{"project":"@1@","title":"@2@","severity":"@3@","startedAt":"@4@"}}
+                            """, i.Name, i.Project, i.Title, i.Severity, Rfc3339(time.GetUtcNow())))!, cancellationToken, allowConflict: true);
+                        break;
+                    case DemoRestore r:
+                        await SendAsync(HttpMethod.Patch, $"/apis/dora-operator.io/v1alpha1/namespaces/{r.Namespace}/incidents/{r.Name}",
+                            JsonNode.Parse(Fill("""{"spec":{"restoredAt":"@0@"}}""", Rfc3339(time.GetUtcNow())))!, cancellationToken);
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            api.Deployments.DefaultPace = pace;
+        }
+        Log.MonthPlayed(logger, steps.Count, DemoHistory.Length.TotalDays, watch.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Waits until the operator has recorded the workload's current revision as finished (at most a few seconds).</summary>
+    private async Task SettleAsync(string workload, CancellationToken cancellationToken)
+    {
+        var ns = DemoHistory.ProfileOf(workload).Namespace;
+        var path = $"/apis/dora-operator.io/v1alpha1/namespaces/{ns}/deploymentrecords/{workload}-{_revision[workload]}";
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (deadline.Elapsed < SettleTimeout)
+        {
+            using var reply = await _http.GetAsync(new Uri(path, UriKind.Relative), cancellationToken);
+            if (reply.IsSuccessStatusCode && JsonNode.Parse(await reply.Content.ReadAsStringAsync(cancellationToken))?["status"]?["phase"]?.GetValue<string>() is { } phase && phase != "Progressing") return;
+            await Task.Delay(TimeSpan.FromMilliseconds(20), time, cancellationToken);
+        }
+        Log.NotSettled(logger, ns, $"{workload}-{_revision[workload]}", SettleTimeout.TotalSeconds);
+    }
+
+    private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(10);
 
     private async Task HistoryAsync(CancellationToken cancellationToken)
     {
-        var step = TimeSpan.FromSeconds(2.5);
+        var step = TimeSpan.FromSeconds(1.5);
         foreach (var (w, type, age) in new[] { ("frontend", "feature", 26.0), ("checkout", "feature", 50.0), ("catalog", "fix", 5.0), ("frontend", "feature", 3.0) })
         {
             await Task.Delay(step, time, cancellationToken);
@@ -88,6 +167,7 @@ internal sealed partial class DemoDriver(SandboxApiServer api, Uri? intake, Time
         await ReleaseAsync("checkout", cancellationToken, "feature", TimeSpan.FromHours(8));
         await Task.Delay(step * 2, time, cancellationToken);
         await ReleaseAsync("checkout", cancellationToken, "hotfix", TimeSpan.FromMinutes(40));
+        var hotfix = $"checkout-{_revision["checkout"]}";
         // A bad release rolled back to the previous template (the old ReplicaSet is revived).
         await Task.Delay(step, time, cancellationToken);
         await ReleaseAsync("catalog", cancellationToken, "feature", TimeSpan.FromHours(20));
@@ -97,8 +177,8 @@ internal sealed partial class DemoDriver(SandboxApiServer api, Uri? intake, Time
         await Task.Delay(step, time, cancellationToken);
         await SendAsync(HttpMethod.Post, $"/apis/dora-operator.io/v1alpha1/namespaces/{Namespace}/incidents", JsonNode.Parse(Fill("""
             {"apiVersion":"dora-operator.io/v1alpha1","kind":"Incident","metadata":{"name":"checkout-errors"},
-             "spec":{"project":"@0@","title":"5xx on checkout","severity":"high","deploymentRef":"checkout-4","startedAt":"@1@"}}
-            """, Project, Rfc3339(time.GetUtcNow())))!, cancellationToken, allowConflict: true);
+             "spec":{"project":"@0@","title":"5xx on checkout","severity":"high","deploymentRef":"@2@","startedAt":"@1@"}}
+            """, Project, Rfc3339(time.GetUtcNow()), hotfix))!, cancellationToken, allowConflict: true);
         await Task.Delay(step * 2, time, cancellationToken);
         await SendAsync(HttpMethod.Patch, $"/apis/dora-operator.io/v1alpha1/namespaces/{Namespace}/incidents/checkout-errors",
             JsonNode.Parse(Fill("""{"spec":{"restoredAt":"@0@"}}""", Rfc3339(time.GetUtcNow())))!, cancellationToken);
@@ -106,6 +186,7 @@ internal sealed partial class DemoDriver(SandboxApiServer api, Uri? intake, Time
         await Task.Delay(step, time, cancellationToken);
         await SendAsync(HttpMethod.Patch, $"/apis/apps/v1/namespaces/{Namespace}/deployments/frontend",
             JsonNode.Parse(Fill("""{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":"@0@"}}}}}""", Rfc3339(time.GetUtcNow())))!, cancellationToken);
+        _revision["frontend"]++;
         if (intake is not null) await IntakeAsync(intake, step, cancellationToken);
         Log.HistoryDone(logger, Pace.TotalSeconds);
     }
@@ -163,10 +244,13 @@ internal sealed partial class DemoDriver(SandboxApiServer api, Uri? intake, Time
         await PatchTemplateAsync(workload, back, cancellationToken);
     }
 
-    private Task PatchTemplateAsync(string workload, (string Image, string Sha, string CommitTime, string ChangeType) release, CancellationToken cancellationToken) =>
-        SendAsync(HttpMethod.Patch, $"/apis/apps/v1/namespaces/{Namespace}/deployments/{workload}", JsonNode.Parse(Fill("""
+    private Task PatchTemplateAsync(string workload, (string Image, string Sha, string CommitTime, string ChangeType) release, CancellationToken cancellationToken)
+    {
+        _revision[workload]++;
+        return SendAsync(HttpMethod.Patch, $"/apis/apps/v1/namespaces/{DemoHistory.ProfileOf(workload).Namespace}/deployments/{workload}", JsonNode.Parse(Fill("""
             {"spec":{"template":{"metadata":{"annotations":@0@},"spec":{"containers":[{"name":"@1@","image":"@2@"}]}}}}
             """, Annotations(release), workload, release.Image))!, cancellationToken, contentType: "application/strategic-merge-patch+json");
+    }
 
     private static string Annotations((string Image, string Sha, string CommitTime, string ChangeType) r) =>
         Fill("""{"dora-operator.io/commit-sha":"@0@","dora-operator.io/commit-time":"@1@","dora-operator.io/change-type":"@2@"}""", r.Sha, r.CommitTime, r.ChangeType);

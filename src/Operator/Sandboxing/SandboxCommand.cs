@@ -24,7 +24,7 @@ internal static class SandboxCommand
         var intakePort = new Option<int>("--intake-port") { Description = "Port of the operator's HTTP intake (0 turns it off). It accepts the kubeconfig's token.", DefaultValueFactory = _ => 8081 };
         var kubeconfigOut = new Option<string>("--kubeconfig-out") { Description = "Where to write the kubeconfig for kubectl.", DefaultValueFactory = _ => "sandbox.kubeconfig" };
         var rolloutSeconds = new Option<double>("--rollout-seconds") { Description = "How long a simulated rollout takes.", DefaultValueFactory = _ => 1.5 };
-        var demo = new Option<bool>("--demo") { Description = "Create a demo namespace, a DoraProject and three Deployments, play a delivery history (releases, a failed rollout, a rollback, an incident, a restart) and keep releasing." };
+        var demo = new Option<bool>("--demo") { Description = "Create four DoraProjects of three teams with their Deployments, play six weeks of their delivery history in about a minute (releases, failed rollouts, rollbacks, incidents, a restart), then keep releasing in real time." };
         var command = new Command("sandbox", "Run DoraOperator against an in-memory Kubernetes API server: no cluster needed.")
         {
             apiPort, httpPort, intakePort, kubeconfigOut, rolloutSeconds, demo,
@@ -36,8 +36,11 @@ internal static class SandboxCommand
             using var loggers = OperatorLogging.Create(interactive ? LogLevel.Warning : LogLevel.Information);
             var kubeconfig = parse.GetValue(kubeconfigOut)!;
             var seconds = parse.GetValue(rolloutSeconds);
+            // The demo's history is written on a clock that starts weeks back and catches up with real time.
+            TimeProvider clock = parse.GetValue(demo) ? new DemoClock(DemoHistory.Length) : TimeProvider.System;
             await using var api = await SandboxApiServer.StartAsync(new SandboxOptions
             {
+                TimeProvider = clock,
                 Port = parse.GetValue(apiPort),
                 KubeconfigPath = kubeconfig,
                 RolloutPace = seconds <= 0 ? RolloutPace.Immediate : RolloutPace.After(TimeSpan.FromSeconds(seconds)),
@@ -61,7 +64,7 @@ internal static class SandboxCommand
                 {
                     Kubeconfig = kubeconfig, LeaderElect = false, HttpPort = parse.GetValue(httpPort), HttpAddress = "127.0.0.1",
                     Intake = new Intake.IntakeOptions { Port = parse.GetValue(intakePort), Address = "127.0.0.1", WebhookSecretsDir = webhookSecrets },
-                }, loggers, cancellationToken: cancellationToken);
+                }, loggers, clock, cancellationToken);
             }
             catch (OperatorStartupException e)
             {
@@ -75,7 +78,7 @@ internal static class SandboxCommand
             }
             await using (host)
             {
-                var ns = parse.GetValue(demo) ? DemoDriver.Namespace : "default";
+                var ns = parse.GetValue(demo) ? "namespaces demo, payments, data" : "namespace default";
                 Console.WriteLine($$"""
 
                     DoraOperator sandbox is running.
@@ -109,8 +112,8 @@ internal static class SandboxCommand
                     """);
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var tasks = new List<Task>();
-                if (parse.GetValue(demo)) tasks.Add(new DemoDriver(api, host.IntakeUrl, TimeProvider.System, loggers.CreateLogger<DemoDriver>()).RunAsync(stop.Token));
-                tasks.Add(LiveTable.RunAsync(() => host.Aggregator.LastReports, $"[grey]namespace {ns} · Ctrl+C stops[/]", TimeProvider.System, stop.Token));
+                if (parse.GetValue(demo)) tasks.Add(new DemoDriver(api, host.IntakeUrl, clock, loggers.CreateLogger<DemoDriver>()).RunAsync(stop.Token));
+                tasks.Add(LiveTable.RunAsync(() => host.Aggregator.LastReports, $"[grey]{ns} · Ctrl+C stops[/]", TimeProvider.System, stop.Token));
                 await DoraOperator.Sandbox.ProcessSignals.WaitForStopAsync();
                 await stop.CancelAsync();
                 await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
