@@ -52,7 +52,7 @@ internal static class Aggregation
         return (times.Average(), times[(int)Math.Min(runs - 1, Math.Ceiling(runs * 0.99) - 1)], times[^1], allocated);
     }
 
-    private static List<DeploymentRecord> Records(string project, int n, DateTimeOffset end)
+    internal static List<DeploymentRecord> Records(string project, int n, DateTimeOffset end)
     {
         var random = new Random(project.GetHashCode(StringComparison.Ordinal));
         var list = new List<DeploymentRecord>(n);
@@ -76,7 +76,7 @@ internal static class Aggregation
         return list;
     }
 
-    private static List<Incident> Incidents(string project, List<DeploymentRecord> records, DateTimeOffset end) =>
+    internal static List<Incident> Incidents(string project, List<DeploymentRecord> records, DateTimeOffset end) =>
         records.Where((_, i) => i % 25 == 0).Select((r, i) => new Incident
         {
             Metadata = new ObjectMeta { Name = $"inc-{i}", Namespace = "bench" },

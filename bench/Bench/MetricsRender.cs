@@ -45,6 +45,13 @@ internal static class MetricsRender
                 ReworkRate = new RatioMetric { Ratio = 0.2 },
                 DeploymentDuration = new DurationMetric(), TimeToDetect = new DurationMetric(),
                 Tier = "elite", OpenIncidents = 1, FailedChanges = [],
+                // What the team gauges pool: 36 deployments with lead times, 4 failed changes.
+                Samples = new DoraSamples
+                {
+                    WindowStart = DateTimeOffset.UnixEpoch, WindowEnd = DateTimeOffset.UnixEpoch, DeploymentsPerDay = 1.2, Deployments = 36, Changes = 40, Rework = 7,
+                    LeadTimes = [.. Enumerable.Range(0, 36).Select(_ => (double)random.Next(600, 86400 * 3))], Durations = [], DetectTimes = [], OpenIncidents = 1,
+                    FailedChanges = [.. Enumerable.Range(0, 4).Select(i => new FailedChange($"r{i}", "Failed", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(random.Next(600, 86400))))],
+                },
             }));
         }
         var first = pipeline.Exposition.Scrape(false);

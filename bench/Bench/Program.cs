@@ -25,6 +25,10 @@ const string Help = """
                 The HTTP intake: CI deployments (each a review, a create and a status patch against
                 the Sandbox in RBAC mode) at R requests/s for S s, then flat out with C clients.
                 Goal: p99 < 20 ms at 200 requests/s.
+      dashboard [--records N] [--team T] [--projects P] [--renders R]
+                The dashboard's pages rendered server-side (compute + HTML): a project with N
+                records in its window, a team of T such projects, the list of P projects.
+                Goal: the project page < 50 ms (N = 1,000).
       metrics   [--projects P] [--scrapes N]
                 /metrics render time, size and allocations with every DORA family populated
                 for P projects. Goal: < 20 ms per scrape (P = 1,000).
@@ -65,6 +69,9 @@ switch (args[0])
         return 0;
     case "intake":
         await IntakeThroughput.RunAsync(Option("--rate", 200), Option("--seconds", 10), Option("--concurrency", 16));
+        return 0;
+    case "dashboard":
+        DashboardRender.Run(Option("--records", 1_000), Option("--team", 5), Option("--projects", 100), Option("--renders", 100));
         return 0;
     case "metrics":
         MetricsRender.Run(Option("--projects", 1_000), Option("--scrapes", 50));

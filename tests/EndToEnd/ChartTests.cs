@@ -184,6 +184,48 @@ public sealed partial class ChartTests
         }
     }
 
+    /// <summary>
+    /// Every query of the Grafana dashboard, its variables filled in, parses as PromQL (promtool
+    /// checks it as a recording rule); each key has a panel comparing it with $compare ago, and the
+    /// team table reads the team series.
+    /// </summary>
+    [Fact]
+    public async Task EveryDashboardQueryParses_AndEachKeyIsComparedWithTheWindowBefore()
+    {
+        var dashboard = JsonNode.Parse(File.ReadAllText(Path.Combine(Chart, "dashboards", "dora.json")))!;
+        var expressions = dashboard["panels"]!.AsArray().SelectMany(p => p!["targets"]!.AsArray()).Select(t => (string)t!["expr"]!).ToList();
+        foreach (var metric in new[] { "dora_deployment_frequency_per_day", "dora_lead_time_median_seconds", "dora_change_failure_ratio", "dora_recovery_time_median_seconds" })
+        {
+            Assert.Contains(expressions, e => e.StartsWith(metric, StringComparison.Ordinal) && e.EndsWith($"- {metric}{{namespace=~\"$namespace\", project=~\"$project\"}} offset $compare", StringComparison.Ordinal));
+            Assert.Contains(expressions, e => e.StartsWith(metric.Replace("dora_", "dora_team_", StringComparison.Ordinal), StringComparison.Ordinal));
+        }
+        Assert.Contains(dashboard["templating"]!["list"]!.AsArray(), v => (string?)v!["name"] == "compare" && (string?)v["current"]!["value"] == "30d");
+        var rules = new System.Text.StringBuilder("groups:\n  - name: dashboard\n    rules:\n");
+        for (var i = 0; i < expressions.Count; i++)
+        {
+            var expr = expressions[i].Replace("$namespace", ".*", StringComparison.Ordinal).Replace("$project", ".*", StringComparison.Ordinal).Replace("$team", ".*", StringComparison.Ordinal)
+                .Replace("$__range", "30d", StringComparison.Ordinal).Replace("$compare", "30d", StringComparison.Ordinal);
+            Assert.DoesNotContain("$", expr, StringComparison.Ordinal);
+            rules.Append("      - record: dashboard:query").Append(i).Append("\n        expr: '").Append(expr.Replace("'", "''", StringComparison.Ordinal)).Append("'\n");
+        }
+        var file = Path.Combine(Path.GetTempPath(), $"dora-dashboard-{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(file, rules.ToString());
+        try
+        {
+            var psi = new ProcessStartInfo("promtool") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in (string[])["check", "rules", file]) psi.ArgumentList.Add(a);
+            using var process = Process.Start(psi)!;
+            var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 0, output);
+            Assert.Contains($"SUCCESS: {expressions.Count} rules found", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     [Fact]
     public async Task PromtoolAcceptsTheRecordingRules()
     {

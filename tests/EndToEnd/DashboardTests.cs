@@ -81,6 +81,7 @@ public sealed class DashboardTests(DashboardTests.DemoBrowser demo) : IClassFixt
         var page = await demo.PageAsync();
         await page.GotoAsync(Url("/projects/demo/storefront").ToString());
         await page.ScreenshotAsync(new() { Path = Path.Combine(demo.Screenshots, "project.png"), FullPage = true });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(demo.Screenshots, "project-top.png") });
         // A 30-day window: four whole weeks and a two-day bucket.
         Assert.Equal(5, await page.Locator("#chart-deployments .point").CountAsync());
         var bars = await page.Locator("#chart-deployments .point").EvaluateAllAsync<double[]>("els => els.map(e => Number(e.dataset.value))");

@@ -96,14 +96,15 @@ internal sealed class OperatorMetrics
         Meter.CreateObservableGauge("dora_rework_ratio", () => Gauge(r => r.ReworkRate.Ratio), null, "Share of deployments with change type fix or hotfix over the project's window (0..1).");
         Meter.CreateObservableGauge("dora_incidents_open", () => Gauge(r => r.OpenIncidents), null, "Incidents of the project not yet restored.");
         Meter.CreateObservableGauge("dora_tier", () => leader() ? reports().SelectMany(TierMeasurements) : [], null, "1 for the project's current tier per metric (deployment_frequency, lead_time, change_failure_rate, recovery_time, overall).");
-        // Teams: one series per (team, environment) and metric, pooled from the same reports (TeamRollup).
+        // Teams: one series per (team, environment) and metric, pooled from the same reports (TeamRollup)
+        // once per collection: the five team gauges are read one after the other.
         IEnumerable<Measurement<double>> TeamGauge(Func<DoraReport, double?> value) =>
-            leader() ? TeamRollup.All(reports()).Where(t => value(t.Report) is not null).Select(t => new Measurement<double>(value(t.Report)!.Value, TeamTags(t))) : [];
+            leader() ? Teams(reports).Where(t => value(t.Report) is not null).Select(t => new Measurement<double>(value(t.Report)!.Value, TeamTags(t))) : [];
         Meter.CreateObservableGauge("dora_team_deployment_frequency_per_day", () => TeamGauge(r => r.DeploymentFrequency.PerDay), null, "Successful deployments per day of all the team's projects (each over its own window).");
         Meter.CreateObservableGauge("dora_team_lead_time_median_seconds", () => TeamGauge(r => r.LeadTime.MedianSeconds), "s", "Median change lead time over the pooled lead times of the team's projects.");
         Meter.CreateObservableGauge("dora_team_change_failure_ratio", () => TeamGauge(r => r.ChangeFailureRate.Ratio), null, "Failed changes / changes of all the team's projects (0..1).");
         Meter.CreateObservableGauge("dora_team_recovery_time_median_seconds", () => TeamGauge(r => r.RecoveryTime.MedianSeconds), "s", "Median recovery time over the pooled failed changes of the team's projects.");
-        Meter.CreateObservableGauge("dora_team_tier", () => leader() ? TeamRollup.All(reports()).Select(t => new Measurement<int>(1, [.. TeamTags(t), new("tier", t.Report.Tier)])) : [], null, "1 for the team's overall tier.");
+        Meter.CreateObservableGauge("dora_team_tier", () => leader() ? Teams(reports).Select(t => new Measurement<int>(1, [.. TeamTags(t), new("tier", t.Report.Tier)])) : [], null, "1 for the team's overall tier.");
         Meter.CreateObservableGauge("dora_project_info", () => leader() ? reports().Select(r => new Measurement<int>(1, [.. Tags(r.Project), new("benchmark", r.Report.Benchmark), new("window", DoraDefaults.WindowOf(r.Project))])) : [], null, "Static facts about each project; always 1.");
     }
 
@@ -127,6 +128,23 @@ internal sealed class OperatorMetrics
         new("namespace", ns ?? ""), new("project", project ?? ""), new("team", team ?? ""), new("environment", environment),
         new(DeploymentEnvironmentAttribute, environment),
     ];
+
+    private (long At, IReadOnlyList<TeamReport> Teams)? _teams;
+
+    /// <summary>The team rollups, pooled at most once a second (a collection reads all five team gauges within it).</summary>
+    private IReadOnlyList<TeamReport> Teams(Func<IEnumerable<(DoraProject Project, DoraReport Report)>> reports)
+    {
+        var now = TimeProvider.System.GetTimestamp();
+        lock (_teamsGate)
+        {
+            if (_teams is { } cached && TimeProvider.System.GetElapsedTime(cached.At, now) < TimeSpan.FromSeconds(1)) return cached.Teams;
+            var teams = TeamRollup.All(reports()).ToList();
+            _teams = (now, teams);
+            return teams;
+        }
+    }
+
+    private readonly Lock _teamsGate = new();
 
     private static KeyValuePair<string, object?>[] TeamTags(TeamReport t) =>
         [new("team", t.Team), new("environment", t.Environment), new(DeploymentEnvironmentAttribute, t.Environment)];

@@ -25,14 +25,12 @@ internal static class TeamRollup
         .ThenBy(k => k.Environment, StringComparer.Ordinal);
 
     /// <summary>Every team of <paramref name="reports"/>, pooled.</summary>
-    public static IEnumerable<TeamReport> All(IEnumerable<(DoraProject Project, DoraReport Report)> reports)
-    {
-        var list = reports.ToList();
-        foreach (var (team, environment) in Keys(list.Select(r => r.Project)))
-        {
-            yield return Pool(team, environment, list.Where(r => Member(r.Project, team, environment)).ToList());
-        }
-    }
+    public static IEnumerable<TeamReport> All(IEnumerable<(DoraProject Project, DoraReport Report)> reports) => reports
+        .Where(r => !string.IsNullOrEmpty(r.Project.Spec.Team))
+        .GroupBy(r => (Team: r.Project.Spec.Team!, Environment: DoraDefaults.EnvironmentOf(r.Project)))
+        .OrderBy(g => g.Key.Team, StringComparer.Ordinal)
+        .ThenBy(g => g.Key.Environment, StringComparer.Ordinal)
+        .Select(g => Pool(g.Key.Team, g.Key.Environment, [.. g]));
 
     public static bool Member(DoraProject p, string team, string environment) => p.Spec.Team == team && DoraDefaults.EnvironmentOf(p) == environment;
 
