@@ -10,6 +10,9 @@ const string Help = """
       --operator-env K=V  an environment variable for the operator process only (repeatable),
                         e.g. DOTNET_GCHeapHardLimit=6400000 (hex, no 0x) as a container memory limit would set
       --workers N       the operator's reconcile workers (default: its own default)
+      --operator-arg A  one more argument for the operator's command line (repeatable), e.g.
+                        --operator-arg --kube-api-qps=0; without any, the operator runs with its
+                        shipped defaults (the printed flags say which ran)
       --memory          instead: where the operator's managed memory goes with N Deployments
                         recorded (each part in a fresh process; live bytes after full collections)
       --revisions K     with --memory: revisions each Deployment rolls through first (default 1;
@@ -45,6 +48,11 @@ for (var i = 0; i < args.Length - 1; i++)
     }
     operatorEnv[pair[0]] = pair[1];
 }
+var operatorArgs = new List<string>();
+for (var i = 0; i < args.Length - 1; i++)
+{
+    if (args[i] == "--operator-arg") operatorArgs.Add(args[i + 1]);
+}
 if (args.Length == 4 && args[0] == "--memory-child")
 {
     await OperatorMemory.RunChildAsync(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
@@ -56,5 +64,5 @@ if (args.Contains("--memory"))
     return 0;
 }
 var workers = args.Contains("--workers") ? Option("--workers", 2) : (int?)null;
-await RolloutLoad.RunAsync(Option("--deployments", 10_000), Option("--rollouts", 1_000), operatorEnv, workers);
+await RolloutLoad.RunAsync(Option("--deployments", 10_000), Option("--rollouts", 1_000), operatorEnv, workers, operatorArgs);
 return 0;

@@ -17,7 +17,7 @@ namespace DoraOperator.Bench;
 /// </summary>
 internal static class RolloutLoad
 {
-    public static async Task RunAsync(int deployments, int rollouts, IReadOnlyDictionary<string, string> operatorEnv, int? workers)
+    public static async Task RunAsync(int deployments, int rollouts, IReadOnlyDictionary<string, string> operatorEnv, int? workers, IReadOnlyList<string> operatorArgs)
     {
         var seed = Stopwatch.StartNew();
         await using var cluster = await LoadCluster.StartAsync(deployments, watchHistory: 200_000);
@@ -26,13 +26,16 @@ internal static class RolloutLoad
 
         // The operator runs as its own process (its real `run` command), so its memory is its own.
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "DoraOperator.Operator.dll"), "--kubeconfig", kubeconfig, "--http-port", "0", "--kube-api-qps", "0", "--leader-elect", "false" })
+        // The shipped defaults, apart from what a laptop run needs (no lease, any free port) and what is asked for.
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "DoraOperator.Operator.dll"), "--kubeconfig", kubeconfig, "--http-port", "0", "--leader-elect", "false" })
             psi.ArgumentList.Add(a);
         if (workers is { } w)
         {
             psi.ArgumentList.Add("--workers");
             psi.ArgumentList.Add(w.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
+        foreach (var a in operatorArgs) psi.ArgumentList.Add(a);
+        Console.WriteLine("operator flags: " + string.Join(' ', psi.ArgumentList.Skip(1).Where(a => a != kubeconfig)));
         foreach (var (k, v) in operatorEnv) psi.Environment[k] = v;
         if (operatorEnv.Count > 0) Console.WriteLine("operator environment: " + string.Join(" ", operatorEnv.Select(kv => $"{kv.Key}={kv.Value}")));
         var sync = Stopwatch.StartNew();
@@ -51,6 +54,7 @@ internal static class RolloutLoad
         while ((line = await operatorProcess.StandardOutput.ReadLineAsync()) is not null)
         {
             log.WriteLine(line);
+            if (line.Contains("client-side rate limit", StringComparison.Ordinal)) Console.WriteLine("operator " + line[line.IndexOf("client-side", StringComparison.Ordinal)..]);
             var at = line.IndexOf("readiness on ", StringComparison.Ordinal);
             if (at < 0) continue;
             health = new Uri(line[(at + "readiness on ".Length)..].Split(' ')[0].TrimEnd('.', ','));

@@ -105,6 +105,11 @@ public class MetricsRendering
                 DeploymentFrequency = new FrequencyMetric { PerDay = 1, Count = 30, Tier = "elite" }, LeadTime = new DurationMetric { MedianSeconds = 3600, Tier = "elite" },
                 ChangeFailureRate = new RatioMetric { Ratio = 0.1, Tier = "high" }, RecoveryTime = new DurationMetric { Tier = "unknown" }, ReworkRate = new RatioMetric { Ratio = 0 },
                 DeploymentDuration = new DurationMetric(), TimeToDetect = new DurationMetric(), Tier = "high", OpenIncidents = 0, FailedChanges = [],
+                Samples = new DoraSamples
+                {
+                    WindowStart = DateTimeOffset.UnixEpoch, WindowEnd = DateTimeOffset.UnixEpoch, DeploymentsPerDay = 1, Deployments = 30, Changes = 33, Rework = 0,
+                    LeadTimes = [.. Enumerable.Range(1, 30).Select(i => 600.0 * i)], Durations = [], DetectTimes = [], FailedChanges = [], OpenIncidents = 0,
+                },
             }));
         }
     }

@@ -17,7 +17,10 @@ var leaderElect = new Option<bool?>("--leader-elect") { Description = "Elect a l
 var httpPort = new Option<int>("--http-port") { Description = "Port for /metrics, /api/v1/projects, /healthz and /readyz.", DefaultValueFactory = _ => 8080 };
 var otlpEndpoint = new Option<string?>("--otlp-endpoint") { Description = "Push metrics by OTLP to this endpoint (default: OTEL_EXPORTER_OTLP_ENDPOINT; off when neither is set)." };
 var clusterName = new Option<string?>("--cluster-name") { Description = "The k8s.cluster.name resource attribute on pushed metrics." };
-var qps = new Option<double>("--kube-api-qps") { Description = "Client-side limit on Kubernetes API requests per second (0: off).", DefaultValueFactory = _ => 100 };
+var qps = new Option<double?>("--kube-api-qps")
+{
+    Description = "Client-side limit on Kubernetes API requests per second (0: off). Default: none when the API server applies Priority and Fairness (Kubernetes 1.20+, seen in its answers; its 429 Retry-After is honoured), else 100.",
+};
 var burst = new Option<int>("--kube-api-burst") { Description = "Burst allowed above --kube-api-qps.", DefaultValueFactory = _ => 200 };
 var maxProjects = new Option<int>("--metrics-max-projects")
 {

@@ -73,6 +73,9 @@ public sealed class SandboxApiServer : IAsyncDisposable
     /// <summary>Every (user, verb, group, resource, subresource) served so far, with counts.</summary>
     public IReadOnlyDictionary<AuditKey, int> Audit => _handler.Audit;
 
+    /// <summary>Requests answered 429 because too many were in flight (<see cref="SandboxOptions.MaxRequestsInFlight"/>).</summary>
+    public int RejectedRequests => _handler.Rejected;
+
     /// <summary>How many watch connections are open now.</summary>
     public int OpenWatches => _store.OpenWatchers().Count;
 

@@ -44,6 +44,20 @@ public sealed record SandboxOptions
     /// </summary>
     public bool ManagedFields { get; init; } = true;
 
+    /// <summary>
+    /// Answer as a server with API Priority and Fairness (Kubernetes 1.20 and later, on by default):
+    /// every answer carries <c>X-Kubernetes-PF-FlowSchema-UID</c> and <c>X-Kubernetes-PF-PriorityLevel-UID</c>.
+    /// Off: as an older server, or one with APF disabled.
+    /// </summary>
+    public bool PriorityAndFairness { get; init; } = true;
+
+    /// <summary>
+    /// Requests served at once (watches, which are long-running, not counted); one more is rejected
+    /// with 429 and <c>Retry-After: 1</c>, as an overloaded kube-apiserver does. 600 is
+    /// kube-apiserver's default (400 reads and 200 writes in flight); 0 is no limit.
+    /// </summary>
+    public int MaxRequestsInFlight { get; init; } = 600;
+
     /// <summary>Where to write a kubeconfig for kubectl and clients; none when null.</summary>
     public string? KubeconfigPath { get; init; }
 }

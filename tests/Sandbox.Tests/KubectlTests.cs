@@ -260,4 +260,15 @@ public sealed class KubectlTests(SandboxFixture fixture) : IClassFixture<Sandbox
         await kubectl.OkAsync("delete events.v1.events.k8s.io rolled.1");
         Assert.NotEqual(0, (await kubectl.RunAsync("get events.v1. rolled.1")).ExitCode);
     }
+
+    [Fact]
+    public async Task EveryAnswerCarriesPriorityAndFairnessHeaders_AsKubectlPrintsThem()
+    {
+        using var kubectl = await NewKubectl();
+        var result = await kubectl.RunAsync("get configmaps -v=8");
+        Assert.Equal(0, result.ExitCode);
+        // kubectl logs response headers at -v=8 with Go's canonical casing.
+        Assert.Matches(@"X-Kubernetes-Pf-Flowschema-Uid: [0-9a-f-]{36}", result.Stderr);
+        Assert.Matches(@"X-Kubernetes-Pf-Prioritylevel-Uid: [0-9a-f-]{36}", result.Stderr);
+    }
 }

@@ -16,8 +16,9 @@ namespace DoraOperator.Kube.Rest;
 /// A typed Kubernetes REST client: get, list (auto-paged), create, replace, merge/JSON/strategic
 /// patch, server-side apply, delete (preconditions, propagation), the status subresource, and watch
 /// as a stream. Errors are <see cref="KubeApiException"/> carrying the server's Status. Requests go
-/// through a client-side token bucket and are retried with jittered backoff on 429, 5xx and
-/// connection errors (honouring Retry-After), never on other 4xx.
+/// through a client-side token bucket (lifted, when asked, on servers that apply API Priority and
+/// Fairness) and are retried with jittered backoff on 429, 5xx and connection errors (honouring
+/// Retry-After), never on other 4xx.
 /// </summary>
 public sealed class KubeApiClient : IDisposable
 {
@@ -47,6 +48,24 @@ public sealed class KubeApiClient : IDisposable
 
     /// <summary>How many times an exec credential plugin ran.</summary>
     public int CredentialRefreshes => _credentials.ExecRuns;
+
+    /// <summary>True once an answer carried API Priority and Fairness's headers.</summary>
+    public bool ServerAppliesPriorityAndFairness => _priorityAndFairness;
+
+    /// <summary>Whether requests wait for the client-side limit now.</summary>
+    public bool RateLimited => _limiter.Enabled;
+
+    /// <summary>The header API Priority and Fairness puts on every answer (with X-Kubernetes-PF-PriorityLevel-UID).</summary>
+    public const string FlowSchemaHeader = "X-Kubernetes-PF-FlowSchema-UID";
+
+    private volatile bool _priorityAndFairness;
+
+    private void Observe(HttpResponseMessage response)
+    {
+        if (_priorityAndFairness || !response.Headers.Contains(FlowSchemaHeader)) return;
+        _priorityAndFairness = true;
+        if (Options.LiftLimitUnderPriorityAndFairness) _limiter.Lift();
+    }
 
     /// <summary>The server's version (<c>/version</c> gitVersion): a cheap reachability and credentials check.</summary>
     public async Task<string> GetServerVersionAsync(CancellationToken cancellationToken = default)
@@ -243,6 +262,7 @@ public sealed class KubeApiClient : IDisposable
         }
         using (response)
         {
+            Observe(response);
             Options.OnResponse?.Invoke("watch", (int)response.StatusCode);
             if (!response.IsSuccessStatusCode)
             {
@@ -309,6 +329,7 @@ public sealed class KubeApiClient : IDisposable
             try
             {
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
+                Observe(response);
                 var bytes = await response.Content.ReadAsByteArrayAsync(timeout.Token);
                 Options.OnResponse?.Invoke(verb, (int)response.StatusCode);
                 if (response.IsSuccessStatusCode) return bytes;

@@ -6,6 +6,14 @@ public sealed record KubeClientOptions
     /// <summary>Requests per second allowed to the API server (client-side); 0 turns the limit off.</summary>
     public double Qps { get; init; } = 50;
     public int Burst { get; init; } = 100;
+
+    /// <summary>
+    /// Lift the client-side limit once the API server shows it applies API Priority and Fairness
+    /// (its answers carry <c>X-Kubernetes-PF-FlowSchema-UID</c>): it then queues or rejects with 429
+    /// and Retry-After by itself, and a client-side limit only delays work the server would take.
+    /// Servers without those headers (APF off, or older than 1.20) keep <see cref="Qps"/>.
+    /// </summary>
+    public bool LiftLimitUnderPriorityAndFairness { get; init; }
     /// <summary>Retries of one request on 429, 5xx and connection errors (never on other 4xx).</summary>
     public int MaxRetries { get; init; } = 5;
     public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(200);

@@ -10,8 +10,12 @@ public sealed class TokenBucket(double qps, int burst, TimeProvider time)
     private readonly Lock _gate = new();
     private double _tokens = burst;
     private long _last = time.GetTimestamp();
+    private volatile bool _lifted;
 
-    public bool Enabled => qps > 0;
+    public bool Enabled => qps > 0 && !_lifted;
+
+    /// <summary>Stops limiting for good (the server protects itself).</summary>
+    public void Lift() => _lifted = true;
 
     public TimeSpan Reserve()
     {

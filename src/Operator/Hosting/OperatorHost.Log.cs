@@ -17,5 +17,8 @@ internal sealed partial class OperatorHost
 
         [LoggerMessage(4, LogLevel.Warning, "metric {Metric} reached its limit of {Limit} series (room for {MaxProjects} projects); further series are folded into one series labelled otel_metric_overflow=\"true\". Raise --metrics-max-projects")]
         public static partial void SeriesOverflow(ILogger logger, string metric, int limit, int maxProjects);
+
+        [LoggerMessage(5, LogLevel.Information, "client-side rate limit on Kubernetes API requests: {Limit}")]
+        public static partial void RateLimit(ILogger logger, string limit);
     }
 }

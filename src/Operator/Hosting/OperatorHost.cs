@@ -64,6 +64,12 @@ internal sealed partial class OperatorHost : IAsyncDisposable
     public Uri? IntakeUrl { get; private set; }
     public bool Ready => Cache.HasSynced;
 
+    /// <summary>The client-side rate limit as the start-up log states it.</summary>
+    public string ClientRateLimit { get; private set; } = "";
+
+    /// <summary>Whether API requests wait for the client-side limit now.</summary>
+    public bool ClientRateLimited => Services.GetRequiredService<KubeApiClient>().RateLimited;
+
     /// <summary>True while this replica leads (always, without leader election).</summary>
     public bool IsLeader => Services.GetRequiredService<Leadership>().IsLeader;
 
@@ -99,6 +105,8 @@ internal sealed partial class OperatorHost : IAsyncDisposable
         {
             var version = await client.GetServerVersionAsync(cancellationToken);
             Log.Connected(logger, connection.Server.ToString(), version, connection.Source);
+            host.ClientRateLimit = RateLimitText(options, client);
+            Log.RateLimit(logger, host.ClientRateLimit);
         }
         catch (Exception e) when (e is HttpRequestException or KubeApiException or TimeoutException or KubeConfigException)
         {
@@ -150,7 +158,7 @@ internal sealed partial class OperatorHost : IAsyncDisposable
         });
         services.AddSingleton(sp => new KubeApiClient(connection, new KubeClientOptions
         {
-            MaxRetries = 2, Qps = options.KubeApiQps, Burst = options.KubeApiBurst, OnResponse = sp.GetRequiredService<OperatorMetrics>().ApiResponse,
+            MaxRetries = 2, Qps = options.KubeApiQps ?? OperatorOptions.FallbackKubeApiQps, Burst = options.KubeApiBurst, LiftLimitUnderPriorityAndFairness = options.KubeApiQps is null, OnResponse = sp.GetRequiredService<OperatorMetrics>().ApiResponse,
         }, time));
         services.AddSingleton(sp => new EventRecorder(sp.GetRequiredService<KubeApiClient>(), "dora-operator", sp.GetRequiredService<ReplicaIdentity>().Value, time, sp.GetRequiredService<ILogger<EventRecorder>>()));
         services.AddSingleton(sp => new OperatorCache(sp.GetRequiredService<KubeApiClient>(), options.Namespaces, time, sp.GetRequiredService<ILogger<OperatorCache>>(), options.DiscoveryInterval));
@@ -207,6 +215,15 @@ internal sealed partial class OperatorHost : IAsyncDisposable
         Insights.Dashboard.Map(web, web.Services.GetRequiredService<OperatorCache>(), web.Services.GetRequiredService<ProjectAggregator>());
         return web;
     }
+
+    /// <summary>What the client-side rate limit is, and why, for the start-up log.</summary>
+    internal static string RateLimitText(OperatorOptions options, KubeApiClient client) => options.KubeApiQps switch
+    {
+        0 => "off (--kube-api-qps 0)",
+        { } qps => FormattableString.Invariant($"{qps} requests/s, burst {options.KubeApiBurst} (--kube-api-qps)"),
+        null when client.ServerAppliesPriorityAndFairness => "off: the API server applies Priority and Fairness (it queues, or answers 429 with Retry-After, which is honoured)",
+        null => FormattableString.Invariant($"{OperatorOptions.FallbackKubeApiQps} requests/s, burst {options.KubeApiBurst}: the API server does not announce Priority and Fairness"),
+    };
 
     /// <summary>This replica's holder identity (lease holder, event instance): the pod name (or host name) and a fresh UID.</summary>
     internal sealed record ReplicaIdentity(string Value)

@@ -22,8 +22,15 @@ internal sealed record OperatorOptions
     public string HttpAddress { get; init; } = "0.0.0.0";
     /// <summary>Concurrent reconciles of the rollout tracker.</summary>
     public int Workers { get; init; } = 2;
-    /// <summary>Client-side limit on API requests per second (0 turns it off), and its burst.</summary>
-    public double KubeApiQps { get; init; } = 100;
+    /// <summary>
+    /// Client-side limit on API requests per second (0 turns it off), and its burst. Null: none when
+    /// the API server applies Priority and Fairness (seen in its answers), else <see cref="FallbackKubeApiQps"/>.
+    /// </summary>
+    public double? KubeApiQps { get; init; }
+
+    /// <summary>The limit kept against servers without API Priority and Fairness when no limit is given.</summary>
+    public const double FallbackKubeApiQps = 100;
+
     public int KubeApiBurst { get; init; } = 200;
     /// <summary>OTLP and resource settings; null reads the OTEL_* environment variables.</summary>
     public MetricsExportOptions? MetricsExport { get; init; }
@@ -56,7 +63,7 @@ internal sealed partial class OperatorOptionsValidator : IValidateOptions<Operat
         if (options.Intake.StaticCredentialsFile is { } credentials && !File.Exists(credentials)) failures.Add($"--intake-credentials-file {credentials} does not exist");
         if (options.Intake.WebhookSecretsDir is { } dir && !Directory.Exists(dir)) failures.Add($"--webhook-secrets-dir {dir} does not exist");
         if (options.Workers is < 1 or > 64) failures.Add($"--workers {options.Workers} must be between 1 and 64");
-        if (options.KubeApiQps < 0 || double.IsNaN(options.KubeApiQps)) failures.Add($"--kube-api-qps {options.KubeApiQps} must be 0 (off) or more");
+        if (options.KubeApiQps is { } qps && (qps < 0 || double.IsNaN(qps))) failures.Add($"--kube-api-qps {qps} must be 0 (off) or more");
         if (options.KubeApiBurst < 1) failures.Add($"--kube-api-burst {options.KubeApiBurst} must be at least 1");
         foreach (var ns in options.Namespaces)
         {

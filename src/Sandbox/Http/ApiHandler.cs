@@ -46,7 +46,46 @@ internal sealed class ApiHandler(
         foreach (var w in store.OpenWatchers()) w.Frozen = true;
     }
 
+    // One flow schema and priority level for every request (a real server picks them by user and verb).
+    private readonly string _flowSchemaUid = Guid.NewGuid().ToString();
+    private readonly string _priorityLevelUid = Guid.NewGuid().ToString();
+    private int _inFlight;
+
+    /// <summary>Requests rejected with 429 because <see cref="SandboxOptions.MaxRequestsInFlight"/> were in flight.</summary>
+    public int Rejected => _rejected;
+
+    private int _rejected;
+
     public async Task HandleAsync(HttpContext context)
+    {
+        if (options.PriorityAndFairness)
+        {
+            context.Response.Headers["X-Kubernetes-PF-FlowSchema-UID"] = _flowSchemaUid;
+            context.Response.Headers["X-Kubernetes-PF-PriorityLevel-UID"] = _priorityLevelUid;
+        }
+        var limited = options.MaxRequestsInFlight > 0 && context.Request.Query["watch"] is not ["true" or "1"];
+        if (limited && Interlocked.Increment(ref _inFlight) > options.MaxRequestsInFlight)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            Interlocked.Increment(ref _rejected);
+            // What kube-apiserver answers when a priority level's seats and queues are full: plain text.
+            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            context.Response.Headers.RetryAfter = "1";
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            await context.Response.WriteAsync("Too many requests, please try again later.\n");
+            return;
+        }
+        try
+        {
+            await ServeAsync(context);
+        }
+        finally
+        {
+            if (limited) Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private async Task ServeAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "/";
         try
