@@ -10,6 +10,8 @@ const string Help = """
       --operator-env K=V  an environment variable for the operator process only (repeatable),
                         e.g. DOTNET_GCHeapHardLimit=6400000 (hex, no 0x) as a container memory limit would set
       --workers N       the operator's reconcile workers (default: its own default)
+      --operator-exe P  run this operator binary (e.g. the Native AOT publish,
+                        artifacts/aot/DoraOperator.Operator) instead of dotnet DoraOperator.Operator.dll
       --operator-arg A  one more argument for the operator's command line (repeatable), e.g.
                         --operator-arg --kube-api-qps=0; without any, the operator runs with its
                         shipped defaults (the printed flags say which ran)
@@ -64,5 +66,12 @@ if (args.Contains("--memory"))
     return 0;
 }
 var workers = args.Contains("--workers") ? Option("--workers", 2) : (int?)null;
-await RolloutLoad.RunAsync(Option("--deployments", 10_000), Option("--rollouts", 1_000), operatorEnv, workers, operatorArgs);
+var exeAt = Array.IndexOf(args, "--operator-exe");
+var operatorExe = exeAt >= 0 && exeAt + 1 < args.Length ? Path.GetFullPath(args[exeAt + 1]) : null;
+if (operatorExe is not null && !File.Exists(operatorExe))
+{
+    Console.Error.WriteLine($"--operator-exe {operatorExe}: no such file (publish it: dotnet publish src/Operator -c Release -r linux-x64 -p:PublishAot=true -o artifacts/aot)");
+    return 2;
+}
+await RolloutLoad.RunAsync(Option("--deployments", 10_000), Option("--rollouts", 1_000), operatorEnv, workers, operatorArgs, operatorExe);
 return 0;

@@ -17,7 +17,7 @@ namespace DoraOperator.Bench;
 /// </summary>
 internal static class RolloutLoad
 {
-    public static async Task RunAsync(int deployments, int rollouts, IReadOnlyDictionary<string, string> operatorEnv, int? workers, IReadOnlyList<string> operatorArgs)
+    public static async Task RunAsync(int deployments, int rollouts, IReadOnlyDictionary<string, string> operatorEnv, int? workers, IReadOnlyList<string> operatorArgs, string? operatorExe)
     {
         var seed = Stopwatch.StartNew();
         await using var cluster = await LoadCluster.StartAsync(deployments, watchHistory: 200_000);
@@ -25,17 +25,18 @@ internal static class RolloutLoad
         Console.WriteLine($"\nRollout tracker: {deployments:N0} tracked Deployments (seeded in {seed.Elapsed.TotalSeconds:N1} s), then {rollouts:N0} rollouts at once\n");
 
         // The operator runs as its own process (its real `run` command), so its memory is its own.
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(operatorExe ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (operatorExe is null) psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "DoraOperator.Operator.dll"));
         // The shipped defaults, apart from what a laptop run needs (no lease, any free port) and what is asked for.
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "DoraOperator.Operator.dll"), "--kubeconfig", kubeconfig, "--http-port", "0", "--leader-elect", "false" })
-            psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "--kubeconfig", kubeconfig, "--http-port", "0", "--leader-elect", "false" }) psi.ArgumentList.Add(a);
         if (workers is { } w)
         {
             psi.ArgumentList.Add("--workers");
             psi.ArgumentList.Add(w.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         foreach (var a in operatorArgs) psi.ArgumentList.Add(a);
-        Console.WriteLine("operator flags: " + string.Join(' ', psi.ArgumentList.Skip(1).Where(a => a != kubeconfig)));
+        Console.WriteLine($"operator: {(operatorExe is null ? "dotnet DoraOperator.Operator.dll (JIT)" : operatorExe + " (Native AOT)")}");
+        Console.WriteLine("operator flags: " + string.Join(' ', psi.ArgumentList.Skip(operatorExe is null ? 1 : 0).Where(a => a != kubeconfig)));
         foreach (var (k, v) in operatorEnv) psi.Environment[k] = v;
         if (operatorEnv.Count > 0) Console.WriteLine("operator environment: " + string.Join(" ", operatorEnv.Select(kv => $"{kv.Key}={kv.Value}")));
         var sync = Stopwatch.StartNew();

@@ -40,10 +40,7 @@ public sealed partial class ChartTests
         var template = File.ReadAllText(Path.Combine(Chart, "templates", "deployment.yaml"));
         var flags = Regex.Matches(template, @"^\s*- (--[a-z0-9-]+)=", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToList();
         Assert.Contains("--workers", flags);
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "DoraOperator.Operator.dll"));
-        psi.ArgumentList.Add("--help");
-        using var help = Process.Start(psi)!;
+        using var help = Process.Start(ShippedOperator.StartInfo("--help"))!;
         var text = await help.StandardOutput.ReadToEndAsync();
         await help.WaitForExitAsync();
         Assert.All(flags, flag => Assert.Matches($@"(?m)^\s+{Regex.Escape(flag)}\b", text));
@@ -54,9 +51,7 @@ public sealed partial class ChartTests
     [InlineData("--metrics-max-projects", "0", "--metrics-max-projects must be between 1 and 100,000")]
     public async Task OutOfRangeFlagsAreRefusedWithTheRange(string flag, string value, string message)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "DoraOperator.Operator.dll"), flag, value }) psi.ArgumentList.Add(a);
-        using var run = Process.Start(psi)!;
+        using var run = Process.Start(ShippedOperator.StartInfo(flag, value))!;
         var stderr = run.StandardError.ReadToEndAsync();
         await run.StandardOutput.ReadToEndAsync();
         await run.WaitForExitAsync();
@@ -159,9 +154,11 @@ public sealed partial class ChartTests
 
         var dockerfile = File.ReadAllText(Repo.Path("Dockerfile"));
         Assert.Matches(@"(?m)^FROM mcr\.microsoft\.com/dotnet/sdk:10\.0 AS build", dockerfile);
-        Assert.Matches(@"(?m)^FROM mcr\.microsoft\.com/dotnet/aspnet:10\.0", dockerfile);
+        // The shipped operator is the Native AOT binary on runtime-deps: no .NET runtime in the image.
+        Assert.Matches(@"(?m)^RUN dotnet publish src/Operator/Operator\.csproj -c Release -r linux-x64 --no-restore -p:PublishAot=true -o /app", dockerfile);
+        Assert.Matches(@"(?m)^FROM mcr\.microsoft\.com/dotnet/runtime-deps:10\.0 AS runtime$", dockerfile);
         Assert.Matches(@"(?m)^USER 1654$", dockerfile);
-        Assert.Matches(@"(?m)^ENTRYPOINT \[""dotnet"", ""DoraOperator\.Operator\.dll""\]$", dockerfile);
+        Assert.Matches(@"(?m)^ENTRYPOINT \[""/app/DoraOperator\.Operator""\]$", dockerfile);
         Assert.Contains("runAsUser: 1654", File.ReadAllText(Path.Combine(Chart, "templates", "deployment.yaml")));
     }
 

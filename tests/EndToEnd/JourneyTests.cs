@@ -34,7 +34,7 @@ public sealed class JourneyTests
         // util-linux's script gives the sandbox a pseudo-terminal, as a user's shell would.
         var dir = Directory.CreateTempSubdirectory("dora-tty-").FullName;
         var typescript = Path.Combine(dir, "typescript");
-        var command = $"dotnet {Path.Combine(AppContext.BaseDirectory, "DoraOperator.Operator.dll")} sandbox --demo --http-port 0 --intake-port 0 --rollout-seconds 0.3";
+        var command = ShippedOperator.CommandLine("sandbox --demo --http-port 0 --intake-port 0 --rollout-seconds 0.3");
         var psi = new System.Diagnostics.ProcessStartInfo("script") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         foreach (var a in new[] { "-qfc", command, typescript }) psi.ArgumentList.Add(a);
         psi.Environment["TERM"] = "xterm-256color";

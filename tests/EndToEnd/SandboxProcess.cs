@@ -4,7 +4,7 @@ using DoraOperator.Testing;
 
 namespace DoraOperator.EndToEnd;
 
-/// <summary><c>dotnet DoraOperator.Operator.dll sandbox ...</c> in its own working directory, as a user starts it.</summary>
+/// <summary><c>DoraOperator.Operator sandbox ...</c> (the shipped binary, see <see cref="ShippedOperator"/>) in its own working directory, as a user starts it.</summary>
 internal sealed partial class SandboxProcess : IAsyncDisposable
 {
     private readonly Process _process;
@@ -40,10 +40,8 @@ internal sealed partial class SandboxProcess : IAsyncDisposable
     public static async Task<SandboxProcess> StartAsync(params string[] args)
     {
         var dir = Directory.CreateTempSubdirectory("dora-e2e-").FullName;
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "DoraOperator.Operator.dll"));
-        psi.ArgumentList.Add("sandbox");
-        foreach (var a in args) psi.ArgumentList.Add(a);
+        var psi = ShippedOperator.StartInfo(["sandbox", .. args]);
+        psi.WorkingDirectory = dir;
         var sandbox = new SandboxProcess(Process.Start(psi)!, dir);
         await Eventually.True(() => sandbox.Output.Any(l => l.Contains("Ctrl+C stops everything.", StringComparison.Ordinal)), "the sandbox to start", TimeSpan.FromSeconds(60));
         var url = sandbox.Output.Select(l => OperatorLine().Match(l)).First(m => m.Success).Groups[1].Value;

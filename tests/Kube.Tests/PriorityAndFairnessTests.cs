@@ -80,8 +80,8 @@ public sealed class PriorityAndFairnessTests
             new KubeClientOptions { Qps = 0, OnResponse = (_, code) => codes.Enqueue(code) });
         try
         {
-            // One slow request holds the only seat; the five sent meanwhile are turned away, wait the second asked for, and succeed.
-            server.Faults.Add(new Sandbox.Faults.FaultRule { Verb = "list", Resource = "configmaps", Code = 0, Delay = TimeSpan.FromMilliseconds(600) });
+            // One slow request holds the only seat for 3 s; the five sent meanwhile are turned away, wait the second asked for (again while it is held), and succeed.
+            server.Faults.Add(new Sandbox.Faults.FaultRule { Verb = "list", Resource = "configmaps", Code = 0, Delay = TimeSpan.FromSeconds(3) });
             var slow = client.ListAsync<ConfigMap>("default");
             await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System);
             var others = Enumerable.Range(0, 5).Select(_ => client.GetAsync<Namespace>("kube-system")).ToList();
@@ -93,7 +93,7 @@ public sealed class PriorityAndFairnessTests
 
             // What it answered, as kube-apiserver does: plain text and Retry-After in seconds, with the APF headers.
             using var http = server.CreateHttpClient();
-            server.Faults.Add(new Sandbox.Faults.FaultRule { Verb = "list", Resource = "configmaps", Code = 0, Delay = TimeSpan.FromMilliseconds(600) });
+            server.Faults.Add(new Sandbox.Faults.FaultRule { Verb = "list", Resource = "configmaps", Code = 0, Delay = TimeSpan.FromSeconds(3) });
             var held = http.GetAsync(new Uri("/api/v1/namespaces/default/configmaps", UriKind.Relative));
             await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System);
             using var rejected = await http.GetAsync(new Uri("/api/v1/namespaces/kube-system", UriKind.Relative));

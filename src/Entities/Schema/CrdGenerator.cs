@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -57,7 +58,7 @@ public static class CrdGenerator
         foreach (var p in Properties(type).Where(p => p.Name is "Spec" or "Status"))
         {
             properties[JsonName(p)] = PropertySchema(p);
-            if (p.Name == "Spec") required.Add("spec");
+            if (p.Name == "Spec") required.Add((JsonNode)"spec");
         }
         root["properties"] = properties;
         if (required.Count > 0) root["required"] = required;
@@ -100,7 +101,7 @@ public static class CrdGenerator
         if ((Describe(p) ?? (valueType.IsClass && valueType != typeof(string) ? Describe(valueType) : null)) is { } description)
             schema = Prepend(schema, "description", description);
         if (p.GetCustomAttribute<AllowedValuesAttribute>() is { } allowed) schema["enum"] = Strings(allowed.Values);
-        if (p.GetCustomAttribute<DefaultAttribute>() is { } def) schema["default"] = JsonValue.Create(def.Value is int i ? i : def.Value);
+        if (p.GetCustomAttribute<DefaultAttribute>() is { } def) schema["default"] = Scalar(def.Value);
         if (p.GetCustomAttribute<DefaultEmptyObjectAttribute>() is not null) schema["default"] = new JsonObject();
         if (p.GetCustomAttribute<PatternAttribute>() is { } pattern) schema["pattern"] = pattern.Regex;
         if (p.GetCustomAttribute<MaxLengthAttribute>() is { } max) schema["maxLength"] = max.Length;
@@ -146,7 +147,7 @@ public static class CrdGenerator
         foreach (var p in Properties(type))
         {
             properties[JsonName(p)] = PropertySchema(p);
-            if (p.GetCustomAttribute<RequiredAttribute>() is not null) required.Add(JsonName(p));
+            if (p.GetCustomAttribute<RequiredAttribute>() is not null) required.Add((JsonNode)JsonName(p));
         }
         schema["properties"] = properties;
         if (required.Count > 0) schema["required"] = required;
@@ -165,6 +166,21 @@ public static class CrdGenerator
         if (list.Length > 0) schema["x-kubernetes-validations"] = new JsonArray(list);
     }
 
+    /// <summary>A default value from an attribute as JSON: the kinds attributes can carry.</summary>
+    private static JsonNode? Scalar(object? value) => value switch
+    {
+        null => null,
+        int i => JsonValue.Create(i),
+        long l => JsonValue.Create(l),
+        double d => JsonValue.Create(d),
+        bool b => JsonValue.Create(b),
+        string s => JsonValue.Create(s),
+        _ => throw new NotSupportedException($"a default of type {value.GetType().Name} has no JSON form here"),
+    };
+
+    // The entity types are rooted whole in the published binary (TrimmerRootAssembly in src/Operator),
+    // so the public properties walked here, and the types they lead to, are all kept.
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "The Entities assembly is a trimmer root: every entity type keeps its public properties.")]
     private static IEnumerable<PropertyInfo> Properties(Type type) =>
         type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.GetCustomAttribute<JsonExtensionDataAttribute>() is null && p.GetCustomAttribute<JsonIgnoreAttribute>() is null)
@@ -242,10 +258,13 @@ public static class CrdGenerator
     private static Dictionary<string, string> LoadDocs()
     {
         var assembly = typeof(CrdGenerator).Assembly;
-        var path = Path.ChangeExtension(assembly.Location, ".xml");
-        if (!File.Exists(path)) path = Path.Combine(AppContext.BaseDirectory, assembly.GetName().Name + ".xml");
-        if (!File.Exists(path)) throw new FileNotFoundException($"the XML documentation of {assembly.GetName().Name} is needed for CRD descriptions and was not found beside it", path);
-        return XDocument.Load(path).Descendants("member")
+        var name = assembly.GetName().Name + ".xml";
+        // A published binary carries the documentation inside (src/Operator embeds it); a build has it beside the assembly.
+        using var embedded = System.Reflection.Assembly.GetEntryAssembly()?.GetManifestResourceStream(name);
+        var path = Path.Combine(AppContext.BaseDirectory, name);
+        if (embedded is null && !File.Exists(path)) throw new FileNotFoundException($"the XML documentation of {assembly.GetName().Name} is needed for CRD descriptions and was found neither in the program nor beside it", path);
+        var document = embedded is not null ? XDocument.Load(embedded) : XDocument.Load(path);
+        return document.Descendants("member")
             .Where(m => m.Element("summary") is not null)
             .ToDictionary(
                 m => (string)m.Attribute("name")!,

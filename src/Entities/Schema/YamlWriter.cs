@@ -100,14 +100,12 @@ public static class YamlWriter
         return double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out _);
     }
 
-    private static string Quote(string s) => JsonSerializer.Serialize(s, SchemaJson.Options);
+    private static string Quote(string s) => JsonSerializer.Serialize(s, SchemaJson.Relaxed.String);
 }
 
-internal static class SchemaJson
+/// <summary>JSON strings as YAML wants them quoted: only what JSON requires escaped. Source-generated, so trimming and AOT keep it.</summary>
+[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
+internal sealed partial class SchemaJson : System.Text.Json.Serialization.JsonSerializerContext
 {
-    public static readonly JsonSerializerOptions Options = new()
-    {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        TypeInfoResolver = JsonSerializerOptions.Default.TypeInfoResolver,
-    };
+    public static SchemaJson Relaxed { get; } = new(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 }

@@ -88,7 +88,7 @@ internal sealed partial class OperatorOptionsValidator : IValidateOptions<Operat
 /// Hands out one options value built from the command line, validated by every registered
 /// <see cref="IValidateOptions{TOptions}"/>; <c>ValidateOnStart</c> makes that happen when the host starts.
 /// </summary>
-internal sealed class FixedOptionsFactory<T>(T value, IEnumerable<IValidateOptions<T>> validators) : IOptionsFactory<T>
+internal sealed class FixedOptionsFactory<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] T>(T value, IEnumerable<IValidateOptions<T>> validators) : IOptionsFactory<T>
     where T : class
 {
     public T Create(string name)

@@ -64,11 +64,11 @@ internal static class Dashboard
         {
             if (!TryWindow(context, aggregator, out var window, out var problem)) return problem!;
             var now = aggregator.Now;
-            var environment = context.Request.Query["environment"].ToString() is { Length: > 0 } e ? e : DoraDefaults.Environment;
+            var elsewhere = TeamRollup.Keys(cache.Projects.List()).Where(k => k.Team == team).Select(k => k.Environment).ToList();
+            var environment = context.Request.Query["environment"].ToString() is { Length: > 0 } e ? e : TeamRollup.DefaultEnvironment(elsewhere);
             var members = cache.Projects.List().Where(p => TeamRollup.Member(p, team, environment)).Select(aggregator.Source).ToList();
             if (members.Count == 0)
             {
-                var elsewhere = TeamRollup.Keys(cache.Projects.List()).Where(k => k.Team == team).Select(k => k.Environment).ToList();
                 return Page(DashboardHtml.Problem("Team not found", elsewhere.Count == 0
                     ? $"No DoraProject has spec.team \"{team}\"."
                     : $"Team \"{team}\" has no projects in \"{environment}\"; it has projects in {string.Join(", ", elsewhere)} (add ?environment=).", now), 404);

@@ -63,7 +63,7 @@ internal sealed class AlertmanagerWebhook(IntakeRouter router, IntakeStore store
         foreach (var incident in planned)
         {
             var (saved, outcome) = await store.UpsertIncidentAsync(incident, context.RequestAborted);
-            results.Add(new JsonObject { ["namespace"] = saved.Metadata.Namespace, ["name"] = saved.Metadata.Name, ["outcome"] = outcome.ToString().ToLowerInvariant() });
+            results.Add((JsonNode)new JsonObject { ["namespace"] = saved.Metadata.Namespace, ["name"] = saved.Metadata.Name, ["outcome"] = outcome.ToString().ToLowerInvariant() });
         }
         return Results.Text(new JsonObject { ["incidents"] = results, ["unrouted"] = skipped }.ToJsonString(), "application/json");
     }

@@ -233,7 +233,7 @@ internal sealed class RestIntake(IntakeRouter router, IntakeStore store, IntakeA
             foreach (var i in group.OrderBy(i => i.Spec.StartedAt))
             {
                 if (type == "in-progress" && DoraOperator.Operator.Dora.DoraCalculator.RestoredAt(i) is not null) continue;
-                items.Add(View(i));
+                items.Add((JsonNode)View(i));
             }
         }
         return Results.Text(items.ToJsonString(), "application/json");

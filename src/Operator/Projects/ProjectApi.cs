@@ -110,7 +110,7 @@ internal static class ProjectApi
         routes.MapGet("/api/v1/teams", (HttpContext context) =>
         {
             if (!TryWindow(context, out var window, out var problem) || !TryCompare(context, out var compare, out problem)) return problem!;
-            var items = TeamRollup.Keys(cache.Projects.List()).Select(k => TeamView(aggregator, k.Team, k.Environment, window, compare)!).ToList();
+            var items = TeamRollup.Keys(cache.Projects.List()).Select(k => TeamView(aggregator, k.Team, k.Environment, window, compare)).ToList();
             return Results.Json(new TeamList(items), ApiJsonContext.Default.TeamList);
         });
         routes.MapGet("/api/v1/teams/{team}", (HttpContext context, string team) =>
@@ -122,7 +122,7 @@ internal static class ProjectApi
             {
                 return ProblemResult(404, "Team not found", $"no DoraProject has spec.team \"{team}\" (or the operator does not watch its namespace)", context.Request.Path);
             }
-            var environment = asked.Length > 0 ? asked : environments.Contains(DoraDefaults.Environment) || environments.Count > 1 ? DoraDefaults.Environment : environments[0];
+            var environment = asked.Length > 0 ? asked : TeamRollup.DefaultEnvironment(environments);
             if (!environments.Contains(environment))
             {
                 return ProblemResult(404, "Team not found in environment", $"team \"{team}\" has projects in {string.Join(", ", environments)}, not in \"{environment}\"", context.Request.Path + context.Request.QueryString);

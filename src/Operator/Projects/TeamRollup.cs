@@ -32,6 +32,10 @@ internal static class TeamRollup
         .ThenBy(g => g.Key.Environment, StringComparer.Ordinal)
         .Select(g => Pool(g.Key.Team, g.Key.Environment, [.. g]));
 
+    /// <summary>The environment a team's page or API answer shows when none is asked for: production when it has projects there (or several environments), else its only one.</summary>
+    public static string DefaultEnvironment(IReadOnlyList<string> environments) =>
+        environments.Count == 1 ? environments[0] : DoraDefaults.Environment;
+
     public static bool Member(DoraProject p, string team, string environment) => p.Spec.Team == team && DoraDefaults.EnvironmentOf(p) == environment;
 
     public static TeamReport Pool(string team, string environment, IReadOnlyList<(DoraProject Project, DoraReport Report)> members)

@@ -49,7 +49,8 @@ internal static class SandboxCommand
             {
                 foreach (var (type, resource) in CrdGenerator.Kinds)
                 {
-                    using var reply = await http.PostAsJsonAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", CrdGenerator.Generate(type, resource), cancellationToken);
+                    using var body = new StringContent(CrdGenerator.Generate(type, resource).ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+                    using var reply = await http.PostAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body, cancellationToken);
                     if (!reply.IsSuccessStatusCode) throw new InvalidOperationException($"installing the {resource.Kind} CRD failed: {await reply.Content.ReadAsStringAsync(cancellationToken)}");
                 }
             }

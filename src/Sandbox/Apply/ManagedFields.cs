@@ -78,7 +78,7 @@ internal static class ManagedFields
             item["fieldsType"] = "FieldsV1";
             item["fieldsV1"] = FieldPaths.ToFieldsV1(e.Fields);
             if (e.Subresource is not null) item["subresource"] = e.Subresource;
-            list.Add(item);
+            list.Add((JsonNode)item);
         }
         meta.Remove("managedFields");
         if (list.Count > 0) meta["managedFields"] = list;

@@ -214,7 +214,7 @@ public sealed class ArgoRolloutSimulator : SimulatedController<(string Namespace
         var existing = conditions.OfType<JsonObject>().FirstOrDefault(c => (string?)c["type"] == type);
         if (existing is null)
         {
-            conditions.Add(new JsonObject
+            conditions.Add((JsonNode)new JsonObject
             {
                 ["type"] = type, ["status"] = status, ["reason"] = reason, ["message"] = message, ["lastUpdateTime"] = now, ["lastTransitionTime"] = now,
             });

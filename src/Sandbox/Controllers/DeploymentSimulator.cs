@@ -471,7 +471,7 @@ public sealed class DeploymentSimulator : IAsyncDisposable
             ["type"] = type, ["status"] = status, ["lastUpdateTime"] = now, ["lastTransitionTime"] = transition, ["reason"] = reason, ["message"] = message,
         };
         if (existing is not null) conditions[conditions.IndexOf(existing)] = condition;
-        else conditions.Add(condition);
+        else conditions.Add((JsonNode)condition);
     }
 
     private void CleanupHistory(string ns, JsonObject deployment, List<JsonObject> sets, string newName)

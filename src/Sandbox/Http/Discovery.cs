@@ -66,10 +66,10 @@ internal static class Discovery
             };
             if (t.ShortNames.Count > 0) r["shortNames"] = new JsonArray(t.ShortNames.Select(s => (JsonNode)JsonValue.Create(s)!).ToArray());
             if (t.Categories.Count > 0) r["categories"] = new JsonArray(t.Categories.Select(s => (JsonNode)JsonValue.Create(s)!).ToArray());
-            resources.Add(r);
+            resources.Add((JsonNode)r);
             if (t.HasStatusSubresource)
             {
-                resources.Add(new JsonObject
+                resources.Add((JsonNode)new JsonObject
                 {
                     ["name"] = t.Plural + "/status", ["singularName"] = "", ["namespaced"] = t.Namespaced, ["kind"] = t.Kind,
                     ["verbs"] = new JsonArray("get", "patch", "update"),
@@ -77,7 +77,7 @@ internal static class Discovery
             }
             if (t.HasScaleSubresource)
             {
-                resources.Add(new JsonObject
+                resources.Add((JsonNode)new JsonObject
                 {
                     ["name"] = t.Plural + "/scale", ["singularName"] = "", ["namespaced"] = t.Namespaced, ["group"] = "autoscaling",
                     ["version"] = "v1", ["kind"] = "Scale", ["verbs"] = new JsonArray("get", "patch", "update"),

@@ -24,7 +24,7 @@ internal static class TablePrinter
             var cells = new JsonArray(columns.Select(c => c.Cell(node, now)).ToArray());
             var meta = node["metadata"]!.DeepClone();
             meta.AsObject().Remove("managedFields");
-            rows.Add(new JsonObject
+            rows.Add((JsonNode)new JsonObject
             {
                 ["cells"] = cells,
                 ["object"] = new JsonObject

@@ -46,7 +46,7 @@ internal sealed class StoredObject
 
     public static string KeyOf(string? ns, string name) => string.IsNullOrEmpty(ns) ? name : ns + "/" + name;
 
-    public static StoredObject From(JsonObject node) => new(JsonSerializer.SerializeToUtf8Bytes(node, SandboxJson.Options), node);
+    public static StoredObject From(JsonObject node) => new(SandboxJson.Serialize(node), node);
 
     public static StoredObject From(JsonObject node, byte[] json) => new(json, node);
 
@@ -54,13 +54,11 @@ internal sealed class StoredObject
     public JsonObject ToNode() => JsonNode.Parse(Json)!.AsObject();
 }
 
-internal static class SandboxJson
+/// <summary>The Sandbox's JSON: only what JSON requires escaped, as kube-apiserver writes it. Source-generated, so trimming and AOT keep it.</summary>
+[System.Text.Json.Serialization.JsonSerializable(typeof(JsonNode))]
+internal sealed partial class SandboxJson : System.Text.Json.Serialization.JsonSerializerContext
 {
-    public static readonly JsonSerializerOptions Options = new()
-    {
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        TypeInfoResolver = JsonSerializerOptions.Default.TypeInfoResolver,
-    };
+    public static SandboxJson Relaxed { get; } = new(new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 
-    public static byte[] Serialize(JsonNode node) => JsonSerializer.SerializeToUtf8Bytes(node, Options);
+    public static byte[] Serialize(JsonNode node) => JsonSerializer.SerializeToUtf8Bytes(node, Relaxed.JsonNode);
 }
