@@ -42,7 +42,8 @@ internal sealed class LoadCluster : IAsyncDisposable
         await client.CreateAsync(new DoraProject
         {
             Metadata = new() { Name = "load", Namespace = "load" },
-            Spec = new DoraProjectSpec { Selector = new LabelSelector { MatchLabels = new() { ["dora"] = "yes" } } },
+            // One project holds every Deployment here, so it keeps as many records as the schema allows (real projects are smaller).
+            Spec = new DoraProjectSpec { Selector = new LabelSelector { MatchLabels = new() { ["dora"] = "yes" } }, Retention = new RetentionPolicy { MaxRecords = 100_000 } },
         });
         await Parallel.ForEachAsync(Enumerable.Range(0, deployments), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
             await client.CreateAsync(Workload(i, "1"), ct));

@@ -17,8 +17,9 @@ const string Help = """
                         shipped defaults (the printed flags say which ran)
       --memory          instead: where the operator's managed memory goes with N Deployments
                         recorded (each part in a fresh process; live bytes after full collections)
-      --revisions K     with --memory: revisions each Deployment rolls through first (default 1;
-                        11 gives the default revisionHistoryLimit's 10 old ReplicaSets each)
+      --revisions K     revisions each Deployment rolls through before the operator starts
+                        (default 11: the default revisionHistoryLimit's 10 old ReplicaSets each, as
+                        real clusters keep them; the operator records them all, the old ones by backfill)
     """;
 
 if (args.Contains("-h") || args.Contains("--help"))
@@ -62,7 +63,7 @@ if (args.Length == 4 && args[0] == "--memory-child")
 }
 if (args.Contains("--memory"))
 {
-    await OperatorMemory.RunAsync(Option("--deployments", 10_000), Option("--revisions", 1));
+    await OperatorMemory.RunAsync(Option("--deployments", 10_000), Option("--revisions", 11));
     return 0;
 }
 var workers = args.Contains("--workers") ? Option("--workers", 2) : (int?)null;
@@ -73,5 +74,5 @@ if (operatorExe is not null && !File.Exists(operatorExe))
     Console.Error.WriteLine($"--operator-exe {operatorExe}: no such file (publish it: dotnet publish src/Operator -c Release -r linux-x64 -p:PublishAot=true -o artifacts/aot)");
     return 2;
 }
-await RolloutLoad.RunAsync(Option("--deployments", 10_000), Option("--rollouts", 1_000), operatorEnv, workers, operatorArgs, operatorExe);
+await RolloutLoad.RunAsync(Option("--deployments", 10_000), Option("--rollouts", 1_000), operatorEnv, workers, operatorArgs, operatorExe, Option("--revisions", 11));
 return 0;

@@ -17,12 +17,12 @@ namespace DoraOperator.Bench;
 /// </summary>
 internal static class RolloutLoad
 {
-    public static async Task RunAsync(int deployments, int rollouts, IReadOnlyDictionary<string, string> operatorEnv, int? workers, IReadOnlyList<string> operatorArgs, string? operatorExe)
+    public static async Task RunAsync(int deployments, int rollouts, IReadOnlyDictionary<string, string> operatorEnv, int? workers, IReadOnlyList<string> operatorArgs, string? operatorExe, int revisions)
     {
         var seed = Stopwatch.StartNew();
-        await using var cluster = await LoadCluster.StartAsync(deployments, watchHistory: 200_000);
+        await using var cluster = await LoadCluster.StartAsync(deployments, watchHistory: 200_000, revisions);
         var (server, client, kubeconfig) = (cluster.Server, cluster.Client, cluster.KubeconfigPath);
-        Console.WriteLine($"\nRollout tracker: {deployments:N0} tracked Deployments (seeded in {seed.Elapsed.TotalSeconds:N1} s), then {rollouts:N0} rollouts at once\n");
+        Console.WriteLine($"\nRollout tracker: {deployments:N0} tracked Deployments with {revisions} revision(s) each (seeded in {seed.Elapsed.TotalSeconds:N1} s), then {rollouts:N0} rollouts at once\n");
 
         // The operator runs as its own process (its real `run` command), so its memory is its own.
         var psi = new ProcessStartInfo(operatorExe ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -71,7 +71,11 @@ internal static class RolloutLoad
         var syncTime = sync.Elapsed;
         await using var allRecords = new Informer<DeploymentRecord>(client, new InformerOptions<DeploymentRecord> { Namespace = "load" });
         await allRecords.StartAsync();
-        while (allRecords.List("load").Count(r => r.Status?.Phase == "Succeeded") < deployments) await Task.Delay(50);
+        // Every retained revision is recorded on first sight (the current one, and the old ones by
+        // backfill), each created and then given its status. Counted from the server's audit, since
+        // retention may already be deleting the oldest.
+        int Created() => server.Audit.Where(a => a.Key.Resource == "deploymentrecords" && a.Key.Verb == "create").Sum(a => a.Value);
+        while (Created() < deployments * revisions || allRecords.List("load").Any(r => r.Status?.Phase is null)) await Task.Delay(50);
         var initialRecords = sync.Elapsed;
         // /proc/<pid>/status: VmRSS = RssAnon (heaps, stacks) + RssFile (mapped assemblies and native code) + RssShmem.
         long OperatorMemory(string field) => long.Parse(File.ReadAllLines($"/proc/{operatorProcess.Id}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
@@ -160,7 +164,7 @@ internal static class RolloutLoad
         Stats.Row("machine cores", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Stats.Row("tracked Deployments", deployments.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
         Stats.Row("initial sync (caches ready)", $"{syncTime.TotalMilliseconds:N0} ms", "< 5 s");
-        Stats.Row("first records for every Deployment", $"{initialRecords.TotalMilliseconds:N0} ms", "");
+        Stats.Row(revisions > 1 ? $"first records, every Deployment's {revisions} revisions" : "first records for every Deployment", $"{initialRecords.TotalMilliseconds:N0} ms", "");
         Stats.Row("rollouts recorded", $"{burstRecorded:N0} / {rollouts:N0} in {elapsed.TotalSeconds:N1} s", "all");
         Stats.Row("rollouts per second", $"{burstRecorded / elapsed.TotalSeconds:N0}", "");
         Stats.Row("record writes per rollout", $"{writes / (double)rollouts:N2}", "<= 2");
