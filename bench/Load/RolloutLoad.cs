@@ -82,12 +82,14 @@ internal static class RolloutLoad
         long OperatorRss() => OperatorMemory("VmRSS");
         var rssAfterSync = OperatorRss();
 
+        // The measured rollouts are the revisions after the seeded history: a new template each, never an old one.
+        var (burstRevision, steadyRevision) = (revisions + 1, revisions + 2);
         var completed = new ConcurrentDictionary<string, long>();
         var recorded = new ConcurrentDictionary<string, long>();
         await using var deploymentWatch = new Informer<Deployment>(client, new InformerOptions<Deployment> { Namespace = "load", Transform = Workloads.Lean });
         deploymentWatch.AddHandler(new InformerHandler<Deployment>(OnUpdate: (_, d) =>
         {
-            if (d.Metadata.Annotations?.GetValueOrDefault("deployment.kubernetes.io/revision") is { } revision && revision != "1"
+            if (d.Metadata.Annotations?.GetValueOrDefault("deployment.kubernetes.io/revision") is { } revision && long.TryParse(revision, out var number) && number >= burstRevision
                 && d.Status?.Conditions?.Any(c => c.Reason == "NewReplicaSetAvailable") == true && d.Status.UpdatedReplicas == d.Spec?.Replicas)
             {
                 completed.TryAdd($"{d.Metadata.Name}#{revision}", Stopwatch.GetTimestamp());
@@ -96,7 +98,7 @@ internal static class RolloutLoad
         await using var recordWatch = new Informer<DeploymentRecord>(client, new InformerOptions<DeploymentRecord> { Namespace = "load" });
         recordWatch.AddHandler(new InformerHandler<DeploymentRecord>(OnUpdate: (_, r) =>
         {
-            if (r.Spec.Revision >= 2 && r.Status?.Phase == "Succeeded") recorded.TryAdd($"{r.Spec.Workload.Name}#{r.Spec.Revision}", Stopwatch.GetTimestamp());
+            if (r.Spec.Revision >= burstRevision && r.Status?.Phase == "Succeeded") recorded.TryAdd($"{r.Spec.Workload.Name}#{r.Spec.Revision}", Stopwatch.GetTimestamp());
         }));
         await deploymentWatch.StartAsync();
         await recordWatch.StartAsync();
@@ -118,7 +120,7 @@ internal static class RolloutLoad
         var writesBefore = Writes();
         var cpuBefore = OperatorCpuSeconds();
         var run = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(0, rollouts), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) => await Release(i, 2, ct));
+        await Parallel.ForEachAsync(Enumerable.Range(0, rollouts), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) => await Release(i, burstRevision, ct));
         while (recorded.Count < rollouts && run.Elapsed < TimeSpan.FromMinutes(3)) await Task.Delay(20);
         var elapsed = run.Elapsed;
         var burstRecorded = recorded.Count;
@@ -131,11 +133,11 @@ internal static class RolloutLoad
         var steadyRate = 20;
         for (var i = 0; i < steady; i++)
         {
-            await Release(i, 3, CancellationToken.None);
+            await Release(i, steadyRevision, CancellationToken.None);
             await Task.Delay(1000 / steadyRate);
         }
         var steadyRun = Stopwatch.StartNew();
-        while (recorded.Keys.Count(k => k.EndsWith("#3", StringComparison.Ordinal)) < steady && steadyRun.Elapsed < TimeSpan.FromMinutes(1)) await Task.Delay(20);
+        while (recorded.Keys.Count(k => k.EndsWith($"#{steadyRevision}", StringComparison.Ordinal)) < steady && steadyRun.Elapsed < TimeSpan.FromMinutes(1)) await Task.Delay(20);
 
         var rssAfterRollouts = OperatorRss();
         var fileBacked = OperatorMemory("RssFile");
@@ -158,8 +160,8 @@ internal static class RolloutLoad
         operatorProcess.Kill();
         List<double> Latencies(string revision) => recorded.Where(kv => kv.Key.EndsWith(revision, StringComparison.Ordinal) && completed.ContainsKey(kv.Key))
             .Select(kv => Math.Max(0, Stopwatch.GetElapsedTime(completed[kv.Key], kv.Value).TotalMilliseconds)).Order().ToList();
-        var latencies = Latencies("#2");
-        var steadyLatencies = Latencies("#3");
+        var latencies = Latencies($"#{burstRevision}");
+        var steadyLatencies = Latencies($"#{steadyRevision}");
         Stats.Header();
         Stats.Row("machine cores", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Stats.Row("tracked Deployments", deployments.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
