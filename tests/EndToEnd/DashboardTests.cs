@@ -71,8 +71,9 @@ public sealed class DashboardTests(DashboardTests.DemoBrowser demo) : IClassFixt
         await page.ScreenshotAsync(new() { Path = Path.Combine(demo.Screenshots, "projects.png"), FullPage = true });
 
         await row.Locator("a", new() { HasText = "storefront" }).ClickAsync();
-        await page.WaitForURLAsync("**/projects/demo/storefront");
-        Assert.StartsWith("storefront", await page.Locator("h1").InnerTextAsync(), StringComparison.Ordinal);
+        // Polled assertions: the navigation may finish before or after the click returns.
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/projects/demo/storefront$"), new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("h1")).ToContainTextAsync("storefront", new() { Timeout = 60_000 });
     }
 
     [Fact]
@@ -105,14 +106,14 @@ public sealed class DashboardTests(DashboardTests.DemoBrowser demo) : IClassFixt
         var page = await demo.PageAsync();
         await page.GotoAsync(Url("/projects/demo/storefront").ToString());
         await page.Locator("#records a.incident-link[href='#incident-checkout-errors']").ClickAsync();
-        Assert.EndsWith("#incident-checkout-errors", page.Url, StringComparison.Ordinal);
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("#incident-checkout-errors$"));
         Assert.Equal("incident-checkout-errors", await page.EvaluateAsync<string>("document.querySelector(':target').id"));
         var incident = page.Locator("#incident-checkout-errors");
         await Assertions.Expect(incident).ToBeInViewportAsync();
         Assert.Contains("5xx on checkout", await incident.InnerTextAsync(), StringComparison.Ordinal);
         var cause = await incident.Locator("a[href^='#record-checkout-']").InnerTextAsync();
         await incident.Locator("a[href^='#record-checkout-']").ClickAsync();
-        Assert.EndsWith($"#record-{cause}", page.Url, StringComparison.Ordinal);
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"#record-{cause}$"));
         Assert.Equal($"record-{cause}", await page.EvaluateAsync<string>("document.querySelector(':target').id"));
         // The timeline's bar for the incident links to the same entry.
         Assert.Equal(1, await page.Locator("#incident-timeline a[href='#incident-checkout-errors'] rect.incident").CountAsync());
@@ -138,7 +139,8 @@ public sealed class DashboardTests(DashboardTests.DemoBrowser demo) : IClassFixt
         var page = await demo.PageAsync();
         await page.GotoAsync(Url("/").ToString());
         await page.Locator("tr[data-team=web] a").ClickAsync();
-        await page.WaitForURLAsync("**/teams/web");
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/teams/web$"), new() { Timeout = 60_000 });
+        await Assertions.Expect(page.Locator("h1")).ToContainTextAsync("Team web", new() { Timeout = 60_000 });
         await page.ScreenshotAsync(new() { Path = Path.Combine(demo.Screenshots, "team.png"), FullPage = true });
         Assert.StartsWith("Team web", await page.Locator("h1").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Equal(1, await page.Locator("#members tbody tr").CountAsync());
