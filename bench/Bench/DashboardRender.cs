@@ -34,7 +34,7 @@ internal static class DashboardRender
             var rows = many.Select(s =>
             {
                 var current = s.Report(null, end);
-                return new ProjectRow(s.Project, current, s.Report(current.WindowEnd - current.WindowStart, current.WindowStart));
+                return new ProjectRow(s.Project, current, s.Previous(current));
             }).ToList();
             var teams = new[] { new TeamRow(TeamRollup.Pool("bench", "production", [.. rows.Select(r => (r.Project, r.Current))]), TeamRollup.Pool("bench", "production", [.. rows.Select(r => (r.Project, r.Previous))])) };
             return DashboardHtml.Index(rows, teams, end);

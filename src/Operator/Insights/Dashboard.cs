@@ -1,6 +1,7 @@
 using System.Text;
 using DoraOperator.Entities.Vocabulary;
 using DoraOperator.Operator.Caching;
+using DoraOperator.Operator.Http;
 using DoraOperator.Operator.Projects;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -38,7 +39,7 @@ internal static class Dashboard
                 {
                     var source = aggregator.Source(p);
                     var current = source.Report(window, now);
-                    return new ProjectRow(p, current, source.Report(current.WindowEnd - current.WindowStart, current.WindowStart));
+                    return new ProjectRow(p, current, source.Previous(current));
                 })
                 .ToList();
             var teams = TeamRollup.Keys(projects.Select(r => r.Project))
@@ -81,16 +82,7 @@ internal static class Dashboard
 
     private static bool TryWindow(HttpContext context, ProjectAggregator aggregator, out TimeSpan? window, out IResult? problem)
     {
-        window = null;
-        problem = null;
-        var text = context.Request.Query["window"].ToString();
-        if (text.Length == 0) return true;
-        if (Durations.TryParse(text, out var w))
-        {
-            window = w;
-            return true;
-        }
-        problem = Page(DashboardHtml.Problem("Invalid window", $"window \"{text}\" is not a duration: write a whole number and a unit m, h, d or w, e.g. 7d, 12h, 2w.", aggregator.Now), 400);
-        return false;
+        problem = WindowQuery.TryRead(context, out window, out var error) ? null : Page(DashboardHtml.Problem("Invalid window", error + ".", aggregator.Now), 400);
+        return problem is null;
     }
 }

@@ -16,6 +16,9 @@ internal sealed class ProjectSource(DoraProject project, IReadOnlyList<Deploymen
     /// <summary>The project's numbers over <paramref name="window"/> (default: its own) ending at <paramref name="end"/>.</summary>
     public DoraReport Report(TimeSpan? window, DateTimeOffset end) => DoraCalculator.Compute(ProjectStatusBuilder.Input(Project, Records, Incidents, end, window));
 
+    /// <summary>The window before <paramref name="current"/>'s, of the same length.</summary>
+    public DoraReport Previous(DoraReport current) => Report(current.WindowEnd - current.WindowStart, current.WindowStart);
+
     /// <summary>The samples between two times.</summary>
     public DoraSamples Collect(DateTimeOffset start, DateTimeOffset end) => DoraCalculator.Collect(ProjectStatusBuilder.Input(Project, Records, Incidents, end, end - start));
 }
@@ -41,7 +44,13 @@ internal sealed record ProjectInsight(
 }
 
 /// <summary>A team page's or report's content: the pooled numbers now and before, pooled weekly trends, and each project's own.</summary>
-internal sealed record TeamInsight(string Team, string Environment, Benchmark Benchmark, DoraReport Report, DoraReport Previous, IReadOnlyList<TrendPoint> Weekly, IReadOnlyList<ProjectInsight> Members);
+internal sealed record TeamInsight(TeamReport Rollup, TeamReport PreviousRollup, Benchmark Benchmark, IReadOnlyList<TrendPoint> Weekly, IReadOnlyList<ProjectInsight> Members)
+{
+    public string Team => Rollup.Team;
+    public string Environment => Rollup.Environment;
+    public DoraReport Report => Rollup.Report;
+    public DoraReport Previous => PreviousRollup.Report;
+}
 
 /// <summary>Builds the insights pages and reports show, from project sources. Pure.</summary>
 internal static class InsightBuilder
@@ -51,7 +60,7 @@ internal static class InsightBuilder
     public static ProjectInsight Project(ProjectSource source, TimeSpan? window, DateTimeOffset end)
     {
         var report = source.Report(window, end);
-        var previous = source.Report(report.WindowEnd - report.WindowStart, report.WindowStart);
+        var previous = source.Previous(report);
         var environment = DoraDefaults.EnvironmentOf(source.Project);
         var records = source.Records
             .Where(r => r.Spec.Project == source.Name && DoraDefaults.EnvironmentOf(r) == environment)
@@ -77,7 +86,7 @@ internal static class InsightBuilder
         var current = TeamRollup.Pool(team, environment, [.. projects.Select(p => (p.Project, p.Report))]);
         var previous = TeamRollup.Pool(team, environment, [.. projects.Select(p => (p.Project, p.Previous))]);
         var weekly = Weekly(current.Report.WindowStart, current.Report.WindowEnd, (from, to) => DoraSamples.Pool([.. members.Select(m => m.Collect(from, to))]));
-        return new TeamInsight(team, environment, TeamRollup.SharedBenchmark([.. projects.Select(p => p.Project)]), current.Report, previous.Report, weekly, projects);
+        return new TeamInsight(current, previous, TeamRollup.SharedBenchmark([.. projects.Select(p => p.Project)]), weekly, projects);
     }
 
     /// <summary>

@@ -148,10 +148,9 @@ internal static class ReportCommand
             case ReportFormat.Html:
                 return DashboardHtml.Team(teamInsight, request.End, standalone: true, compare: request.Compare);
             default:
-                var current = TeamRollup.Pool(team, request.Environment, [.. teamInsight.Members.Select(m => (m.Project, m.Report))]);
-                var previous = TeamRollup.Pool(team, request.Environment, [.. teamInsight.Members.Select(m => (m.Project, m.Previous))]);
                 var lists = ReportLists.From(teamInsight.Members);
-                return Json(new ReportDocument("team", request.End, null, ProjectApi.Metrics(current, request.Compare ? previous : null, request.Window), lists.FailedChanges, lists.Incidents, lists.SlowestLeadTimes));
+                return Json(new ReportDocument("team", request.End, null, ProjectApi.Metrics(teamInsight.Rollup, request.Compare ? teamInsight.PreviousRollup : null, request.Window),
+                    lists.FailedChanges, lists.Incidents, lists.SlowestLeadTimes));
         }
     }
 

@@ -29,8 +29,9 @@ internal static class SvgCharts
         html.Append("<figure class=\"chart\" id=\"").Append(Html.Attr(id)).Append("\"><figcaption>").Append(Html.Text(caption)).Append("</figcaption>");
         html.Append(Inv($"<svg viewBox=\"0 0 {Width} {Height}\" role=\"img\" aria-label=\"")).Append(Html.Attr(caption)).Append("\">");
         html.Append(Inv($"<line class=\"axis\" x1=\"{Left}\" y1=\"{Top + plotH}\" x2=\"{Width - Right}\" y2=\"{Top + plotH}\"/>"));
-        html.Append(Inv($"<line class=\"grid\" x1=\"{Left}\" y1=\"{Y(max > 0 ? max : top):0.#}\" x2=\"{Width - Right}\" y2=\"{Y(max > 0 ? max : top):0.#}\"/>"));
-        html.Append(Inv($"<text class=\"ylabel\" x=\"{Left - 4}\" y=\"{Y(max > 0 ? max : top) + 4:0.#}\">")).Append(Html.Text(max > 0 ? (axis ?? label)(max) : "0")).Append("</text>");
+        var gridY = Y(max > 0 ? max : top);
+        html.Append(Inv($"<line class=\"grid\" x1=\"{Left}\" y1=\"{gridY:0.#}\" x2=\"{Width - Right}\" y2=\"{gridY:0.#}\"/>"));
+        html.Append(Inv($"<text class=\"ylabel\" x=\"{Left - 4}\" y=\"{gridY + 4:0.#}\">")).Append(Html.Text(max > 0 ? (axis ?? label)(max) : "0")).Append("</text>");
         html.Append(Inv($"<text class=\"ylabel\" x=\"{Left - 4}\" y=\"{Top + plotH + 4}\">0</text>"));
         for (var i = 0; i < points.Count; i++)
         {

@@ -124,7 +124,7 @@ internal sealed partial class ProjectAggregator : IReconciler, IDisposable
     public DateTimeOffset Now => _time.GetUtcNow();
 
     /// <summary>The window before <paramref name="current"/>'s, of the same length.</summary>
-    public DoraReport Previous(DoraProject project, DoraReport current) => Report(project, current.WindowEnd - current.WindowStart, current.WindowStart);
+    public DoraReport Previous(DoraProject project, DoraReport current) => Source(project).Previous(current);
 
     /// <summary>A team's projects in one environment, each over <paramref name="window"/> (default: its own) ending at <paramref name="end"/>, pooled.</summary>
     public TeamReport Team(string team, string environment, TimeSpan? window = null, DateTimeOffset? end = null)

@@ -135,17 +135,8 @@ internal static class ProjectApi
 
     private static bool TryWindow(HttpContext context, out TimeSpan? window, out IResult? problem)
     {
-        window = null;
-        problem = null;
-        var text = context.Request.Query["window"].ToString();
-        if (string.IsNullOrEmpty(text)) return true;
-        if (Durations.TryParse(text, out var w))
-        {
-            window = w;
-            return true;
-        }
-        problem = ProblemResult(400, "Invalid window", $"window \"{text}\" is not a duration: write a whole number and a unit m, h, d or w, e.g. 7d, 12h, 2w", context.Request.Path + context.Request.QueryString);
-        return false;
+        problem = WindowQuery.TryRead(context, out window, out var error) ? null : ProblemResult(400, "Invalid window", error!, context.Request.Path + context.Request.QueryString);
+        return problem is null;
     }
 
     private static bool TryCompare(HttpContext context, out bool compare, out IResult? problem)
