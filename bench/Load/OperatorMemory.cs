@@ -21,13 +21,13 @@ internal static class OperatorMemory
     public static async Task RunAsync(int deployments, int revisions)
     {
         await using var cluster = await LoadCluster.StartAsync(deployments, watchHistory: 50_000, revisions);
-        Console.WriteLine($"\nOperator memory: {deployments:N0} tracked Deployments with {revisions} revision(s) each, the current one recorded; live managed bytes after full collections, each row in a fresh process\n");
+        Console.WriteLine($"\nOperator memory: {deployments:N0} tracked Deployments with {revisions} revision(s) each, every revision recorded; live managed bytes after full collections, each row in a fresh process\n");
         Stats.Header();
         foreach (var mode in new[] { "operator", "deployments", "replicasets", "records", "metrics" })
         {
             var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
             if (Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal)) psi.ArgumentList.Add(typeof(OperatorMemory).Assembly.Location);
-            foreach (var a in new[] { "--memory-child", mode, cluster.KubeconfigPath, deployments.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            foreach (var a in new[] { "--memory-child", mode, cluster.KubeconfigPath, deployments.ToString(System.Globalization.CultureInfo.InvariantCulture), revisions.ToString(System.Globalization.CultureInfo.InvariantCulture) })
                 psi.ArgumentList.Add(a);
             using var child = Process.Start(psi)!;
             Console.Write(await child.StandardOutput.ReadToEndAsync());
@@ -36,7 +36,7 @@ internal static class OperatorMemory
     }
 
     /// <summary>One measurement in this (child) process; prints its table rows.</summary>
-    public static async Task RunChildAsync(string mode, string kubeconfig, int deployments)
+    public static async Task RunChildAsync(string mode, string kubeconfig, int deployments, int revisions)
     {
         var baseline = LiveBytes();
         using var client = new KubeApiClient(KubeConfigLoader.Load(kubeconfig), new KubeClientOptions { Qps = 0 });
@@ -48,11 +48,14 @@ internal static class OperatorMemory
                     Kubeconfig = kubeconfig, HttpPort = 0, Intake = new() { Port = 0 }, HttpAddress = "127.0.0.1", LeaderElect = false, KubeApiQps = 0,
                 }, NullLoggerFactory.Instance);
                 var records = host.Cache.Records;
-                while (records.List("load").Count(r => r.Status?.Phase == "Succeeded") < deployments) await Task.Delay(100);
+                // Every revision recorded: the current ones by the tracker, the older ones by backfill.
+                var waited = Stopwatch.StartNew();
+                int Recorded() => records.List("load").Count(r => !Entities.Vocabulary.RecordPhases.InProgress(r.Status?.Phase));
+                while (Recorded() < deployments * revisions && waited.Elapsed < TimeSpan.FromMinutes(10)) await Task.Delay(200);
                 await Task.Delay(2000); // the aggregator and the ledger catch up
                 var live = LiveBytes() - baseline;
                 var info = GC.GetGCMemoryInfo();
-                Stats.Row("whole operator, live managed", $"{live / 1048576.0:N1} MB", "");
+                Stats.Row($"whole operator, live managed ({Recorded():N0} records)", $"{live / 1048576.0:N1} MB", "");
                 Stats.Row("whole operator, working set", $"{Environment.WorkingSet / 1048576.0:N0} MB", "< 150 MB");
                 Stats.Row("whole operator, heap committed", $"{info.TotalCommittedBytes / 1048576.0:N0} MB", "");
                 var gens = info.GenerationInfo.ToArray();

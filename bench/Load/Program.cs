@@ -56,9 +56,9 @@ for (var i = 0; i < args.Length - 1; i++)
 {
     if (args[i] == "--operator-arg") operatorArgs.Add(args[i + 1]);
 }
-if (args.Length == 4 && args[0] == "--memory-child")
+if (args.Length == 5 && args[0] == "--memory-child")
 {
-    await OperatorMemory.RunChildAsync(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
+    await OperatorMemory.RunChildAsync(args[1], args[2], int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture));
     return 0;
 }
 if (args.Contains("--memory"))

@@ -57,7 +57,8 @@ public sealed class WorkloadTests
         var written = JsonNode.Parse(JsonSerializer.Serialize(d, Deployment.JsonType))!;
         Assert.Null(written["metadata"]!["managedFields"]);
         Assert.Null(written["spec"]!["strategy"]);
-        Assert.Null(written["spec"]!["template"]!["spec"]!["containers"]![0]!["ports"]);
+        Assert.Null(written["spec"]!["template"]!["spec"]);
+        Assert.Equal("shop/web:1.2.3", Workloads.Image(d.Spec!.Template));
         Assert.Equal("abc123", Workloads.TemplateAnnotation(d.Spec!.Template, "dora-operator.io/commit-sha"));
     }
 
@@ -74,7 +75,8 @@ public sealed class WorkloadTests
         Assert.Equal(["dora-operator.io/commit-sha", "dora-operator.io/commit-time"], d.Spec.Template.LeanAnnotations!.Select(kv => kv.Key).Order());
         Assert.Equal("2026-11-01T09:00:00Z", Workloads.TemplateAnnotation(d.Spec.Template, "dora-operator.io/commit-time"));
         Assert.Null(Workloads.TemplateAnnotation(d.Spec.Template, "dora-operator.io/change-type"));
-        Assert.Equal("shop/web:1.2.3", Assert.Single(d.Spec.Template.Spec!.Containers!).Image);
+        Assert.Null(d.Spec.Template.Spec);
+        Assert.Equal("shop/web:1.2.3", Workloads.Image(d.Spec.Template));
         Assert.Null(d.Spec.Template.Fingerprint);
         var progressing = d.Status!.Conditions!.Single();
         Assert.Equal("NewReplicaSetAvailable", progressing.Reason);
@@ -106,8 +108,43 @@ public sealed class WorkloadTests
         Assert.Same(StringPool.Intern(new string("web".AsSpan())), owner.Name);
         Assert.Equal(new DateTimeOffset(2026, 11, 1, 10, 0, 0, TimeSpan.Zero), lean.Metadata.CreationTimestamp);
         Assert.Equal("abc", Workloads.TemplateAnnotation(lean.Spec!.Template, "dora-operator.io/commit-sha"));
-        Assert.Equal("web:3", lean.Spec.Template!.Spec!.Containers![0].Image);
-        Assert.NotNull(lean.Spec.Template.Fingerprint);
+        Assert.Equal("web:3", Workloads.Image(lean.Spec.Template));
+        Assert.NotNull(lean.Spec.Template!.Fingerprint);
+    }
+
+    [Fact]
+    public void LeanReplicaSets_OfOneDeployment_ShareOneOwnerList_AndEqualRevisionNumbers()
+    {
+        static ReplicaSet Set(string name, int revision, string owner) => Workloads.Lean(JsonSerializer.Deserialize($$$"""
+            {"metadata":{"name":"{{{name}}}","namespace":"shop","annotations":{"deployment.kubernetes.io/revision":"{{{revision}}}"},
+              "ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"{{{owner}}}","uid":"uid-{{{owner}}}","controller":true,"blockOwnerDeletion":true}]}}
+            """, ReplicaSet.JsonType)!);
+        var (first, second, other) = (Set("api-1", 1, "api"), Set("api-2", 2, "api"), Set("db-1", 1, "db"));
+        Assert.Same(first.Metadata.OwnerReferences, second.Metadata.OwnerReferences);
+        Assert.NotSame(first.Metadata.OwnerReferences, other.Metadata.OwnerReferences);
+        Assert.Equal("uid-db", Assert.Single(other.Metadata.OwnerReferences!).Uid);
+        Assert.True(first.Metadata.OwnerReferences![0].BlockOwnerDeletion);
+        Assert.Same(first.Metadata.Annotations!["deployment.kubernetes.io/revision"], other.Metadata.Annotations!["deployment.kubernetes.io/revision"]);
+    }
+
+    [Fact]
+    public void LeanRecords_OfOneWorkload_ShareLabels_AndTheBackfilledMessage()
+    {
+        static Dora.DeploymentRecord Record(string name, string workload, string message) => Dora.DoraLean.Lean(JsonSerializer.Deserialize($$$"""
+            {"metadata":{"name":"{{{name}}}","namespace":"shop","uid":"{{{name}}}-uid","labels":{"dora-operator.io/project":"shop","dora-operator.io/workload":"{{{workload}}}"},
+              "ownerReferences":[{"apiVersion":"dora-operator.io/v1alpha1","kind":"DoraProject","name":"shop","uid":"p1","blockOwnerDeletion":true}]},
+             "spec":{"project":"shop","workload":{"kind":"Deployment","name":"{{{workload}}}","uid":"w-{{{workload}}}"},"revision":1},
+             "status":{"phase":"Succeeded","conditions":[{"type":"Backfilled","status":"True","reason":"RetainedHistory","message":"{{{message}}}","lastTransitionTime":"2026-11-01T10:00:00Z"}]}}
+            """, Dora.DeploymentRecord.JsonType)!);
+        var text = new string('m', 300);
+        var (first, second, other) = (Record("api-1", "api", text), Record("api-2", "api", text), Record("db-1", "db", "other text"));
+        Assert.Same(first.Metadata.Labels, second.Metadata.Labels);
+        Assert.Equal("db", other.Metadata.Labels!["dora-operator.io/workload"]);
+        Assert.Same(first.Metadata.OwnerReferences, other.Metadata.OwnerReferences);
+        Assert.Same(first.Status!.Conditions![0].Message, second.Status!.Conditions![0].Message);
+        Assert.Equal("other text", other.Status!.Conditions![0].Message);
+        Assert.Same(first.Spec.Workload.Uid, second.Spec.Workload.Uid);
+        Assert.Equal("api-1-uid", first.Metadata.Uid);
     }
 
     private static PodTemplateSpec Template(string json) => JsonSerializer.Deserialize(json, EntitiesJsonContext.Default.PodTemplateSpec)!;

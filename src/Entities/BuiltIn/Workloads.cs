@@ -45,6 +45,10 @@ public sealed class PodTemplateSpec
     [JsonIgnore]
     public KeyValuePair<string, string>[]? LeanAnnotations { get; set; }
 
+    /// <summary>Set by the lean transforms instead of <see cref="Spec"/>: the first container's image. Read it through <see cref="Workloads.Image"/>. Never serialized.</summary>
+    [JsonIgnore]
+    public string? LeanImage { get; set; }
+
     public ObjectMeta? Metadata { get; set; }
     public PodSpec? Spec { get; set; }
 }
@@ -174,14 +178,7 @@ public static class Workloads
         // Nothing reads a ReplicaSet's own uid; its owner's name and uid repeat across the Deployment's
         // whole history (revisionHistoryLimit keeps 10 old ReplicaSets), so they are pooled.
         rs.Metadata.Uid = null;
-        foreach (var owner in rs.Metadata.OwnerReferences ?? [])
-        {
-            owner.ApiVersion = StringPool.Intern(owner.ApiVersion)!;
-            owner.Kind = StringPool.Intern(owner.Kind)!;
-            owner.Name = StringPool.Intern(owner.Name)!;
-            owner.Uid = StringPool.Intern(owner.Uid)!;
-        }
-        rs.Metadata.OwnerReferences?.TrimExcess();
+        rs.Metadata.OwnerReferences = SharedContent.OwnerReferences(rs.Metadata.OwnerReferences);
         rs.Status = null;
         if (rs.Spec is { } spec)
         {
@@ -200,6 +197,10 @@ public static class Workloads
         foreach (var (k, v) in template.LeanAnnotations ?? []) if (k == key) return v;
         return null;
     }
+
+    /// <summary>The first container's image, from a full template or a leaned one.</summary>
+    public static string? Image(PodTemplateSpec? template) =>
+        template?.Spec?.Containers is { Count: > 0 } containers ? containers[0].Image : template?.LeanImage;
 
     /// <summary>
     /// A digest of a pod template that ignores the <c>kubectl.kubernetes.io/restartedAt</c> annotation
@@ -238,7 +239,7 @@ public static class Workloads
     }
 
     /// <summary>Values that repeat across workloads (team, tier, project, change type, small counters) are worth pooling; names and SHAs are not.</summary>
-    private static bool SharedValue(string key) => key is "dora-operator.io/project" or "dora-operator.io/change-type" or "deployment.kubernetes.io/desired-replicas"
+    private static bool SharedValue(string key) => key is RevisionAnnotation or "dora-operator.io/project" or "dora-operator.io/change-type" or "deployment.kubernetes.io/desired-replicas"
         or "deployment.kubernetes.io/max-replicas" or "team" or "tier" or "environment" or "app.kubernetes.io/part-of" or "app.kubernetes.io/managed-by" or "app.kubernetes.io/component";
 
     internal static PodTemplateSpec? LeanTemplate(PodTemplateSpec? template, bool fingerprint)
@@ -248,12 +249,11 @@ public static class Workloads
             .Where(kv => kv.Key.StartsWith("dora-operator.io/", StringComparison.Ordinal) || kv.Key == RestartedAtAnnotation)
             .Select(kv => KeyValuePair.Create(StringPool.Intern(kv.Key)!, SharedValue(kv.Key) ? StringPool.Intern(kv.Value)! : kv.Value))
             .ToArray();
-        var image = template.Spec?.Containers is { Count: > 0 } containers ? containers[0].Image : null;
         return new PodTemplateSpec
         {
             Fingerprint = fingerprint ? Fingerprint(template) : null,
             LeanAnnotations = annotations is { Length: > 0 } ? annotations : null,
-            Spec = image is null ? null : new PodSpec { Containers = [new Container { Image = image }] },
+            LeanImage = Image(template),
         };
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using DoraOperator.Kube.Meta;
+using DoraOperator.Entities.Vocabulary;
 
 namespace DoraOperator.Entities.Dora;
 
@@ -14,8 +15,15 @@ public static class DoraLean
 {
     /// <summary>
     /// A DeploymentRecord as the rollout tracker caches it: without managedFields and unknown
-    /// fields, with repeated strings pooled. Everything the tracker compares and writes back (spec,
-    /// status, labels, resourceVersion) is kept.
+    /// fields, with what repeats across records held once. Everything the tracker compares and
+    /// writes back (spec, status, labels, resourceVersion) is kept, with equal content:
+    /// <list type="bullet">
+    /// <item>the labels (project and workload, the same on every record of a workload) and the owner
+    /// reference (the project) are shared instances;</item>
+    /// <item>the workload's name and uid, the project, environment, source, change type, phase,
+    /// condition types, statuses and reasons, the display values and the Backfilled condition's
+    /// message (one text for every backfilled record) are pooled strings.</item>
+    /// </list>
     /// </summary>
     public static DeploymentRecord Lean(DeploymentRecord r)
     {
@@ -24,14 +32,30 @@ public static class DoraLean
         r.Kind = StringPool.Intern(r.Kind);
         r.Metadata.ExtensionData = null;
         r.Metadata.Namespace = StringPool.Intern(r.Metadata.Namespace);
-        r.Metadata.Labels = StringPool.InternMap(r.Metadata.Labels, poolValue: _ => true);
+        r.Metadata.Labels = SharedContent.Map(r.Metadata.Labels);
+        r.Metadata.OwnerReferences = SharedContent.OwnerReferences(r.Metadata.OwnerReferences);
         r.Spec.Project = StringPool.Intern(r.Spec.Project)!;
         r.Spec.Environment = StringPool.Intern(r.Spec.Environment);
         r.Spec.Source = StringPool.Intern(r.Spec.Source);
         r.Spec.ChangeType = StringPool.Intern(r.Spec.ChangeType);
         r.Spec.Workload.ApiVersion = StringPool.Intern(r.Spec.Workload.ApiVersion);
         r.Spec.Workload.Kind = StringPool.Intern(r.Spec.Workload.Kind);
-        if (r.Status is { } status) status.Phase = StringPool.Intern(status.Phase);
+        r.Spec.Workload.Name = StringPool.Intern(r.Spec.Workload.Name)!;
+        r.Spec.Workload.Uid = StringPool.Intern(r.Spec.Workload.Uid);
+        if (r.Status is not { } status) return r;
+        status.Phase = StringPool.Intern(status.Phase);
+        if (status.Display is { } display)
+        {
+            display.LeadTime = StringPool.Intern(display.LeadTime);
+        }
+        foreach (var c in status.Conditions ?? [])
+        {
+            c.Type = StringPool.Intern(c.Type)!;
+            c.Status = StringPool.Intern(c.Status)!;
+            c.Reason = StringPool.Intern(c.Reason)!;
+            if (c.Type == RecordConditions.Backfilled) c.Message = StringPool.Intern(c.Message, 1024)!;
+        }
+        status.Conditions?.TrimExcess();
         return r;
     }
 }

@@ -15,6 +15,13 @@ public static class RecordPhases
     public static bool InProgress(string? phase) => phase is null or Progressing;
 }
 
+/// <summary>Condition types of a DeploymentRecord's status.</summary>
+public static class RecordConditions
+{
+    /// <summary>Recorded from a workload's retained history, after the fact; its message is the same on every such record.</summary>
+    public const string Backfilled = "Backfilled";
+}
+
 /// <summary>The phases of an Incident.</summary>
 public static class IncidentPhases
 {

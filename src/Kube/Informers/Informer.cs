@@ -45,8 +45,12 @@ public sealed class Informer<T> : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, T> _items = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Dictionary<string, HashSet<string>>> _indexes = [];
+    // Objects by namespace ("" when cluster-scoped), then by name: the keys are the objects' own
+    // strings, so the cache holds no composed "namespace/name" key per object.
+    private readonly Dictionary<string, Dictionary<string, T>> _items = new(StringComparer.Ordinal);
+    private int _count;
+    // Custom indexes: value -> the objects holding it (by reference; an update swaps the old object out).
+    private readonly Dictionary<string, Dictionary<string, HashSet<T>>> _indexes = [];
     private readonly Dictionary<string, Func<T, IEnumerable<string>>> _indexers;
     private readonly List<InformerHandler<T>> _handlers = [];
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -60,11 +64,9 @@ public sealed class Informer<T> : IAsyncDisposable
         _options = options ?? new InformerOptions<T>();
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
-        _indexers = new Dictionary<string, Func<T, IEnumerable<string>>>(_options.Indexers)
-        {
-            [NamespaceIndex] = o => [o.Metadata.Namespace ?? ""],
-        };
-        foreach (var name in _indexers.Keys) _indexes[name] = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        if (_options.Indexers.ContainsKey(NamespaceIndex)) throw new ArgumentException($"the index \"{NamespaceIndex}\" is built in", nameof(options));
+        _indexers = new Dictionary<string, Func<T, IEnumerable<string>>>(_options.Indexers);
+        foreach (var name in _indexers.Keys) _indexes[name] = new Dictionary<string, HashSet<T>>(StringComparer.Ordinal);
     }
 
     public bool HasSynced => _synced.Task.IsCompleted;
@@ -79,12 +81,8 @@ public sealed class Informer<T> : IAsyncDisposable
 
     public int Count
     {
-        get { lock (_gate) return _items.Count; }
+        get { lock (_gate) return _count; }
     }
-
-    public static string KeyOf(T obj) => KeyOf(obj.Metadata.Namespace, obj.Metadata.Name ?? "");
-
-    public static string KeyOf(string? ns, string name) => string.IsNullOrEmpty(ns) ? name : ns + "/" + name;
 
     public void AddHandler(InformerHandler<T> handler)
     {
@@ -92,7 +90,7 @@ public sealed class Informer<T> : IAsyncDisposable
         lock (_gate)
         {
             _handlers.Add(handler);
-            existing = HasSynced ? [.. _items.Values] : [];
+            existing = HasSynced ? AllLocked() : [];
         }
         foreach (var item in existing) Safe(() => handler.OnAdd?.Invoke(item));
     }
@@ -110,26 +108,33 @@ public sealed class Informer<T> : IAsyncDisposable
 
     public T? Get(string? ns, string name)
     {
-        lock (_gate) return _items.GetValueOrDefault(KeyOf(ns, name));
+        lock (_gate) return _items.TryGetValue(ns ?? "", out var named) ? named.GetValueOrDefault(name) : null;
     }
 
     public IReadOnlyList<T> List(string? ns = null)
     {
         lock (_gate)
         {
-            return ns is null ? [.. _items.Values] : ByIndexLocked(NamespaceIndex, ns);
+            return ns is null ? AllLocked() : _items.TryGetValue(ns, out var named) ? [.. named.Values] : [];
         }
     }
 
+    /// <summary>Objects whose index <paramref name="index"/> holds <paramref name="value"/>; <see cref="NamespaceIndex"/> lists a namespace.</summary>
     public IReadOnlyList<T> ByIndex(string index, string value)
     {
-        lock (_gate) return ByIndexLocked(index, value);
+        if (index == NamespaceIndex) return List(value);
+        lock (_gate)
+        {
+            if (!_indexes.TryGetValue(index, out var map)) throw new ArgumentException($"no index named \"{index}\"", nameof(index));
+            return map.TryGetValue(value, out var objects) ? [.. objects] : [];
+        }
     }
 
-    private List<T> ByIndexLocked(string index, string value)
+    private List<T> AllLocked()
     {
-        if (!_indexes.TryGetValue(index, out var map)) throw new ArgumentException($"no index named \"{index}\"", nameof(index));
-        return map.TryGetValue(value, out var keys) ? keys.Select(k => _items[k]).ToList() : [];
+        var all = new List<T>(_count);
+        foreach (var named in _items.Values) all.AddRange(named.Values);
+        return all;
     }
 
     private async Task RunAsync(CancellationToken cancellationToken)
@@ -209,14 +214,11 @@ public sealed class Informer<T> : IAsyncDisposable
             return;
         }
         if (_options.Transform is { } transform) obj = transform(obj);
-        var key = KeyOf(obj);
         T? old;
         List<InformerHandler<T>> handlers;
         lock (_gate)
         {
-            old = _items.GetValueOrDefault(key);
-            if (e.Type == WatchEventType.Deleted) RemoveLocked(key);
-            else PutLocked(key, obj);
+            old = e.Type == WatchEventType.Deleted ? RemoveLocked(obj.Metadata.Namespace, obj.Metadata.Name ?? "") : PutLocked(obj);
             handlers = [.. _handlers];
             LastResourceVersion = obj.Metadata.ResourceVersion ?? LastResourceVersion;
         }
@@ -237,13 +239,11 @@ public sealed class Informer<T> : IAsyncDisposable
         List<InformerHandler<T>> handlers;
         lock (_gate)
         {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var listed = new HashSet<T>(items, ReferenceEqualityComparer.Instance);
             // Items arrive already transformed, page by page as the list was decoded.
             foreach (var obj in items)
             {
-                var key = KeyOf(obj);
-                seen.Add(key);
-                if (_items.TryGetValue(key, out var old))
+                if (PutLocked(obj) is { } old)
                 {
                     if (old.Metadata.ResourceVersion != obj.Metadata.ResourceVersion) updates.Add((old, obj));
                 }
@@ -251,12 +251,11 @@ public sealed class Informer<T> : IAsyncDisposable
                 {
                     adds.Add(obj);
                 }
-                PutLocked(key, obj);
             }
-            foreach (var key in _items.Keys.Where(k => !seen.Contains(k)).ToList())
+            foreach (var gone in AllLocked().Where(o => !listed.Contains(o)))
             {
-                deletes.Add(_items[key]);
-                RemoveLocked(key);
+                deletes.Add(gone);
+                RemoveLocked(gone.Metadata.Namespace, gone.Metadata.Name ?? "");
             }
             LastResourceVersion = resourceVersion;
             handlers = [.. _handlers];
@@ -276,7 +275,7 @@ public sealed class Informer<T> : IAsyncDisposable
         lock (_gate)
         {
             if (!HasSynced) return;
-            all = [.. _items.Values];
+            all = AllLocked();
             handlers = [.. _handlers];
         }
         foreach (var h in handlers)
@@ -285,35 +284,47 @@ public sealed class Informer<T> : IAsyncDisposable
         }
     }
 
-    private void PutLocked(string key, T obj)
+    /// <summary>Caches <paramref name="obj"/> in place of the object of the same name; returns that one.</summary>
+    private T? PutLocked(T obj)
     {
-        if (_items.TryGetValue(key, out var existing)) RemoveFromIndexes(key, existing);
-        _items[key] = obj;
-        foreach (var (name, fn) in _indexers)
+        var ns = obj.Metadata.Namespace ?? "";
+        if (!_items.TryGetValue(ns, out var named)) _items[ns] = named = new Dictionary<string, T>(StringComparer.Ordinal);
+        var name = obj.Metadata.Name ?? "";
+        if (named.TryGetValue(name, out var old)) RemoveFromIndexes(old);
+        else _count++;
+        named[name] = obj;
+        foreach (var (index, fn) in _indexers)
         {
+            var map = _indexes[index];
             foreach (var value in fn(obj))
             {
-                if (!_indexes[name].TryGetValue(value, out var keys)) _indexes[name][value] = keys = new HashSet<string>(StringComparer.Ordinal);
-                keys.Add(key);
+                if (!map.TryGetValue(value, out var objects)) map[value] = objects = new HashSet<T>(ReferenceEqualityComparer.Instance);
+                objects.Add(obj);
             }
         }
+        return old;
     }
 
-    private void RemoveLocked(string key)
+    private T? RemoveLocked(string? ns, string name)
     {
-        if (_items.Remove(key, out var old)) RemoveFromIndexes(key, old);
+        if (!_items.TryGetValue(ns ?? "", out var named) || !named.Remove(name, out var old)) return null;
+        if (named.Count == 0) _items.Remove(ns ?? "");
+        _count--;
+        RemoveFromIndexes(old);
+        return old;
     }
 
-    private void RemoveFromIndexes(string key, T obj)
+    private void RemoveFromIndexes(T obj)
     {
-        foreach (var (name, fn) in _indexers)
+        foreach (var (index, fn) in _indexers)
         {
+            var map = _indexes[index];
             foreach (var value in fn(obj))
             {
-                if (_indexes[name].TryGetValue(value, out var keys))
+                if (map.TryGetValue(value, out var objects))
                 {
-                    keys.Remove(key);
-                    if (keys.Count == 0) _indexes[name].Remove(value);
+                    objects.Remove(obj);
+                    if (objects.Count == 0) map.Remove(value);
                 }
             }
         }

@@ -13,9 +13,12 @@ public static class StringPool
     private const int MaxLength = 128;
     private static readonly ConcurrentDictionary<string, string> Pool = new(StringComparer.Ordinal);
 
-    public static string? Intern(string? value)
+    public static string? Intern(string? value) => Intern(value, MaxLength);
+
+    /// <summary>Interns strings up to <paramref name="maxLength"/>: for a longer text known to repeat (a fixed condition message).</summary>
+    public static string? Intern(string? value, int maxLength)
     {
-        if (value is null || value.Length > MaxLength) return value;
+        if (value is null || value.Length > maxLength) return value;
         if (Pool.TryGetValue(value, out var pooled)) return pooled;
         return Pool.Count < Capacity ? Pool.GetOrAdd(value, value) : value;
     }

@@ -49,7 +49,7 @@ internal static class RolloutPlanner
 {
     public const string RevisionAnnotation = Workloads.RevisionAnnotation;
     public const string RevisionHistoryAnnotation = Workloads.RevisionHistoryAnnotation;
-    public const string BackfilledCondition = "Backfilled";
+    public const string BackfilledCondition = RecordConditions.Backfilled;
     private const string RestartReason = "the revision only restarts the pods (kubectl.kubernetes.io/restartedAt); it ships no change";
 
     public static RolloutPlan Plan(RolloutInput input)
@@ -206,16 +206,22 @@ internal static class RolloutPlanner
                 record.Spec.ChangeType = ChangeTypes.Config;
             }
             ComputeDurations(record, input, problems);
-            var nextStart = next.OwnTime && next.CreatedAt is { } n ? $"; revision {next.Number} started at {KubeTimeConverter.Format(n)}" : "";
             var conditions = status.Conditions;
-            Conditions.Set(ref conditions, BackfilledCondition, true, "RetainedHistory",
-                $"recorded when the operator first saw the {w.Kind}, from {rev.ObjectKind} {rev.ObjectName}: startedAt is exact (its creation); " +
-                $"deployedAt and the lead time are lower bounds (the rollout's end was not kept{nextStart})", input.Now);
+            Conditions.Set(ref conditions, BackfilledCondition, true, "RetainedHistory", BackfilledMessage(w.Kind, rev.ObjectKind), input.Now);
             status.Conditions = conditions;
             backfilled.Add(record);
         }
         return backfilled;
     }
+
+    /// <summary>
+    /// The Backfilled condition's message. It carries nothing particular to one record (the record's
+    /// spec names the workload and revision, and the next record's startedAt is the upper bound), so
+    /// every backfilled record of a kind has the same text and a cache keeps one copy of it.
+    /// </summary>
+    internal static string BackfilledMessage(string kind, string objectKind) =>
+        $"recorded from the {kind}'s retained {objectKind}s when the operator first saw it: startedAt is exact (the {objectKind}'s creation); " +
+        "deployedAt and the lead time are lower bounds (the rollout's end was not kept; the next revision's startedAt bounds them from above)";
 
     /// <summary>
     /// Revisions that started and were replaced before the operator recorded them (it was not running,
@@ -305,7 +311,7 @@ internal static class RolloutPlanner
                 ChangeType = Read(DoraNames.ChangeTypeAnnotation),
                 Environment = input.Environment,
                 Source = Sources.Cluster,
-                Image = rev.Template?.Spec?.Containers?.FirstOrDefault()?.Image ?? (fromRevisionOnly ? null : w.Template?.Spec?.Containers?.FirstOrDefault()?.Image),
+                Image = Workloads.Image(rev.Template) ?? (fromRevisionOnly ? null : Workloads.Image(w.Template)),
             },
             Status = new DeploymentRecordStatus(),
         };

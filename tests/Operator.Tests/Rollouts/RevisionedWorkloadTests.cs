@@ -172,7 +172,7 @@ public sealed class RevisionedWorkloadTests : IAsyncLifetime
         {
             var record = await Record($"kv-sts{revision}", r => r["status"]?["conditions"] is not null, $"backfilled revision {revision}");
             Assert.Equal(revisions[revision], (string?)record["status"]!["startedAt"]);
-            Assert.Contains(record["status"]!["conditions"]!.AsArray(), c => (string?)c!["type"] == "Backfilled" && ((string?)c["message"])!.Contains("ControllerRevision kv-", StringComparison.Ordinal));
+            Assert.Contains(record["status"]!["conditions"]!.AsArray(), c => (string?)c!["type"] == "Backfilled" && ((string?)c["message"])!.Contains("StatefulSet's retained ControllerRevisions", StringComparison.Ordinal));
         }
         Assert.Equal("sha2", (string?)(await Record("kv-sts3", _ => true, "kv-sts3"))["spec"]!["commitSha"]);
     }

@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+
+namespace DoraOperator.Kube.Meta;
+
+/// <summary>
+/// One shared instance per distinct content, for the maps and owner lists that repeat whole across
+/// cached objects: the labels of every DeploymentRecord of one workload, the owner reference of all
+/// the ReplicaSets of one Deployment. A shared instance is read-only by contract: cached objects are
+/// never written back or changed in place (copy first). Bounded: past <see cref="Capacity"/>
+/// distinct contents it returns its input.
+/// </summary>
+public static class SharedContent
+{
+    public const int Capacity = 100_000;
+
+    private static readonly ConcurrentDictionary<Dictionary<string, string>, Dictionary<string, string>> Maps = new(MapContent.Instance);
+    private static readonly ConcurrentDictionary<List<OwnerReference>, List<OwnerReference>> Owners = new(OwnerContent.Instance);
+
+    /// <summary>The shared map with the content of <paramref name="map"/> (keys and values pooled); null and empty stay null.</summary>
+    public static Dictionary<string, string>? Map(Dictionary<string, string>? map)
+    {
+        if (map is not { Count: > 0 }) return null;
+        if (Maps.TryGetValue(map, out var shared)) return shared;
+        var pooled = StringPool.InternMap(map, poolValue: _ => true)!;
+        return Maps.Count < Capacity ? Maps.GetOrAdd(pooled, pooled) : pooled;
+    }
+
+    /// <summary>The shared owner-reference list with the content of <paramref name="owners"/> (strings pooled); null and empty stay null.</summary>
+    public static List<OwnerReference>? OwnerReferences(List<OwnerReference>? owners)
+    {
+        if (owners is not { Count: > 0 }) return null;
+        if (Owners.TryGetValue(owners, out var shared)) return shared;
+        var pooled = owners.Select(o => new OwnerReference
+        {
+            ApiVersion = StringPool.Intern(o.ApiVersion)!, Kind = StringPool.Intern(o.Kind)!, Name = StringPool.Intern(o.Name)!, Uid = StringPool.Intern(o.Uid)!,
+            Controller = o.Controller, BlockOwnerDeletion = o.BlockOwnerDeletion,
+        }).ToList();
+        return Owners.Count < Capacity ? Owners.GetOrAdd(pooled, pooled) : pooled;
+    }
+
+    private sealed class MapContent : IEqualityComparer<Dictionary<string, string>>
+    {
+        public static readonly MapContent Instance = new();
+
+        public bool Equals(Dictionary<string, string>? x, Dictionary<string, string>? y)
+        {
+            if (ReferenceEquals(x, y)) return true;
+            if (x is null || y is null || x.Count != y.Count) return false;
+            foreach (var (k, v) in x)
+            {
+                if (!y.TryGetValue(k, out var other) || !string.Equals(v, other, StringComparison.Ordinal)) return false;
+            }
+            return true;
+        }
+
+        public int GetHashCode(Dictionary<string, string> map)
+        {
+            // Order-independent: a sum of the entries' hashes.
+            var hash = map.Count;
+            foreach (var (k, v) in map) hash += HashCode.Combine(StringComparer.Ordinal.GetHashCode(k), StringComparer.Ordinal.GetHashCode(v));
+            return hash;
+        }
+    }
+
+    private sealed class OwnerContent : IEqualityComparer<List<OwnerReference>>
+    {
+        public static readonly OwnerContent Instance = new();
+
+        public bool Equals(List<OwnerReference>? x, List<OwnerReference>? y)
+        {
+            if (ReferenceEquals(x, y)) return true;
+            if (x is null || y is null || x.Count != y.Count) return false;
+            for (var i = 0; i < x.Count; i++)
+            {
+                var (a, b) = (x[i], y[i]);
+                if (a.Uid != b.Uid || a.Name != b.Name || a.Kind != b.Kind || a.ApiVersion != b.ApiVersion || a.Controller != b.Controller || a.BlockOwnerDeletion != b.BlockOwnerDeletion) return false;
+            }
+            return true;
+        }
+
+        public int GetHashCode(List<OwnerReference> owners)
+        {
+            var hash = new HashCode();
+            foreach (var o in owners) hash.Add(HashCode.Combine(o.Uid, o.Name, o.Kind, o.ApiVersion, o.Controller, o.BlockOwnerDeletion));
+            return hash.ToHashCode();
+        }
+    }
+}
