@@ -15,6 +15,8 @@ const string Help = """
       --operator-arg A  one more argument for the operator's command line (repeatable), e.g.
                         --operator-arg --kube-api-qps=0; without any, the operator runs with its
                         shipped defaults (the printed flags say which ran)
+      --steady-rate N   after the burst, rollouts released at N per second (default 200)
+      --steady-seconds S  for S seconds (default 30; at most one rollout per Deployment)
       --memory          instead: where the operator's managed memory goes with N Deployments
                         recorded (each part in a fresh process; live bytes after full collections)
       --revisions K     revisions each Deployment rolls through before the operator starts
@@ -74,5 +76,5 @@ if (operatorExe is not null && !File.Exists(operatorExe))
     Console.Error.WriteLine($"--operator-exe {operatorExe}: no such file (publish it: dotnet publish src/Operator -c Release -r linux-x64 -p:PublishAot=true -o artifacts/aot)");
     return 2;
 }
-await RolloutLoad.RunAsync(Option("--deployments", 10_000), Option("--rollouts", 1_000), operatorEnv, workers, operatorArgs, operatorExe, Option("--revisions", 11));
+await RolloutLoad.RunAsync(Option("--deployments", 10_000), Option("--rollouts", 1_000), operatorEnv, workers, operatorArgs, operatorExe, Option("--revisions", 11), Option("--steady-rate", 200), Option("--steady-seconds", 30));
 return 0;

@@ -38,6 +38,9 @@ public sealed class CacheView<T>
     /// <summary>Watch restarts over every informer behind the view.</summary>
     public int WatchRestarts => _informers.Sum(i => i.WatchRestarts);
 
+    /// <summary>Watch events applied over every informer behind the view.</summary>
+    public long WatchEvents => _informers.Sum(i => i.WatchEvents);
+
     /// <summary>Open watches behind the view (one per informer).</summary>
     public int Watches => _informers.Count;
 

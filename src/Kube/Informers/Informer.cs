@@ -77,6 +77,11 @@ public sealed class Informer<T> : IAsyncDisposable
     /// <summary>How many times the watch was reopened, and why (for metrics and tests).</summary>
     public int WatchRestarts { get; private set; }
     public int Relists { get; private set; }
+
+    /// <summary>Watch events applied to the cache (adds, updates, deletes; not bookmarks).</summary>
+    public long WatchEvents => Interlocked.Read(ref _watchEvents);
+
+    private long _watchEvents;
     public Action<string>? OnWatchRestart { get; init; }
 
     public int Count
@@ -213,6 +218,7 @@ public sealed class Informer<T> : IAsyncDisposable
             LastResourceVersion = obj.Metadata.ResourceVersion ?? LastResourceVersion;
             return;
         }
+        Interlocked.Increment(ref _watchEvents);
         if (_options.Transform is { } transform) obj = transform(obj);
         T? old;
         List<InformerHandler<T>> handlers;

@@ -74,16 +74,16 @@ internal sealed partial class OperatorCache : IAsyncDisposable
     public int Watches => Deployments.Watches + ReplicaSets.Watches + StatefulSets.Watches + DaemonSets.Watches + ControllerRevisions.Watches
         + Projects.Watches + Records.Watches + Incidents.Watches + (ArgoRollouts?.Watches ?? 0);
 
-    /// <summary>Watch restarts by resource, for the operator's metrics.</summary>
-    public IEnumerable<(string Resource, int Restarts)> WatchRestarts =>
+    /// <summary>Watch restarts and events applied, by resource, for the operator's metrics.</summary>
+    public IEnumerable<(string Resource, int Restarts, long Events)> WatchStats =>
     [
-        (Deployment.Resource.Plural, Deployments.WatchRestarts), (ReplicaSet.Resource.Plural, ReplicaSets.WatchRestarts),
-        (StatefulSet.Resource.Plural, StatefulSets.WatchRestarts), (DaemonSet.Resource.Plural, DaemonSets.WatchRestarts),
-        (ControllerRevision.Resource.Plural, ControllerRevisions.WatchRestarts),
-        (ArgoRollout.Resource.Plural, ArgoRollouts?.WatchRestarts ?? 0),
-        (DoraProject.Resource.Plural, Projects.WatchRestarts), (DeploymentRecord.Resource.Plural, Records.WatchRestarts),
-        (Incident.Resource.Plural, Incidents.WatchRestarts),
+        Stats(Deployments), Stats(ReplicaSets), Stats(StatefulSets), Stats(DaemonSets), Stats(ControllerRevisions),
+        ArgoRollouts is { } argo ? Stats(argo) : (ArgoRollout.Resource.Plural, 0, 0),
+        Stats(Projects), Stats(Records), Stats(Incidents),
     ];
+
+    private static (string Resource, int Restarts, long Events) Stats<T>(CacheView<T> view)
+        where T : KubeObject, IKubeResource<T> => (T.Resource.Plural, view.WatchRestarts, view.WatchEvents);
 
     /// <summary>Starts every informer (once; later calls return the same task) and completes when all have synced.</summary>
     public Task StartAsync(CancellationToken cancellationToken)

@@ -240,7 +240,7 @@ internal sealed partial class OperatorHost : IAsyncDisposable
         _ = MetricsPipeline; // the SDK listens from here on
         metrics.Observe(
             () => [("rollouts", tracker.QueueDepth), ("incidents", incidents.QueueDepth), ("projects", aggregator.QueueDepth)],
-            () => cache.WatchRestarts,
+            () => cache.WatchStats,
             () => IsLeader,
             () => aggregator.LastReports);
         var stopping = _stop.Token;

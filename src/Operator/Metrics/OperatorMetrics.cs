@@ -77,12 +77,13 @@ internal sealed class OperatorMetrics
     /// <summary>The observable series: queues, watches, leadership, and the windowed DORA gauges from the aggregators' latest reports.</summary>
     public void Observe(
         Func<IEnumerable<(string Controller, int Depth)>> queues,
-        Func<IEnumerable<(string Resource, int Restarts)>> watches,
+        Func<IEnumerable<(string Resource, int Restarts, long Events)>> watches,
         Func<bool> leader,
         Func<IEnumerable<(DoraProject Project, DoraReport Report)>> reports)
     {
         Meter.CreateObservableGauge("dora_operator_workqueue_depth", () => queues().Select(q => new Measurement<int>(q.Depth, new KeyValuePair<string, object?>("controller", q.Controller))), null, "Items waiting in each controller's work queue.");
-        Meter.CreateObservableCounter("dora_operator_watch_restarts", () => watches().GroupBy(w => w.Resource).Select(g => new Measurement<long>(g.Sum(w => w.Restarts), new KeyValuePair<string, object?>("resource", g.Key))), null, "Watches re-opened after they ended or failed, by resource.");
+        Meter.CreateObservableCounter("dora_operator_watch_restarts", () => watches().Select(w => new Measurement<long>(w.Restarts, new KeyValuePair<string, object?>("resource", w.Resource))), null, "Watches re-opened after they ended or failed, by resource.");
+        Meter.CreateObservableCounter("dora_operator_watch_events", () => watches().Select(w => new Measurement<long>(w.Events, new KeyValuePair<string, object?>("resource", w.Resource))), null, "Watch events decoded and applied to the caches (adds, updates, deletes), by resource.");
         Meter.CreateObservableGauge("dora_operator_leader", () => leader() ? 1 : 0, null, "1 while this replica leads (writes and exports DORA series), else 0.");
         Meter.CreateObservableGauge("dora_operator_managed_heap_bytes", () => GC.GetGCMemoryInfo().HeapSizeBytes, "By", "Size of the .NET managed heap at the last garbage collection.");
         Meter.CreateObservableGauge("dora_operator_working_set_bytes", () => Environment.WorkingSet, "By", "Resident memory of the operator process.");

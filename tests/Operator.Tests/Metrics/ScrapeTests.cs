@@ -129,6 +129,8 @@ public sealed class ScrapeTests : IAsyncLifetime
         {
             Assert.Matches($"(?m)^{family}[{{ ]", body);
         }
+        // The script's rollouts reached the caches through the Deployment watch.
+        Assert.Matches("(?m)^dora_operator_watch_events_total\\{resource=\"deployments\"\\} [1-9]", body);
         Assert.DoesNotContain("sha1", body);
         Assert.DoesNotContain("web-3", body);
         Assert.DoesNotContain("outage", body);
