@@ -17,7 +17,7 @@ internal static class MetricsRender
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var metrics = new OperatorMetrics(services.GetRequiredService<IMeterFactory>());
         var reports = new List<(DoraProject, DoraReport)>();
-        metrics.Observe(() => [("rollouts", 0), ("incidents", 0), ("projects", 0)], () => [("deployments", 0)], () => true, () => reports);
+        metrics.Observe(() => [("rollouts", 0), ("incidents", 0), ("projects", 0)], () => [("deployments", 0, 0L)], () => true, () => reports);
         using var pipeline = new MetricsPipeline(new MetricsExportOptions(), () => true);
         var random = new Random(3);
         for (var p = 0; p < projects; p++)

@@ -37,10 +37,44 @@ public class WatchEventDecoding
                {"type":"Progressing","status":"True","lastUpdateTime":"2026-11-20T09:01:00Z","lastTransitionTime":"2026-11-01T09:00:00Z","reason":"NewReplicaSetAvailable","message":"ReplicaSet \"checkout-7d9f8c6b5\" has successfully progressed."}]}}}
             """;
         _line = Encoding.UTF8.GetBytes(Deployment.ReplaceLineEndings(""));
+        const string ReplicaSet = """
+            {"type":"MODIFIED","object":{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"checkout-7d9f8c6b5","namespace":"shop","uid":"7c2e1a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+             "resourceVersion":"123470","generation":3,"creationTimestamp":"2026-11-20T09:00:00Z","labels":{"app":"checkout","pod-template-hash":"7d9f8c6b5"},
+             "annotations":{"deployment.kubernetes.io/desired-replicas":"3","deployment.kubernetes.io/max-replicas":"4","deployment.kubernetes.io/revision":"7","dora-operator.io/project":"shop"},
+             "ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"checkout","uid":"5b1f0f4e-2a8e-4c1e-9d1f-1f2d3e4c5b6a","controller":true,"blockOwnerDeletion":true}],
+             "managedFields":[{"manager":"kube-controller-manager","operation":"Update","apiVersion":"apps/v1","time":"2026-11-20T09:00:00Z","fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:annotations":{".":{},"f:deployment.kubernetes.io/desired-replicas":{},"f:deployment.kubernetes.io/max-replicas":{},"f:deployment.kubernetes.io/revision":{}},"f:labels":{".":{},"f:app":{},"f:pod-template-hash":{}},"f:ownerReferences":{".":{},"k:{\"uid\":\"5b1f0f4e\"}":{}}},"f:spec":{"f:replicas":{},"f:selector":{},"f:template":{"f:metadata":{"f:labels":{".":{},"f:app":{},"f:pod-template-hash":{}}},"f:spec":{"f:containers":{"k:{\"name\":\"checkout\"}":{".":{},"f:image":{},"f:name":{}}}}}}}},
+              {"manager":"kube-controller-manager","operation":"Update","apiVersion":"apps/v1","time":"2026-11-20T09:01:00Z","fieldsType":"FieldsV1","fieldsV1":{"f:status":{"f:availableReplicas":{},"f:fullyLabeledReplicas":{},"f:observedGeneration":{},"f:readyReplicas":{},"f:replicas":{}}},"subresource":"status"}]},
+             "spec":{"replicas":3,"selector":{"matchLabels":{"app":"checkout","pod-template-hash":"7d9f8c6b5"}},
+              "template":{"metadata":{"labels":{"app":"checkout","pod-template-hash":"7d9f8c6b5"},"annotations":{"dora-operator.io/commit-sha":"4f2a9c1d","dora-operator.io/commit-time":"2026-11-20T08:30:00Z"}},
+               "spec":{"containers":[{"name":"checkout","image":"registry.example/checkout:1.42.0","ports":[{"containerPort":8080,"protocol":"TCP"}],"env":[{"name":"MODE","value":"production"}],
+                "resources":{"requests":{"cpu":"100m","memory":"128Mi"},"limits":{"memory":"256Mi"}},"terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File","imagePullPolicy":"IfNotPresent"}],
+                "restartPolicy":"Always","terminationGracePeriodSeconds":30,"dnsPolicy":"ClusterFirst","securityContext":{},"schedulerName":"default-scheduler"}}},
+             "status":{"replicas":3,"fullyLabeledReplicas":3,"readyReplicas":3,"availableReplicas":3,"observedGeneration":3}}}
+            """;
+        _replicaSetLine = Encoding.UTF8.GetBytes(ReplicaSet.ReplaceLineEndings(""));
+        _replicaSet = Workloads.Lean(KubeApiClient.DecodeEvent(_replicaSetLine, DoraOperator.Entities.BuiltIn.ReplicaSet.JsonType).Object!);
     }
+
+    private byte[] _replicaSetLine = [];
+    private ReplicaSet _replicaSet = null!;
 
     [Benchmark]
     public Deployment DecodeAndLean() => Workloads.Lean(KubeApiClient.DecodeEvent(_line, Deployment.JsonType).Object!);
+
+    [Benchmark]
+    public ReplicaSet DecodeReplicaSet() => KubeApiClient.DecodeEvent(_replicaSetLine, DoraOperator.Entities.BuiltIn.ReplicaSet.JsonType).Object!;
+
+    [Benchmark]
+    public ReplicaSet DecodeAndLeanReplicaSet() => Workloads.Lean(KubeApiClient.DecodeEvent(_replicaSetLine, DoraOperator.Entities.BuiltIn.ReplicaSet.JsonType).Object!);
+
+    [Benchmark]
+    public ReplicaSet DecodeReplicaSetSkippingManagedFields() => KubeApiClient.DecodeEvent(_replicaSetLine, SkipManagedFields<ReplicaSet>.JsonType).Object!;
+
+    [Benchmark]
+    public ReplicaSet DecodeAndLeanReplicaSetSkippingManagedFields() => Workloads.Lean(KubeApiClient.DecodeEvent(_replicaSetLine, SkipManagedFields<ReplicaSet>.JsonType).Object!);
+
+    [Benchmark]
+    public bool SameRevision() => Workloads.SameRevision(_replicaSet, _replicaSet);
 }
 
 /// <summary>The aggregator's work per event: recomputing one project with 100 records and 4 incidents in its window.</summary>
@@ -91,7 +125,7 @@ public class MetricsRendering
         _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var metrics = new OperatorMetrics(_services.GetRequiredService<IMeterFactory>());
         var reports = new List<(DoraProject, DoraReport)>();
-        metrics.Observe(() => [("rollouts", 0)], () => [("deployments", 0)], () => true, () => reports);
+        metrics.Observe(() => [("rollouts", 0)], () => [("deployments", 0, 0L)], () => true, () => reports);
         _pipeline = new MetricsPipeline(new MetricsExportOptions(), () => true);
         for (var p = 0; p < 100; p++)
         {

@@ -113,6 +113,34 @@ public sealed class WorkloadTests
     }
 
     [Fact]
+    public void SkipManagedFields_DropsOnlyMetadataUnknowns_TheTemplateKeepsWhatItsFingerprintCovers()
+    {
+        var skipped = JsonSerializer.Deserialize(ServerDeployment, SkipManagedFields<Deployment>.JsonType)!;
+        Assert.Null(skipped.Metadata.ExtensionData);
+        Assert.Equal("7", skipped.Metadata.Annotations!["deployment.kubernetes.io/revision"]);
+        Assert.Equal("ClusterFirst", skipped.Spec!.Template!.Spec!.ExtensionData!["dnsPolicy"].GetString());
+        Assert.Equal("RollingUpdate", skipped.Spec.ExtensionData!["strategy"].GetProperty("type").GetString());
+        var full = JsonSerializer.Deserialize(ServerDeployment, Deployment.JsonType)!;
+        Assert.True(full.Metadata.ExtensionData!.ContainsKey("managedFields"));
+        Assert.Equal(Workloads.Fingerprint(full.Spec!.Template!), Workloads.Fingerprint(skipped.Spec.Template));
+    }
+
+    [Fact]
+    public void SameRevision_IgnoresScaleAndStatus_ButNotTheRevisionOrTemplate()
+    {
+        static ReplicaSet Set(int replicas, string revision = "3", string image = "web:3") => Workloads.Lean(JsonSerializer.Deserialize("""
+            {"metadata":{"name":"web-1","namespace":"shop","creationTimestamp":"2026-11-01T10:00:00Z","annotations":{"deployment.kubernetes.io/revision":"REVISION"},
+              "ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"web","uid":"d1","controller":true}]},
+             "spec":{"replicas":REPLICAS,"template":{"spec":{"containers":[{"name":"app","image":"IMAGE"}]}}},
+             "status":{"replicas":REPLICAS,"readyReplicas":REPLICAS}}
+            """.Replace("REVISION", revision, StringComparison.Ordinal).Replace("REPLICAS", $"{replicas}", StringComparison.Ordinal).Replace("IMAGE", image, StringComparison.Ordinal), ReplicaSet.JsonType)!);
+        var running = Set(3);
+        Assert.True(Workloads.SameRevision(running, Set(0)));
+        Assert.False(Workloads.SameRevision(running, Set(3, revision: "5")));
+        Assert.False(Workloads.SameRevision(running, Set(3, image: "web:4")));
+    }
+
+    [Fact]
     public void LeanReplicaSets_OfOneDeployment_ShareOneOwnerList_AndEqualRevisionNumbers()
     {
         static ReplicaSet Set(string name, int revision, string owner) => Workloads.Lean(JsonSerializer.Deserialize($$$"""

@@ -34,11 +34,15 @@ public enum PatchType
     Strategic,
 }
 
-/// <summary>List parameters; <see cref="Limit"/> is the page size of the automatic paging.</summary>
-public sealed record ListOptions(string? LabelSelector = null, string? FieldSelector = null, int Limit = 500);
+/// <summary>
+/// List parameters; <see cref="Limit"/> is the page size of the automatic paging.
+/// <see cref="SkipManagedFields"/>: decode with <see cref="SkipManagedFields{T}"/> (metadata.managedFields
+/// is skipped, not parsed), for read-only caches, never for an object that is written back whole.
+/// </summary>
+public sealed record ListOptions(string? LabelSelector = null, string? FieldSelector = null, int Limit = 500, bool SkipManagedFields = false);
 
-/// <summary>Watch parameters. The server ends the watch after <see cref="Timeout"/>.</summary>
-public sealed record WatchOptions(string? ResourceVersion = null, string? LabelSelector = null, string? FieldSelector = null, TimeSpan? Timeout = null, bool AllowBookmarks = true);
+/// <summary>Watch parameters. The server ends the watch after <see cref="Timeout"/>. <see cref="SkipManagedFields"/> as for <see cref="ListOptions"/>.</summary>
+public sealed record WatchOptions(string? ResourceVersion = null, string? LabelSelector = null, string? FieldSelector = null, TimeSpan? Timeout = null, bool AllowBookmarks = true, bool SkipManagedFields = false);
 
 public enum WatchEventType
 {

@@ -64,7 +64,12 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         _runner = new ReconcileRunner(this, time, logger) { OnReconciled = Options.OnReconciled };
 
         cache.Deployments.AddHandler(new(d => Enqueue(d.Metadata), (_, d) => Enqueue(d.Metadata), d => Enqueue(d.Metadata)));
-        cache.ReplicaSets.AddHandler(new(EnqueueOwner, (_, rs) => EnqueueOwner(rs), EnqueueOwner));
+        // A rollout scales ReplicaSets up and down and updates their status many times; the planner
+        // reads none of that (progress comes from the Deployment), so only a new revision view requeues.
+        cache.ReplicaSets.AddHandler(new(EnqueueOwner, (old, rs) =>
+        {
+            if (ReferenceEquals(old, rs) || !Workloads.SameRevision(old, rs)) EnqueueOwner(rs);
+        }, EnqueueOwner));
         cache.StatefulSets.AddHandler(new(s => Enqueue("StatefulSet", s.Metadata), (_, s) => Enqueue("StatefulSet", s.Metadata), s => Enqueue("StatefulSet", s.Metadata)));
         cache.DaemonSets.AddHandler(new(d => Enqueue("DaemonSet", d.Metadata), (_, d) => Enqueue("DaemonSet", d.Metadata), d => Enqueue("DaemonSet", d.Metadata)));
         cache.ControllerRevisions.AddHandler(new(EnqueueOwner, (_, r) => EnqueueOwner(r), EnqueueOwner));

@@ -31,7 +31,7 @@ public sealed class ExpositionTests : IDisposable
     public ExpositionTests()
     {
         _metrics = new OperatorMetrics(_services.GetRequiredService<IMeterFactory>());
-        _metrics.Observe(() => [("rollouts", 2)], () => [("deployments", 1)], () => _leader, () => _reports);
+        _metrics.Observe(() => [("rollouts", 2)], () => [("deployments", 1, 7L)], () => _leader, () => _reports);
         _pipeline = new MetricsPipeline(new MetricsExportOptions(), () => _leader);
     }
 
