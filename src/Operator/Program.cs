@@ -27,7 +27,7 @@ var maxProjects = new Option<int>("--metrics-max-projects")
     Description = "Projects the DORA metrics have room for (memory is reserved up front: about 10 KB per project).",
     DefaultValueFactory = _ => MetricsExportOptions.DefaultMaxProjects,
 };
-var workers = new Option<int>("--workers") { Description = "Concurrent reconciles of the rollout tracker (the incident and project controllers run one each).", DefaultValueFactory = _ => 2 };
+var workers = new Option<int>("--workers") { Description = "Concurrent reconciles of the rollout tracker (the incident and project controllers run one each).", DefaultValueFactory = _ => OperatorOptions.DefaultWorkers };
 var intakePort = new Option<int>("--intake-port") { Description = "Port of the HTTP intake for CI pipelines and incident tools (0 turns it off).", DefaultValueFactory = _ => 8081 };
 var intakeAuth = new Option<DoraOperator.Operator.Intake.IntakeAuth>("--intake-auth")
 {

@@ -21,7 +21,14 @@ internal sealed record OperatorOptions
     public int HttpPort { get; init; } = 8080;
     public string HttpAddress { get; init; } = "0.0.0.0";
     /// <summary>Concurrent reconciles of the rollout tracker.</summary>
-    public int Workers { get; init; } = 2;
+    /// <summary>
+    /// A reconcile waits on two writes, so concurrency, not CPU, bounds a burst: measured (bench/Load,
+    /// 1,000 rollouts at once) the last record landed 1.36 s after its rollout with 2 workers, 0.84 s
+    /// with 8 and 0.27 s with 16. One Deployment is never reconciled by two workers at once.
+    /// </summary>
+    public const int DefaultWorkers = 16;
+
+    public int Workers { get; init; } = DefaultWorkers;
     /// <summary>
     /// Client-side limit on API requests per second (0 turns it off), and its burst. Null: none when
     /// the API server applies Priority and Fairness (seen in its answers), else <see cref="FallbackKubeApiQps"/>.
