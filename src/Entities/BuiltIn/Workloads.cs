@@ -175,8 +175,8 @@ public static class Workloads
         rs.Kind = StringPool.Intern(rs.Kind);
         LeanMeta(rs.Metadata);
         rs.Metadata.Labels = null;
-        // Nothing reads a ReplicaSet's own uid; its owner's name and uid repeat across the Deployment's
-        // whole history (revisionHistoryLimit keeps 10 old ReplicaSets), so they are pooled.
+        // Nothing reads a ReplicaSet's own uid; its owner reference repeats across the Deployment's
+        // whole history (revisionHistoryLimit keeps 10 old ReplicaSets), so they all share one list.
         rs.Metadata.Uid = null;
         rs.Metadata.OwnerReferences = SharedContent.OwnerReferences(rs.Metadata.OwnerReferences);
         rs.Status = null;

@@ -59,6 +59,7 @@ public sealed class Informer<T> : IAsyncDisposable
     private CancellationTokenSource? _stop;
     private Task? _loop;
     private ITimer? _resync;
+    private long _watchEvents;
 
     public Informer(KubeApiClient client, InformerOptions<T>? options = null, TimeProvider? time = null, ILogger? logger = null)
     {
@@ -83,7 +84,6 @@ public sealed class Informer<T> : IAsyncDisposable
     /// <summary>Watch events applied to the cache (adds, updates, deletes; not bookmarks).</summary>
     public long WatchEvents => Interlocked.Read(ref _watchEvents);
 
-    private long _watchEvents;
     public Action<string>? OnWatchRestart { get; init; }
 
     public int Count
