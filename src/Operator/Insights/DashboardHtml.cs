@@ -100,7 +100,7 @@ internal static class DashboardHtml
         Keys(html, p.Report, p.Previous, compare);
         Trends(html, p.Weekly);
         Tiers(html, p.Report, p.Benchmark);
-        Lists(html, ReportLists.From([p]), team: false);
+        Lists(html, ReportLists.From([p]), Listed(p).Contains);
         Records(html, p);
         Incidents(html, p);
         return Close(html, standalone);
@@ -135,7 +135,7 @@ internal static class DashboardHtml
         }
         html.Append("</tbody></table></section>");
         Tiers(html, t.Report, t.Benchmark);
-        Lists(html, ReportLists.From(t.Members), team: true);
+        Lists(html, ReportLists.From(t.Members), linked: null);
         return Close(html, standalone);
     }
 
@@ -221,12 +221,14 @@ internal static class DashboardHtml
         html.Append("</tbody></table></section>");
     }
 
-    private static void Lists(StringBuilder html, ReportLists lists, bool team)
+    /// <summary>Failed changes and slowest lead times. <c>linked</c>: whether a record has a row on this page to link to; null on a team page (records of several namespaces, none listed).</summary>
+    private static void Lists(StringBuilder html, ReportLists lists, Func<string, bool>? linked)
     {
         void Record(string ns, string name)
         {
-            if (team) html.Append(Html.Text($"{ns}/{name}"));
-            else html.Append("<a href=\"#record-").Append(Html.Attr(name)).Append("\">").Append(Html.Text(name)).Append("</a>");
+            if (linked is null) html.Append(Html.Text($"{ns}/{name}"));
+            else if (linked(name)) html.Append("<a href=\"#record-").Append(Html.Attr(name)).Append("\">").Append(Html.Text(name)).Append("</a>");
+            else html.Append(Html.Text(name));
         }
         html.Append("<section id=\"failed-changes\"><h2>Failed changes <span class=\"sub\">").Append(lists.FailedChanges.Count).Append(" in the window</span></h2>");
         if (lists.FailedChanges.Count == 0) html.Append("<p class=\"empty\">None in the window.</p>");
@@ -261,6 +263,9 @@ internal static class DashboardHtml
 
     /// <summary>The most records a page lists; the counts above cover them all.</summary>
     public const int RecordLimit = 200;
+
+    /// <summary>The records the page lists (the newest <see cref="RecordLimit"/>): only these can be linked to.</summary>
+    private static HashSet<string> Listed(ProjectInsight p) => p.Records.Take(RecordLimit).Select(r => r.Metadata.Name!).ToHashSet(StringComparer.Ordinal);
 
     private static void Records(StringBuilder html, ProjectInsight p)
     {
@@ -303,7 +308,7 @@ internal static class DashboardHtml
         SvgCharts.Timeline(html, p.Report, p.Incidents);
         if (p.Incidents.Count > 0)
         {
-            var recorded = p.Records.Select(r => r.Metadata.Name!).ToHashSet(StringComparer.Ordinal);
+            var recorded = Listed(p);
             html.Append("<table class=\"list incidents\"><thead><tr><th>Incident</th><th>Severity</th><th>Started</th><th>Restored</th><th>Time to restore</th><th>Caused by</th></tr></thead><tbody>");
             foreach (var i in p.Incidents)
             {

@@ -85,6 +85,22 @@ public sealed class InsightsTests
         Assert.Null(points[1].LeadTimeMedianSeconds);
     }
 
+    [Fact]
+    public void ProjectPage_LinksOnlyToRecordsItLists()
+    {
+        // 205 newer deployments push the older failed change out of the 200 listed records.
+        var records = Enumerable.Range(0, 205).Select(i => Record($"ok-{i}", "Succeeded", End.AddHours(-1 - i), commit: End.AddHours(-2 - i), project: "a")).ToList();
+        records.Add(Record("new-fail", "Failed", failedAt: End.AddMinutes(-30), project: "a"));
+        records.Add(Record("old-fail", "Failed", failedAt: End.AddDays(-20), project: "a"));
+        var html = DashboardHtml.Project(InsightBuilder.Project(new ProjectSource(Project("a"), records, []), null, End), End);
+        Assert.Contains("href=\"#record-new-fail\"", html);
+        Assert.Contains("id=\"record-new-fail\"", html);
+        Assert.DoesNotContain("id=\"record-old-fail\"", html);
+        Assert.DoesNotContain("href=\"#record-old-fail\"", html);
+        Assert.Contains("<td>old-fail</td>", html);
+        Assert.Contains("7 older records are not listed", html);
+    }
+
     private static DoraSamples Empty(DateTimeOffset from, DateTimeOffset to) => new()
     {
         WindowStart = from, WindowEnd = to, DeploymentsPerDay = 0, Deployments = 0, Changes = 0, Rework = 0, LeadTimes = [], Durations = [], DetectTimes = [], FailedChanges = [], OpenIncidents = 0,
