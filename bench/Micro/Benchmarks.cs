@@ -68,10 +68,13 @@ public class WatchEventDecoding
     public ReplicaSet DecodeAndLeanReplicaSet() => Workloads.Lean(KubeApiClient.DecodeEvent(_replicaSetLine, DoraOperator.Entities.BuiltIn.ReplicaSet.JsonType).Object!);
 
     [Benchmark]
-    public ReplicaSet DecodeReplicaSetSkippingManagedFields() => KubeApiClient.DecodeEvent(_replicaSetLine, SkipManagedFields<ReplicaSet>.JsonType).Object!;
+    public ReplicaSet DecodeReplicaSetSkippingMetadataUnknowns() => KubeApiClient.DecodeEvent(_replicaSetLine, UnknownFieldsContract<ReplicaSet>.For(UnknownFields.SkipInMetadata)).Object!;
 
     [Benchmark]
-    public ReplicaSet DecodeAndLeanReplicaSetSkippingManagedFields() => Workloads.Lean(KubeApiClient.DecodeEvent(_replicaSetLine, SkipManagedFields<ReplicaSet>.JsonType).Object!);
+    public ReplicaSet DecodeAndLeanReplicaSetSkippingMetadataUnknowns() => Workloads.Lean(KubeApiClient.DecodeEvent(_replicaSetLine, UnknownFieldsContract<ReplicaSet>.For(UnknownFields.SkipInMetadata)).Object!);
+
+    [Benchmark]
+    public Deployment DecodeAndLeanSkippingUnknowns() => Workloads.Lean(KubeApiClient.DecodeEvent(_line, UnknownFieldsContract<Deployment>.For(UnknownFields.Skip)).Object!);
 
     [Benchmark]
     public bool SameRevision() => Workloads.SameRevision(_replicaSet, _replicaSet);

@@ -113,9 +113,24 @@ public sealed class WorkloadTests
     }
 
     [Fact]
-    public void SkipManagedFields_DropsOnlyMetadataUnknowns_TheTemplateKeepsWhatItsFingerprintCovers()
+    public void UnknownFieldsSkippedEverywhere_LeaveEveryNamedField()
     {
-        var skipped = JsonSerializer.Deserialize(ServerDeployment, SkipManagedFields<Deployment>.JsonType)!;
+        var skipped = JsonSerializer.Deserialize(ServerDeployment, UnknownFieldsContract<Deployment>.For(UnknownFields.Skip))!;
+        Assert.Null(skipped.Metadata.ExtensionData);
+        Assert.Null(skipped.Spec!.ExtensionData);
+        Assert.Null(skipped.Spec.Template!.Spec!.ExtensionData);
+        Assert.Null(skipped.ExtensionData);
+        Assert.Equal("shop/web:1.2.3", Workloads.Image(skipped.Spec.Template));
+        Assert.Equal("abc123", skipped.Spec.Template.Metadata!.Annotations!["dora-operator.io/commit-sha"]);
+        Assert.Equal(2, skipped.Spec.Replicas);
+        Assert.Equal("NewReplicaSetAvailable", skipped.Status!.Conditions!.Single().Reason);
+        Assert.Same(Deployment.JsonType, UnknownFieldsContract<Deployment>.For(UnknownFields.Keep));
+    }
+
+    [Fact]
+    public void UnknownFieldsSkippedInMetadata_TheTemplateKeepsWhatItsFingerprintCovers()
+    {
+        var skipped = JsonSerializer.Deserialize(ServerDeployment, UnknownFieldsContract<Deployment>.For(UnknownFields.SkipInMetadata))!;
         Assert.Null(skipped.Metadata.ExtensionData);
         Assert.Equal("7", skipped.Metadata.Annotations!["deployment.kubernetes.io/revision"]);
         Assert.Equal("ClusterFirst", skipped.Spec!.Template!.Spec!.ExtensionData!["dnsPolicy"].GetString());

@@ -15,8 +15,8 @@ public sealed record InformerOptions<T>
     public string? FieldSelector { get; init; }
     /// <summary>Applied to every object before it is cached or handed to handlers: strip what you never read.</summary>
     public Func<T, T>? Transform { get; init; }
-    /// <summary>Skip metadata.managedFields while decoding (<see cref="SkipManagedFields{T}"/>): for caches whose objects are never written back whole.</summary>
-    public bool SkipManagedFields { get; init; }
+    /// <summary>What decoding does with fields the types do not name (<see cref="Rest.UnknownFields"/>); skip them only in caches whose objects are never written back whole.</summary>
+    public UnknownFields UnknownFields { get; init; }
     /// <summary>Periodically hand every cached object to OnUpdate(old == new); null for never.</summary>
     public TimeSpan? ResyncPeriod { get; init; }
     public int PageSize { get; init; } = 500;
@@ -154,14 +154,14 @@ public sealed class Informer<T> : IAsyncDisposable
             {
                 if (needList)
                 {
-                    var list = await _client.ListAsync(_options.Namespace, new ListOptions(_options.LabelSelector, _options.FieldSelector, _options.PageSize, _options.SkipManagedFields), _options.Transform, cancellationToken);
+                    var list = await _client.ListAsync(_options.Namespace, new ListOptions(_options.LabelSelector, _options.FieldSelector, _options.PageSize, _options.UnknownFields), _options.Transform, cancellationToken);
                     Replace(list.Items, list.ResourceVersion);
                     Relists++;
                     needList = false;
                     _synced.TrySetResult();
                 }
                 var timeout = _options.MinWatchTimeout + TimeSpan.FromTicks((long)(Random.Shared.NextDouble() * _options.MinWatchTimeout.Ticks));
-                var options = new WatchOptions(LastResourceVersion, _options.LabelSelector, _options.FieldSelector, timeout, SkipManagedFields: _options.SkipManagedFields);
+                var options = new WatchOptions(LastResourceVersion, _options.LabelSelector, _options.FieldSelector, timeout, UnknownFields: _options.UnknownFields);
                 await foreach (var e in _client.WatchAsync<T>(_options.Namespace, options, cancellationToken))
                 {
                     if (e.Type == WatchEventType.Error)

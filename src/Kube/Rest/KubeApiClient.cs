@@ -139,7 +139,7 @@ public sealed class KubeApiClient : IDisposable
                 ("limit", options.Limit > 0 ? options.Limit.ToString(CultureInfo.InvariantCulture) : null), ("continue", token));
             var path = T.Resource.CollectionPath(ns is null && T.Resource.Namespaced ? null : Ns<T>(ns)) + query;
             var body = await SendAsync("list", HttpMethod.Get, path, null, null, cancellationToken);
-            var meta = DecodeList(body, options.SkipManagedFields ? SkipManagedFields<T>.JsonType : T.JsonType, items, transform);
+            var meta = DecodeList(body, UnknownFieldsContract<T>.For(options.UnknownFields), items, transform);
             resourceVersion ??= meta.ResourceVersion;
             token = meta.Continue;
         }
@@ -285,7 +285,7 @@ public sealed class KubeApiClient : IDisposable
                 }
                 if (line is null) yield break;
                 if (line.Length == 0) continue;
-                yield return DecodeEvent(line, options.SkipManagedFields ? SkipManagedFields<T>.JsonType : T.JsonType);
+                yield return DecodeEvent(line, UnknownFieldsContract<T>.For(options.UnknownFields));
             }
         }
     }

@@ -36,13 +36,12 @@ public enum PatchType
 
 /// <summary>
 /// List parameters; <see cref="Limit"/> is the page size of the automatic paging.
-/// <see cref="SkipManagedFields"/>: decode with <see cref="SkipManagedFields{T}"/> (metadata.managedFields
-/// is skipped, not parsed), for read-only caches, never for an object that is written back whole.
+/// <see cref="UnknownFields"/>: what the decoder does with fields the types do not name (<see cref="Rest.UnknownFields"/>).
 /// </summary>
-public sealed record ListOptions(string? LabelSelector = null, string? FieldSelector = null, int Limit = 500, bool SkipManagedFields = false);
+public sealed record ListOptions(string? LabelSelector = null, string? FieldSelector = null, int Limit = 500, UnknownFields UnknownFields = UnknownFields.Keep);
 
-/// <summary>Watch parameters. The server ends the watch after <see cref="Timeout"/>. <see cref="SkipManagedFields"/> as for <see cref="ListOptions"/>.</summary>
-public sealed record WatchOptions(string? ResourceVersion = null, string? LabelSelector = null, string? FieldSelector = null, TimeSpan? Timeout = null, bool AllowBookmarks = true, bool SkipManagedFields = false);
+/// <summary>Watch parameters. The server ends the watch after <see cref="Timeout"/>. <see cref="UnknownFields"/> as for <see cref="ListOptions"/>.</summary>
+public sealed record WatchOptions(string? ResourceVersion = null, string? LabelSelector = null, string? FieldSelector = null, TimeSpan? Timeout = null, bool AllowBookmarks = true, UnknownFields UnknownFields = UnknownFields.Keep);
 
 public enum WatchEventType
 {

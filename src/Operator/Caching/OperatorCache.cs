@@ -32,13 +32,13 @@ internal sealed partial class OperatorCache : IAsyncDisposable
         (_client, _scopes, _time, _logger) = (client, scopes, time, logger);
         DiscoveryInterval = discoveryInterval ?? TimeSpan.FromSeconds(30);
         Namespaces = namespaces;
-        Deployments = View(client, scopes, new InformerOptions<Deployment> { Transform = Workloads.Lean, SkipManagedFields = true }, time, logger);
-        ReplicaSets = View(client, scopes, new InformerOptions<ReplicaSet> { Transform = Workloads.Lean, SkipManagedFields = true, Indexers = CacheIndexes.ReplicaSets }, time, logger);
-        StatefulSets = View(client, scopes, new InformerOptions<StatefulSet> { Transform = RevisionedWorkloads.Lean }, time, logger);
-        DaemonSets = View(client, scopes, new InformerOptions<DaemonSet> { Transform = RevisionedWorkloads.Lean }, time, logger);
-        ControllerRevisions = View(client, scopes, new InformerOptions<ControllerRevision> { Transform = RevisionedWorkloads.Lean, SkipManagedFields = true, Indexers = CacheIndexes.ControllerRevisions }, time, logger);
+        Deployments = View(client, scopes, new InformerOptions<Deployment> { Transform = Workloads.Lean, UnknownFields = UnknownFields.Skip }, time, logger);
+        ReplicaSets = View(client, scopes, new InformerOptions<ReplicaSet> { Transform = Workloads.Lean, UnknownFields = UnknownFields.SkipInMetadata, Indexers = CacheIndexes.ReplicaSets }, time, logger);
+        StatefulSets = View(client, scopes, new InformerOptions<StatefulSet> { Transform = RevisionedWorkloads.Lean, UnknownFields = UnknownFields.SkipInMetadata }, time, logger);
+        DaemonSets = View(client, scopes, new InformerOptions<DaemonSet> { Transform = RevisionedWorkloads.Lean, UnknownFields = UnknownFields.SkipInMetadata }, time, logger);
+        ControllerRevisions = View(client, scopes, new InformerOptions<ControllerRevision> { Transform = RevisionedWorkloads.Lean, UnknownFields = UnknownFields.Skip, Indexers = CacheIndexes.ControllerRevisions }, time, logger);
         Projects = View(client, scopes, new InformerOptions<DoraProject>(), time, logger);
-        Records = View(client, scopes, new InformerOptions<DeploymentRecord> { Transform = DoraLean.Lean, SkipManagedFields = true, Indexers = CacheIndexes.Records }, time, logger);
+        Records = View(client, scopes, new InformerOptions<DeploymentRecord> { Transform = DoraLean.Lean, UnknownFields = UnknownFields.Skip, Indexers = CacheIndexes.Records }, time, logger);
         Incidents = View(client, scopes, new InformerOptions<Incident> { Indexers = CacheIndexes.Incidents }, time, logger);
     }
 
@@ -132,7 +132,7 @@ internal sealed partial class OperatorCache : IAsyncDisposable
         lock (_gate)
         {
             var before = _starts.Count;
-            view = View(_client, _scopes, new InformerOptions<ArgoRollout> { Transform = Entities.BuiltIn.ArgoRollouts.Lean, SkipManagedFields = true }, _time, _logger);
+            view = View(_client, _scopes, new InformerOptions<ArgoRollout> { Transform = Entities.BuiltIn.ArgoRollouts.Lean, UnknownFields = UnknownFields.Skip }, _time, _logger);
             starts = _starts.Skip(before).ToList();
         }
         foreach (var start in starts) await start(cancellationToken);
