@@ -32,6 +32,21 @@ public sealed class RestTests(KubeFixture fixture) : IClassFixture<KubeFixture>
     }
 
     [Fact]
+    public async Task WriteResponses_CanSkipTheFieldsTheTypesDoNotName()
+    {
+        var ns = await fixture.NewNamespaceAsync();
+        var kept = await Client.CreateAsync(KubeFixture.ConfigMap(ns, "kept"));
+        Assert.True(kept.Metadata.ExtensionData!.ContainsKey("managedFields"));
+        var skipped = await Client.CreateAsync(KubeFixture.ConfigMap(ns, "skipped"), UnknownFields.Skip);
+        Assert.Null(skipped.Metadata.ExtensionData);
+        Assert.NotNull(skipped.Metadata.ResourceVersion);
+        var patched = await Client.PatchAsync<ConfigMap>("skipped", ns, PatchType.Merge, """{"data":{"m":"1"}}""", null, UnknownFields.Skip);
+        Assert.Null(patched.Metadata.ExtensionData);
+        Assert.Equal("1", patched.Data!["m"]);
+        Assert.NotEqual(skipped.Metadata.ResourceVersion, patched.Metadata.ResourceVersion);
+    }
+
+    [Fact]
     public async Task Errors_CarryTheServerStatus()
     {
         var ns = await fixture.NewNamespaceAsync();

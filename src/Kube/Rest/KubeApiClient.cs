@@ -147,12 +147,20 @@ public sealed class KubeApiClient : IDisposable
         return new KubeList<T>(items, resourceVersion ?? "");
     }
 
-    public async Task<T> CreateAsync<T>(T obj, CancellationToken cancellationToken = default)
+    public Task<T> CreateAsync<T>(T obj, CancellationToken cancellationToken = default)
+        where T : KubeObject, IKubeResource<T> => CreateAsync(obj, UnknownFields.Keep, cancellationToken);
+
+    /// <summary>
+    /// Creates <paramref name="obj"/>; <paramref name="response"/> says what decoding the created object
+    /// does with the fields the types do not name: skip them when the result is only read (its name,
+    /// resourceVersion, status), never when it is written back whole.
+    /// </summary>
+    public async Task<T> CreateAsync<T>(T obj, UnknownFields response, CancellationToken cancellationToken = default)
         where T : KubeObject, IKubeResource<T>
     {
         Stamp(obj);
         var path = T.Resource.CollectionPath(Ns<T>(obj.Metadata.Namespace));
-        return Decode<T>(await SendAsync("create", HttpMethod.Post, path, JsonSerializer.SerializeToUtf8Bytes(obj, T.JsonType), "application/json", cancellationToken), "create", path);
+        return Decode<T>(await SendAsync("create", HttpMethod.Post, path, JsonSerializer.SerializeToUtf8Bytes(obj, T.JsonType), "application/json", cancellationToken), "create", path, response);
     }
 
     /// <summary>PUT the whole object; its resourceVersion is the optimistic-concurrency precondition.</summary>
@@ -163,7 +171,11 @@ public sealed class KubeApiClient : IDisposable
     public Task<T> ReplaceStatusAsync<T>(T obj, CancellationToken cancellationToken = default)
         where T : KubeObject, IKubeResource<T> => PutAsync(obj, "status", cancellationToken);
 
-    public async Task<T> PatchAsync<T>(string name, string? ns, PatchType type, string patch, string? subresource = null, CancellationToken cancellationToken = default)
+    public Task<T> PatchAsync<T>(string name, string? ns, PatchType type, string patch, string? subresource = null, CancellationToken cancellationToken = default)
+        where T : KubeObject, IKubeResource<T> => PatchAsync<T>(name, ns, type, patch, subresource, UnknownFields.Keep, cancellationToken);
+
+    /// <summary>Patches; <paramref name="response"/> as for <see cref="CreateAsync{T}(T, UnknownFields, CancellationToken)"/>.</summary>
+    public async Task<T> PatchAsync<T>(string name, string? ns, PatchType type, string patch, string? subresource, UnknownFields response, CancellationToken cancellationToken = default)
         where T : KubeObject, IKubeResource<T>
     {
         var path = T.Resource.ItemPath(Ns<T>(ns), name, subresource);
@@ -173,7 +185,7 @@ public sealed class KubeApiClient : IDisposable
             PatchType.Strategic => "application/strategic-merge-patch+json",
             _ => "application/merge-patch+json",
         };
-        return Decode<T>(await SendAsync("patch", HttpMethod.Patch, path, Encoding.UTF8.GetBytes(patch), contentType, cancellationToken), "patch", path);
+        return Decode<T>(await SendAsync("patch", HttpMethod.Patch, path, Encoding.UTF8.GetBytes(patch), contentType, cancellationToken), "patch", path, response);
     }
 
     /// <summary>Server-side apply of <paramref name="obj"/> as <paramref name="fieldManager"/>.</summary>
@@ -393,12 +405,12 @@ public sealed class KubeApiClient : IDisposable
         return new KubeApiException(status, verb, path);
     }
 
-    private static T Decode<T>(byte[] body, string verb, string path)
+    private static T Decode<T>(byte[] body, string verb, string path, UnknownFields unknownFields = UnknownFields.Keep)
         where T : KubeObject, IKubeResource<T>
     {
         try
         {
-            return JsonSerializer.Deserialize(body, T.JsonType) ?? throw new JsonException("empty body");
+            return JsonSerializer.Deserialize(body, UnknownFieldsContract<T>.For(unknownFields)) ?? throw new JsonException("empty body");
         }
         catch (JsonException e)
         {

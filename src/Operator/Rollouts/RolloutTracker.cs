@@ -335,7 +335,8 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         DeploymentRecord created;
         try
         {
-            created = await _client.CreateAsync(desired, cancellationToken);
+            // Only its name, resourceVersion and status are read: its managedFields are skipped, not parsed.
+            created = await _client.CreateAsync(desired, UnknownFields.Skip, cancellationToken);
         }
         catch (KubeApiException e) when (e.IsAlreadyExists)
         {
@@ -363,7 +364,7 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         };
         try
         {
-            var updated = await _client.PatchAsync<DeploymentRecord>(current.Metadata.Name!, current.Metadata.Namespace, PatchType.Merge, patch.ToJsonString(), "status", cancellationToken);
+            var updated = await _client.PatchAsync<DeploymentRecord>(current.Metadata.Name!, current.Metadata.Namespace, PatchType.Merge, patch.ToJsonString(), "status", UnknownFields.Skip, cancellationToken);
             if (updated.Metadata.ResourceVersion is { } rv) _written[ObjectKey.Of(updated.Metadata)] = (rv, _time.GetUtcNow());
         }
         catch (KubeApiException e) when (e.IsConflict || e.IsNotFound)
