@@ -448,24 +448,65 @@ public sealed class KubeApiClient : IDisposable
         return meta;
     }
 
+    /// <summary>
+    /// Decodes one watch event in a single pass when <c>type</c> precedes <c>object</c> (as API servers
+    /// write it): the object is deserialized straight from the reader, so fields its contract skips
+    /// (managedFields) are never materialized. If <c>object</c> comes first, it is skipped over and
+    /// deserialized from its bytes once the type is known.
+    /// </summary>
     internal static WatchEvent<T> DecodeEvent<T>(byte[] line, JsonTypeInfo<T> type)
     {
-        using var doc = JsonDocument.Parse(line);
-        var root = doc.RootElement;
-        var kind = root.GetProperty("type").GetString() switch
+        var reader = new Utf8JsonReader(line);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw new JsonException("a watch event is a JSON object");
+        WatchEventType? kind = null;
+        WatchEvent<T>? decoded = null;
+        (int Start, int End)? pending = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            "ADDED" => WatchEventType.Added,
-            "MODIFIED" => WatchEventType.Modified,
-            "DELETED" => WatchEventType.Deleted,
-            "BOOKMARK" => WatchEventType.Bookmark,
-            "ERROR" => WatchEventType.Error,
-            var other => throw new JsonException($"unknown watch event type \"{other}\""),
-        };
-        var obj = root.GetProperty("object");
-        return kind == WatchEventType.Error
-            ? new WatchEvent<T>(kind, default, obj.Deserialize(KubeJsonContext.Default.Status))
-            : new WatchEvent<T>(kind, obj.Deserialize(type), null);
+            if (reader.ValueTextEquals("type"u8))
+            {
+                reader.Read();
+                kind = EventType(reader.GetString());
+            }
+            else if (reader.ValueTextEquals("object"u8))
+            {
+                reader.Read();
+                if (kind is { } known) decoded = EventOf(known, ref reader, type);
+                else
+                {
+                    var start = (int)reader.TokenStartIndex;
+                    reader.Skip();
+                    pending = (start, (int)reader.BytesConsumed);
+                }
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+        if (kind is not { } eventType) throw new JsonException("the watch event has no type");
+        if (decoded is not null) return decoded;
+        if (pending is not { } range) throw new JsonException("the watch event has no object");
+        var objectReader = new Utf8JsonReader(line.AsSpan(range.Start, range.End - range.Start));
+        objectReader.Read();
+        return EventOf(eventType, ref objectReader, type);
     }
+
+    private static WatchEventType EventType(string? text) => text switch
+    {
+        "ADDED" => WatchEventType.Added,
+        "MODIFIED" => WatchEventType.Modified,
+        "DELETED" => WatchEventType.Deleted,
+        "BOOKMARK" => WatchEventType.Bookmark,
+        "ERROR" => WatchEventType.Error,
+        var other => throw new JsonException($"unknown watch event type \"{other}\""),
+    };
+
+    private static WatchEvent<T> EventOf<T>(WatchEventType kind, ref Utf8JsonReader reader, JsonTypeInfo<T> type) =>
+        kind == WatchEventType.Error
+            ? new WatchEvent<T>(kind, default, JsonSerializer.Deserialize(ref reader, KubeJsonContext.Default.Status))
+            : new WatchEvent<T>(kind, JsonSerializer.Deserialize(ref reader, type), null);
 
     private static string Query(params (string Key, string? Value)[] pairs)
     {
