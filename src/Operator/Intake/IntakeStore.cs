@@ -171,6 +171,17 @@ internal sealed class IntakeStore(KubeApiClient client)
         return new JsonObject { ["metadata"] = new JsonObject { ["resourceVersion"] = current.Metadata.ResourceVersion }, ["status"] = status };
     }
 
+    /// <summary>
+    /// A workload's records in a project as the API server has them now, not as the cache does: a
+    /// client that posts a deployment and then its rollback must find the deployment it just posted,
+    /// even before the watch brings it. Rollbacks are rare, so this list is cheap.
+    /// </summary>
+    public async Task<IReadOnlyList<DeploymentRecord>> RecordsOfAsync(DoraProject project, string workload, CancellationToken cancellationToken)
+    {
+        var selector = $"{DoraNames.ProjectLabel}={ObjectNames.LabelValue(project.Metadata.Name!)},dora-operator.io/workload={ObjectNames.LabelValue(workload)}";
+        return (await client.ListAsync<DeploymentRecord>(project.Metadata.Namespace, new ListOptions(selector), cancellationToken)).Items;
+    }
+
     /// <summary>Marks <paramref name="record"/> rolled back by <paramref name="rollback"/> at <paramref name="at"/> (a failed change), once.</summary>
     public async Task MarkRolledBackAsync(DeploymentRecord record, string rollback, DateTimeOffset at, CancellationToken cancellationToken)
     {

@@ -92,7 +92,7 @@ internal sealed class RestIntake(IntakeRouter router, IntakeStore store, IntakeA
         DeploymentRecord? rolledBack = null;
         if (rollback)
         {
-            rolledBack = cache.Records.ByIndex(Caching.CacheIndexes.Project, Caching.CacheIndexes.Key(project.Metadata.Namespace, project.Metadata.Name))
+            rolledBack = (await store.RecordsOfAsync(project, service, context.RequestAborted))
                 .Where(r => r.Spec.Source == Sources.Api && r.Spec.Workload.Name == service && DoraDefaults.EnvironmentOf(r) == environment
                     && r.Metadata.Name != desired.Metadata.Name && r.Status is { Phase: RecordPhases.Succeeded, DeployedAt: { } at } && at < deployed)
                 .OrderByDescending(r => r.Status!.DeployedAt).FirstOrDefault();
