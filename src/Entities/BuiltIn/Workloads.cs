@@ -199,24 +199,11 @@ public static class Workloads
         if (ReferenceEquals(a, b)) return true;
         var (x, y) = (a.Metadata, b.Metadata);
         if (x.Name != y.Name || x.Namespace != y.Namespace || x.CreationTimestamp != y.CreationTimestamp || x.DeletionTimestamp != y.DeletionTimestamp) return false;
-        if (!SameMap(x.Annotations, y.Annotations)) return false;
-        if (!ReferenceEquals(x.OwnerReferences, y.OwnerReferences)
-            && !(x.OwnerReferences ?? []).Select(o => (o.Uid, o.Kind, o.Name, o.Controller)).SequenceEqual((y.OwnerReferences ?? []).Select(o => (o.Uid, o.Kind, o.Name, o.Controller)))) return false;
+        if (!SharedContent.SameMap(x.Annotations, y.Annotations) || !SharedContent.SameOwners(x.OwnerReferences, y.OwnerReferences)) return false;
         var (s, t) = (a.Spec?.Template, b.Spec?.Template);
         if (s is null || t is null) return s is null && t is null;
         return s.Fingerprint == t.Fingerprint && s.LeanImage == t.LeanImage && s.Metadata is null && t.Metadata is null
             && (s.LeanAnnotations ?? []).SequenceEqual(t.LeanAnnotations ?? []);
-    }
-
-    private static bool SameMap(Dictionary<string, string>? x, Dictionary<string, string>? y)
-    {
-        if (x is null || y is null) return (x?.Count ?? 0) == (y?.Count ?? 0);
-        if (x.Count != y.Count) return false;
-        foreach (var (k, v) in x)
-        {
-            if (!y.TryGetValue(k, out var other) || v != other) return false;
-        }
-        return true;
     }
 
     /// <summary>A pod template annotation, from a full template or a leaned one.</summary>

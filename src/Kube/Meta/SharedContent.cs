@@ -38,6 +38,14 @@ public static class SharedContent
         return Owners.Count < Capacity ? Owners.GetOrAdd(pooled, pooled) : pooled;
     }
 
+    /// <summary>Equal content: the same keys with the same values (null and empty are equal).</summary>
+    public static bool SameMap(Dictionary<string, string>? x, Dictionary<string, string>? y) =>
+        x is null || y is null ? (x?.Count ?? 0) == (y?.Count ?? 0) : MapContent.Instance.Equals(x, y);
+
+    /// <summary>Equal content: the same owners in the same order (null and empty are equal).</summary>
+    public static bool SameOwners(List<OwnerReference>? x, List<OwnerReference>? y) =>
+        x is null || y is null ? (x?.Count ?? 0) == (y?.Count ?? 0) : OwnerContent.Instance.Equals(x, y);
+
     private sealed class MapContent : IEqualityComparer<Dictionary<string, string>>
     {
         public static readonly MapContent Instance = new();

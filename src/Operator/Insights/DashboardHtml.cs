@@ -100,9 +100,10 @@ internal static class DashboardHtml
         Keys(html, p.Report, p.Previous, compare);
         Trends(html, p.Weekly);
         Tiers(html, p.Report, p.Benchmark);
-        Lists(html, ReportLists.From([p]), Listed(p).Contains);
+        var listed = Listed(p);
+        Lists(html, ReportLists.From([p]), listed.Contains);
         Records(html, p);
-        Incidents(html, p);
+        Incidents(html, p, listed);
         return Close(html, standalone);
     }
 
@@ -302,13 +303,12 @@ internal static class DashboardHtml
         html.Append("</section>");
     }
 
-    private static void Incidents(StringBuilder html, ProjectInsight p)
+    private static void Incidents(StringBuilder html, ProjectInsight p, HashSet<string> recorded)
     {
         html.Append("<section id=\"incidents\"><h2>Incidents <span class=\"sub\">").Append(Formats.Plural(p.Incidents.Count, "incident")).Append(" in the window</span></h2>");
         SvgCharts.Timeline(html, p.Report, p.Incidents);
         if (p.Incidents.Count > 0)
         {
-            var recorded = Listed(p);
             html.Append("<table class=\"list incidents\"><thead><tr><th>Incident</th><th>Severity</th><th>Started</th><th>Restored</th><th>Time to restore</th><th>Caused by</th></tr></thead><tbody>");
             foreach (var i in p.Incidents)
             {
