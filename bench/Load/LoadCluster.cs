@@ -9,8 +9,9 @@ namespace DoraOperator.Bench;
 
 /// <summary>
 /// The cluster both load scenarios measure: a Sandbox in this process with the CRDs, namespace
-/// <c>load</c>, DoraProject <c>load</c> selecting <c>dora=yes</c>, and N such Deployments whose first
-/// revision the simulated controller has completed.
+/// <c>load</c>, one DoraProject per <see cref="ProjectSize"/> Deployments (<c>team-000</c>, ...,
+/// each selecting its <c>team</c> label), and N such Deployments whose first revision the simulated
+/// controller has completed.
 /// </summary>
 internal sealed class LoadCluster : IAsyncDisposable
 {
@@ -39,12 +40,15 @@ internal sealed class LoadCluster : IAsyncDisposable
             reply.EnsureSuccessStatusCode();
         }
         await client.CreateAsync(new Namespace { Metadata = new() { Name = "load" } });
-        await client.CreateAsync(new DoraProject
+        for (var team = 0; team * ProjectSize < deployments; team++)
         {
-            Metadata = new() { Name = "load", Namespace = "load" },
-            // One project holds every Deployment here, so it keeps as many records as the schema allows (real projects are smaller).
-            Spec = new DoraProjectSpec { Selector = new LabelSelector { MatchLabels = new() { ["dora"] = "yes" } }, Retention = new RetentionPolicy { MaxRecords = 100_000 } },
-        });
+            await client.CreateAsync(new DoraProject
+            {
+                Metadata = new() { Name = Team(team * ProjectSize), Namespace = "load" },
+                // Default retention (1,000 records): a project of 50 Deployments with 11 revisions each and the steady phase's rollouts stays under it.
+                Spec = new DoraProjectSpec { Selector = new LabelSelector { MatchLabels = new() { ["team"] = Team(team * ProjectSize) } } },
+            });
+        }
         await Parallel.ForEachAsync(Enumerable.Range(0, deployments), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
             await client.CreateAsync(Workload(i, "1"), ct));
         // Let the simulated controller finish the first revisions before measuring.
@@ -62,9 +66,15 @@ internal sealed class LoadCluster : IAsyncDisposable
         return new LoadCluster(server, client, kubeconfig);
     }
 
+    /// <summary>Deployments per DoraProject: teams own tens of services, not thousands.</summary>
+    public const int ProjectSize = 50;
+
+    /// <summary>The project (and its <c>team</c> label value) of Deployment <paramref name="i"/>.</summary>
+    public static string Team(int i) => $"team-{i / ProjectSize:D3}";
+
     public static Deployment Workload(int i, string version) => new()
     {
-        Metadata = new() { Name = $"svc-{i:D5}", Namespace = "load", Labels = new() { ["dora"] = "yes" } },
+        Metadata = new() { Name = $"svc-{i:D5}", Namespace = "load", Labels = new() { ["team"] = Team(i) } },
         Spec = new DeploymentSpec
         {
             Replicas = 1,

@@ -183,7 +183,7 @@ internal static class RolloutLoad
         var workingSetGoal = deployments <= 1_000 ? "< 90 MB" : revisions > 1 ? "< 120 MB" : "< 100 MB";
         Stats.Header();
         Stats.Row("machine cores", Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Stats.Row("tracked Deployments", deployments.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+        Stats.Row("tracked Deployments", $"{deployments:N0} in {(deployments + LoadCluster.ProjectSize - 1) / LoadCluster.ProjectSize:N0} DoraProjects of {LoadCluster.ProjectSize}");
         Stats.Row("start to /readyz (caches synced)", $"{syncTime.TotalMilliseconds:N0} ms", "< 1.5 s");
         Stats.Row(revisions > 1 ? $"first records, every Deployment's {revisions} revisions" : "first records for every Deployment", $"{initialRecords.TotalMilliseconds:N0} ms", "");
         Stats.Row("rollouts recorded", $"{burstRecorded:N0} / {rollouts:N0} in {elapsed.TotalSeconds:N1} s", "all");

@@ -175,6 +175,13 @@ public static class Workloads
         rs.Kind = StringPool.Intern(rs.Kind);
         LeanMeta(rs.Metadata);
         rs.Metadata.Labels = null;
+        // Annotations of revision numbers and replica counts only repeat whole across the ReplicaSets
+        // of every Deployment: one shared map. Ones with a value of their own (a commit SHA copied
+        // from the Deployment) stay unshared, as a pool entry would cost more than it saves.
+        if (rs.Metadata.Annotations is { } annotations && annotations.Keys.All(k => k is RevisionHistoryAnnotation || SharedValue(k)))
+        {
+            rs.Metadata.Annotations = SharedContent.Map(annotations);
+        }
         // Nothing reads a ReplicaSet's own uid; its owner reference repeats across the Deployment's
         // whole history (revisionHistoryLimit keeps 10 old ReplicaSets), so they all share one list.
         rs.Metadata.Uid = null;

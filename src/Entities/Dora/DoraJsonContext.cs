@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Serialization;
 using DoraOperator.Kube.Meta;
 using DoraOperator.Entities.Vocabulary;
@@ -18,9 +19,9 @@ public static class DoraLean
     /// fields, with what repeats across records held once. Everything the tracker compares and
     /// writes back (spec, status, labels, resourceVersion) is kept, with equal content:
     /// <list type="bullet">
-    /// <item>the labels (project and workload, the same on every record of a workload) and the owner
-    /// reference (the project) are shared instances;</item>
-    /// <item>the workload's name and uid, the project, environment, source, change type, phase,
+    /// <item>the labels (project and workload, the same on every record of a workload), the workload
+    /// reference and the owner reference (the project) are shared instances;</item>
+    /// <item>the project, environment, source, change type, phase,
     /// condition types, statuses and reasons, the display values and the Backfilled condition's
     /// message (one text for every backfilled record) are pooled strings.</item>
     /// </list>
@@ -38,10 +39,7 @@ public static class DoraLean
         r.Spec.Environment = StringPool.Intern(r.Spec.Environment);
         r.Spec.Source = StringPool.Intern(r.Spec.Source);
         r.Spec.ChangeType = StringPool.Intern(r.Spec.ChangeType);
-        r.Spec.Workload.ApiVersion = StringPool.Intern(r.Spec.Workload.ApiVersion);
-        r.Spec.Workload.Kind = StringPool.Intern(r.Spec.Workload.Kind);
-        r.Spec.Workload.Name = StringPool.Intern(r.Spec.Workload.Name)!;
-        r.Spec.Workload.Uid = StringPool.Intern(r.Spec.Workload.Uid);
+        r.Spec.Workload = SharedWorkload(r.Spec.Workload);
         if (r.Status is not { } status) return r;
         status.Phase = StringPool.Intern(status.Phase);
         if (status.Display is { } display)
@@ -57,5 +55,19 @@ public static class DoraLean
         }
         status.Conditions?.TrimExcess();
         return r;
+    }
+
+    private static readonly ConcurrentDictionary<(string?, string?, string, string?), WorkloadReference> SharedWorkloads = new();
+
+    /// <summary>One shared reference per workload (every record of a workload names it the same way), bounded as <see cref="SharedContent"/> is.</summary>
+    private static WorkloadReference SharedWorkload(WorkloadReference w)
+    {
+        var key = (w.ApiVersion, w.Kind, w.Name, w.Uid);
+        if (SharedWorkloads.TryGetValue(key, out var shared)) return shared;
+        var pooled = new WorkloadReference
+        {
+            ApiVersion = StringPool.Intern(w.ApiVersion), Kind = StringPool.Intern(w.Kind), Name = StringPool.Intern(w.Name)!, Uid = StringPool.Intern(w.Uid),
+        };
+        return SharedWorkloads.Count < SharedContent.Capacity ? SharedWorkloads.GetOrAdd(key, pooled) : pooled;
     }
 }
