@@ -68,10 +68,12 @@ internal static class ProjectStatusBuilder
         {
             return (false, "SelectorInvalid", $"spec.selector: {problem}");
         }
-        if (project.Spec.Selector is not null)
+        if (project.Spec.Selector is { } own)
         {
+            // Only the Deployments this project selects can be contested: match its own selector
+            // first, so a namespace of P projects and D Deployments costs D matches, not D x P.
             var contested = namespaceDeployments
-                .Where(d => ProjectClaims.Named(d.Metadata) is null)
+                .Where(d => ProjectClaims.Named(d.Metadata) is null && LabelSelectors.Matches(own, d.Metadata.Labels))
                 .Select(d => (Deployment: d, Claimants: ProjectClaims.Claimants(namespaceProjects, d.Metadata)))
                 .Where(x => x.Claimants.Count > 1 && x.Claimants[0].Metadata.Name != project.Metadata.Name && x.Claimants.Any(p => p.Metadata.Name == project.Metadata.Name))
                 .ToList();
