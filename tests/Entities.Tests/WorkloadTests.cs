@@ -216,6 +216,18 @@ public sealed class WorkloadTests
     }
 
     [Fact]
+    public void Fingerprint_LeavesOutEmptyObjects_AndAnnotationsLeftEmptyByTheRestart()
+    {
+        var plain = Template("""{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"app","image":"web:1"}]}}""");
+        // What an API server returns for the same template: empty objects, and after a restart only restartedAt.
+        var served = Template("""{"metadata":{"creationTimestamp":null,"labels":{"app":"web","pod-template-hash":"7c9f"},"annotations":{"kubectl.kubernetes.io/restartedAt":"2026-11-01T00:00:00Z"}},"spec":{"containers":[{"resources":{},"image":"web:1","name":"app"}],"securityContext":{}}}""");
+        var otherLabel = Template("""{"metadata":{"labels":{"app":"web","tier":"front"}},"spec":{"containers":[{"name":"app","image":"web:1"}]}}""");
+        Assert.Equal(Workloads.Fingerprint(plain), Workloads.Fingerprint(served));
+        Assert.NotEqual(Workloads.Fingerprint(plain), Workloads.Fingerprint(otherLabel));
+        Assert.Matches("^[0-9a-f]{20}$", Workloads.Fingerprint(plain));
+    }
+
+    [Fact]
     public async Task Deployment_AgainstTheSandbox_ReadsControllerStatusAndReplicaSets()
     {
         await using var server = await SandboxApiServer.StartAsync();

@@ -229,27 +229,90 @@ public static class Workloads
     /// <summary>
     /// A digest of a pod template that ignores the <c>kubectl.kubernetes.io/restartedAt</c> annotation
     /// and the <c>pod-template-hash</c> label: two revisions with equal fingerprints differ only by a
-    /// restart. Object keys are sorted first, so field order does not matter.
+    /// restart. The template is written as canonical JSON (object keys sorted; nulls, empty objects
+    /// and the two ignored entries left out), so field order does not matter, and hashed. It runs for
+    /// every ReplicaSet event the cache receives, so it writes straight from a parsed document into
+    /// one buffer instead of building and sorting a node tree.
     /// </summary>
     public static string Fingerprint(PodTemplateSpec template)
     {
-        var node = JsonSerializer.SerializeToNode(template, EntitiesJsonContext.Default.PodTemplateSpec) as System.Text.Json.Nodes.JsonObject ?? [];
-        if (node["metadata"]?["annotations"] is System.Text.Json.Nodes.JsonObject annotations) annotations.Remove(RestartedAtAnnotation);
-        if (node["metadata"]?["labels"] is System.Text.Json.Nodes.JsonObject labels) labels.Remove(PodTemplateHashLabel);
-        var canonical = Canonical(node)!.ToJsonString();
-        return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical)))[..20].ToLowerInvariant();
+        var json = JsonSerializer.SerializeToUtf8Bytes(template, EntitiesJsonContext.Default.PodTemplateSpec);
+        using var document = JsonDocument.Parse(json);
+        var canonical = new System.Buffers.ArrayBufferWriter<byte>(json.Length);
+        using (var writer = new Utf8JsonWriter(canonical)) WriteCanonical(writer, document.RootElement, TemplatePlace.Root);
+        Span<byte> hash = stackalloc byte[32];
+        System.Security.Cryptography.SHA256.HashData(canonical.WrittenSpan, hash);
+        return Convert.ToHexStringLower(hash[..10]);
     }
 
-    private static System.Text.Json.Nodes.JsonNode? Canonical(System.Text.Json.Nodes.JsonNode? node) => node switch
+    /// <summary>Where in the template a JSON object sits, for the two entries the fingerprint ignores.</summary>
+    private enum TemplatePlace { Root, Metadata, Annotations, Labels, Other }
+
+    private static TemplatePlace Child(TemplatePlace place, string name) => (place, name) switch
     {
-        System.Text.Json.Nodes.JsonObject o when o.Count == 0 => null,
-        System.Text.Json.Nodes.JsonObject o => new System.Text.Json.Nodes.JsonObject(o
-            .Select(kv => KeyValuePair.Create(kv.Key, Canonical(kv.Value)))
-            .Where(kv => kv.Value is not null)
-            .OrderBy(kv => kv.Key, StringComparer.Ordinal)),
-        System.Text.Json.Nodes.JsonArray a => new System.Text.Json.Nodes.JsonArray(a.Select(Canonical).ToArray()),
-        _ => node?.DeepClone(),
+        (TemplatePlace.Root, "metadata") => TemplatePlace.Metadata,
+        (TemplatePlace.Metadata, "annotations") => TemplatePlace.Annotations,
+        (TemplatePlace.Metadata, "labels") => TemplatePlace.Labels,
+        _ => TemplatePlace.Other,
     };
+
+    private static bool Ignored(TemplatePlace place, string name) =>
+        (place == TemplatePlace.Annotations && name == RestartedAtAnnotation) || (place == TemplatePlace.Labels && name == PodTemplateHashLabel);
+
+    /// <summary>True when an object property adds nothing: null, or an object with nothing in it once ignored entries are left out.</summary>
+    private static bool Empty(JsonElement value, TemplatePlace place)
+    {
+        if (value.ValueKind == JsonValueKind.Null) return true;
+        if (value.ValueKind != JsonValueKind.Object) return false;
+        foreach (var p in value.EnumerateObject())
+        {
+            if (place is TemplatePlace.Other) return Empty(p.Value, place) ? EmptyRest(value, place) : false;
+            var name = p.Name;
+            if (!Ignored(place, name) && !Empty(p.Value, Child(place, name))) return false;
+        }
+        return true;
+    }
+
+    private static bool EmptyRest(JsonElement value, TemplatePlace place)
+    {
+        foreach (var p in value.EnumerateObject())
+        {
+            if (!Empty(p.Value, place)) return false;
+        }
+        return true;
+    }
+
+    private static void WriteCanonical(Utf8JsonWriter writer, JsonElement value, TemplatePlace place)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var properties = new List<(string Name, JsonElement Value, TemplatePlace Place)>();
+                foreach (var p in value.EnumerateObject())
+                {
+                    var name = p.Name;
+                    var child = Child(place, name);
+                    if (!Ignored(place, name) && !Empty(p.Value, child)) properties.Add((name, p.Value, child));
+                }
+                properties.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+                writer.WriteStartObject();
+                foreach (var (name, item, child) in properties)
+                {
+                    writer.WritePropertyName(name);
+                    WriteCanonical(writer, item, child);
+                }
+                writer.WriteEndObject();
+                break;
+            case JsonValueKind.Array:
+                writer.WriteStartArray();
+                foreach (var item in value.EnumerateArray()) WriteCanonical(writer, item, TemplatePlace.Other);
+                writer.WriteEndArray();
+                break;
+            default:
+                value.WriteTo(writer);
+                break;
+        }
+    }
 
     internal static void LeanMeta(ObjectMeta meta)
     {
