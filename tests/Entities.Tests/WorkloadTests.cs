@@ -168,6 +168,31 @@ public sealed class WorkloadTests
         Assert.Equal("uid-db", Assert.Single(other.Metadata.OwnerReferences!).Uid);
         Assert.True(first.Metadata.OwnerReferences![0].BlockOwnerDeletion);
         Assert.Same(first.Metadata.Annotations!["deployment.kubernetes.io/revision"], other.Metadata.Annotations!["deployment.kubernetes.io/revision"]);
+        // Revision annotations alone repeat whole across Deployments: one shared map.
+        Assert.Same(first.Metadata.Annotations, other.Metadata.Annotations);
+        Assert.NotSame(first.Metadata.Annotations, second.Metadata.Annotations);
+    }
+
+    [Fact]
+    public void LeanReplicaSets_KeepAnnotationsWithValuesOfTheirOwn_Unshared()
+    {
+        static ReplicaSet Set(string sha) => Workloads.Lean(JsonSerializer.Deserialize($$$$"""
+            {"metadata":{"name":"api-1","namespace":"shop","annotations":{"deployment.kubernetes.io/revision":"1","dora-operator.io/commit-sha":"{{{{sha}}}}"}}}
+            """, ReplicaSet.JsonType)!);
+        var (a, b) = (Set("abc"), Set("abc"));
+        Assert.NotSame(a.Metadata.Annotations, b.Metadata.Annotations);
+        Assert.Equal("abc", a.Metadata.Annotations!["dora-operator.io/commit-sha"]);
+    }
+
+    [Fact]
+    public void LeanDeployment_KeepsOnlyTheProgressingCondition()
+    {
+        var json = ServerDeployment.Replace("\"conditions\":[", "\"conditions\":[{\"type\":\"Available\",\"status\":\"True\",\"reason\":\"MinimumReplicasAvailable\",\"message\":\"up\"},", StringComparison.Ordinal);
+        var full = JsonSerializer.Deserialize(json, Deployment.JsonType)!;
+        Assert.Equal(2, full.Status!.Conditions!.Count);
+        var progressing = Assert.Single(Workloads.Lean(full).Status!.Conditions!);
+        Assert.Equal("NewReplicaSetAvailable", progressing.Reason);
+        Assert.Null(progressing.Message);
     }
 
     [Fact]
@@ -186,7 +211,9 @@ public sealed class WorkloadTests
         Assert.Same(first.Metadata.OwnerReferences, other.Metadata.OwnerReferences);
         Assert.Same(first.Status!.Conditions![0].Message, second.Status!.Conditions![0].Message);
         Assert.Equal("other text", other.Status!.Conditions![0].Message);
-        Assert.Same(first.Spec.Workload.Uid, second.Spec.Workload.Uid);
+        Assert.Same(first.Spec.Workload, second.Spec.Workload);
+        Assert.NotSame(first.Spec.Workload, other.Spec.Workload);
+        Assert.Equal("w-db", other.Spec.Workload.Uid);
         Assert.Equal("api-1-uid", first.Metadata.Uid);
     }
 

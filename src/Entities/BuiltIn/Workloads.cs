@@ -133,7 +133,7 @@ public sealed class ReplicaSetStatus
 /// <see cref="PodTemplateSpec.LeanAnnotations"/>; read them with <see cref="TemplateAnnotation"/>) and the first
 /// container's image; for ReplicaSets also <see cref="PodTemplateSpec.Fingerprint"/>, computed
 /// before stripping (restart detection compares consecutive ReplicaSets);</item>
-/// <item>status: counts, observedGeneration and conditions without their messages.</item>
+/// <item>status: counts, observedGeneration and the Progressing condition without its message.</item>
 /// </list>
 /// Never write a leaned object back to the API server: it lost fields. Patch instead.
 /// </summary>
@@ -344,9 +344,11 @@ public static class Workloads
         };
     }
 
+    /// <summary>Only the Progressing condition is read (its reason and time say when a rollout completed or missed its deadline); Available and ReplicaFailure are dropped.</summary>
     private static void LeanConditions(List<DeploymentCondition>? conditions)
     {
         if (conditions is null) return;
+        conditions.RemoveAll(c => c.Type != "Progressing");
         foreach (var c in conditions)
         {
             c.Message = null;
