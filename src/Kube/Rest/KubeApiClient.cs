@@ -139,7 +139,7 @@ public sealed class KubeApiClient : IDisposable
                 ("limit", options.Limit > 0 ? options.Limit.ToString(CultureInfo.InvariantCulture) : null), ("continue", token));
             var path = T.Resource.CollectionPath(ns is null && T.Resource.Namespaced ? null : Ns<T>(ns)) + query;
             var body = await SendAsync("list", HttpMethod.Get, path, null, null, cancellationToken);
-            var meta = DecodeList(body, UnknownFieldsContract<T>.For(options.UnknownFields), items, transform);
+            var meta = DecodeList(options.UnknownFields == UnknownFields.Keep ? body : ManagedFieldsCut.Without(body), UnknownFieldsContract<T>.For(options.UnknownFields), items, transform);
             resourceVersion ??= meta.ResourceVersion;
             token = meta.Continue;
         }
@@ -297,7 +297,7 @@ public sealed class KubeApiClient : IDisposable
                 }
                 if (line is null) yield break;
                 if (line.Length == 0) continue;
-                yield return DecodeEvent(line, UnknownFieldsContract<T>.For(options.UnknownFields));
+                yield return DecodeEvent(options.UnknownFields == UnknownFields.Keep ? line : ManagedFieldsCut.Without(line), UnknownFieldsContract<T>.For(options.UnknownFields));
             }
         }
     }
@@ -410,7 +410,7 @@ public sealed class KubeApiClient : IDisposable
     {
         try
         {
-            return JsonSerializer.Deserialize(body, UnknownFieldsContract<T>.For(unknownFields)) ?? throw new JsonException("empty body");
+            return JsonSerializer.Deserialize(unknownFields == UnknownFields.Keep ? body : ManagedFieldsCut.Without(body), UnknownFieldsContract<T>.For(unknownFields)) ?? throw new JsonException("empty body");
         }
         catch (JsonException e)
         {
