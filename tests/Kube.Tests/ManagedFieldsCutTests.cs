@@ -9,7 +9,11 @@ namespace DoraOperator.Kube.Tests;
 /// <summary>managedFields cut out of the text before reads that skip them anyway, whatever they hold.</summary>
 public sealed class ManagedFieldsCutTests
 {
-    private static string Cut(string json) => Encoding.UTF8.GetString(ManagedFieldsCut.Without(Encoding.UTF8.GetBytes(json)));
+    private static string Cut(string json)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json);
+        return Encoding.UTF8.GetString(bytes, 0, ManagedFieldsCut.Cut(bytes));
+    }
 
     // Brackets, braces, quotes and backslashes inside the entries' strings must not end the member early.
     private const string Tricky = """[{"manager":"a]b[c","fieldsV1":{"f:metadata":{"f:annotations":{"f:x\"]":{}}},"f:spec":{"f:list":[[1],[2,{"k":"v\\"}]]}}},{"manager":"z"}]""";
@@ -34,8 +38,7 @@ public sealed class ManagedFieldsCutTests
     [InlineData("""{"metadata":{"managedFields":[{"manager":"a]"}""")]
     public void LeavesTextWithoutACompleteMemberAlone(string json)
     {
-        var bytes = Encoding.UTF8.GetBytes(json);
-        Assert.Same(bytes, ManagedFieldsCut.Without(bytes));
+        Assert.Equal(json, Cut(json));
     }
 
     [Fact]
@@ -45,7 +48,7 @@ public sealed class ManagedFieldsCutTests
         var bytes = Encoding.UTF8.GetBytes(line);
         var type = UnknownFieldsContract<ConfigMap>.For(UnknownFields.Skip);
         var whole = KubeApiClient.DecodeEvent(bytes, type);
-        var cut = KubeApiClient.DecodeEvent(ManagedFieldsCut.Without(bytes), type);
+        var cut = KubeApiClient.DecodeEvent(bytes.AsSpan(0, ManagedFieldsCut.Cut(bytes)), type);
         Assert.Equal(JsonSerializer.Serialize(whole.Object!, ConfigMap.JsonType), JsonSerializer.Serialize(cut.Object!, ConfigMap.JsonType));
         Assert.Equal("y", cut.Object!.Metadata.Labels!["x"]);
     }

@@ -139,7 +139,7 @@ public sealed class KubeApiClient : IDisposable
                 ("limit", options.Limit > 0 ? options.Limit.ToString(CultureInfo.InvariantCulture) : null), ("continue", token));
             var path = T.Resource.CollectionPath(ns is null && T.Resource.Namespaced ? null : Ns<T>(ns)) + query;
             var body = await SendAsync("list", HttpMethod.Get, path, null, null, cancellationToken);
-            var meta = DecodeList(options.UnknownFields == UnknownFields.Keep ? body : ManagedFieldsCut.Without(body), UnknownFieldsContract<T>.For(options.UnknownFields), items, transform);
+            var meta = DecodeList(Readable(body, options.UnknownFields), UnknownFieldsContract<T>.For(options.UnknownFields), items, transform);
             resourceVersion ??= meta.ResourceVersion;
             token = meta.Continue;
         }
@@ -285,7 +285,7 @@ public sealed class KubeApiClient : IDisposable
             var reader = new WatchStreamReader(stream);
             while (true)
             {
-                byte[]? line;
+                Memory<byte>? line;
                 idle.CancelAfter(Options.WatchIdleTimeout);
                 try
                 {
@@ -295,9 +295,9 @@ public sealed class KubeApiClient : IDisposable
                 {
                     throw new WatchStalledException(Options.WatchIdleTimeout);
                 }
-                if (line is null) yield break;
-                if (line.Length == 0) continue;
-                yield return DecodeEvent(options.UnknownFields == UnknownFields.Keep ? line : ManagedFieldsCut.Without(line), UnknownFieldsContract<T>.For(options.UnknownFields));
+                if (line is not { } text) yield break;
+                if (text.Length == 0) continue;
+                yield return DecodeEvent(Readable(text.Span, options.UnknownFields), UnknownFieldsContract<T>.For(options.UnknownFields));
             }
         }
     }
@@ -410,7 +410,7 @@ public sealed class KubeApiClient : IDisposable
     {
         try
         {
-            return JsonSerializer.Deserialize(unknownFields == UnknownFields.Keep ? body : ManagedFieldsCut.Without(body), UnknownFieldsContract<T>.For(unknownFields)) ?? throw new JsonException("empty body");
+            return JsonSerializer.Deserialize(Readable(body, unknownFields), UnknownFieldsContract<T>.For(unknownFields)) ?? throw new JsonException("empty body");
         }
         catch (JsonException e)
         {
@@ -418,8 +418,12 @@ public sealed class KubeApiClient : IDisposable
         }
     }
 
+    /// <summary>The text a read with <paramref name="fields"/> decodes: with managedFields cut out in place when metadata's unknown fields are skipped anyway.</summary>
+    private static ReadOnlySpan<byte> Readable(Span<byte> body, UnknownFields fields) =>
+        fields == UnknownFields.Keep ? body : body[..ManagedFieldsCut.Cut(body)];
+
     /// <summary>Reads a list body, deserializing each item as it streams past (no intermediate DOM).</summary>
-    internal static ListMeta DecodeList<T>(byte[] body, JsonTypeInfo<T> itemType, List<T> into, Func<T, T>? transform = null)
+    internal static ListMeta DecodeList<T>(ReadOnlySpan<byte> body, JsonTypeInfo<T> itemType, List<T> into, Func<T, T>? transform = null)
     {
         var reader = new Utf8JsonReader(body);
         var meta = new ListMeta();
@@ -454,7 +458,7 @@ public sealed class KubeApiClient : IDisposable
     /// (managedFields) are never materialized. If <c>object</c> comes first, it is skipped over and
     /// deserialized from its bytes once the type is known.
     /// </summary>
-    internal static WatchEvent<T> DecodeEvent<T>(byte[] line, JsonTypeInfo<T> type)
+    internal static WatchEvent<T> DecodeEvent<T>(ReadOnlySpan<byte> line, JsonTypeInfo<T> type)
     {
         var reader = new Utf8JsonReader(line);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) throw new JsonException("a watch event is a JSON object");
@@ -488,7 +492,7 @@ public sealed class KubeApiClient : IDisposable
         if (kind is not { } eventType) throw new JsonException("the watch event has no type");
         if (decoded is not null) return decoded;
         if (pending is not { } range) throw new JsonException("the watch event has no object");
-        var objectReader = new Utf8JsonReader(line.AsSpan(range.Start, range.End - range.Start));
+        var objectReader = new Utf8JsonReader(line.Slice(range.Start, range.End - range.Start));
         objectReader.Read();
         return EventOf(eventType, ref objectReader, type);
     }

@@ -13,42 +13,37 @@ namespace DoraOperator.Kube.Rest;
 /// <remarks>
 /// The member is found by its exact compact text: in valid JSON that text cannot occur inside a
 /// string (a quote there is escaped) and field names hold no quotes. Text that is not compact, or
-/// whose member does not end, is returned unchanged, and the reader reports what is wrong with it.
+/// whose member does not end, is left as it is, and the reader reports what is wrong with it.
 /// </remarks>
 internal static class ManagedFieldsCut
 {
     private static ReadOnlySpan<byte> Member => "\"managedFields\":["u8;
     private static readonly SearchValues<byte> Brackets = SearchValues.Create("[]\"\\"u8);
 
-    /// <summary>The text without its managedFields members; the same array when it has none.</summary>
-    public static byte[] Without(byte[] json)
+    /// <summary>
+    /// Cuts the managedFields members out of <paramref name="json"/> in place, moving what follows
+    /// each one down; returns the length of what is left (the whole length when there is none).
+    /// </summary>
+    public static int Cut(Span<byte> json)
     {
-        var span = json.AsSpan();
-        var first = span.IndexOf(Member);
-        if (first < 0) return json;
-        var cuts = new List<(int Start, int End)>();
-        for (var at = first; at >= 0;)
+        var at = json.IndexOf(Member);
+        if (at < 0) return json.Length;
+        var (kept, from) = (0, 0);
+        while (at >= 0)
         {
-            var close = EndOfArray(span, at + Member.Length - 1);
-            if (close < 0) return json;
+            var close = EndOfArray(json, at + Member.Length - 1);
+            if (close < 0) break;
             var (start, end) = (at, close + 1);
-            if (end < span.Length && span[end] == (byte)',') end++;
-            else if (start > 0 && span[start - 1] == (byte)',') start--;
-            cuts.Add((start, end));
-            var next = span[end..].IndexOf(Member);
-            at = next < 0 ? -1 : end + next;
-        }
-        var removed = cuts.Sum(c => c.End - c.Start);
-        var result = GC.AllocateUninitializedArray<byte>(json.Length - removed);
-        var (from, to) = (0, 0);
-        foreach (var (start, end) in cuts)
-        {
-            span[from..start].CopyTo(result.AsSpan(to));
-            to += start - from;
+            if (end < json.Length && json[end] == (byte)',') end++;
+            else if (start > from && json[start - 1] == (byte)',') start--;
+            json[from..start].CopyTo(json[kept..]);
+            kept += start - from;
             from = end;
+            var next = json[from..].IndexOf(Member);
+            at = next < 0 ? -1 : from + next;
         }
-        span[from..].CopyTo(result.AsSpan(to));
-        return result;
+        json[from..].CopyTo(json[kept..]);
+        return kept + json.Length - from;
     }
 
     /// <summary>The index of the <c>]</c> that closes the array opened at <paramref name="open"/>; -1 if it never closes.</summary>

@@ -7,15 +7,18 @@ internal sealed class WatchStreamReader(Stream stream)
     private int _start;
     private int _end;
 
-    /// <summary>The next line without its newline, or null at the end of the stream.</summary>
-    public async ValueTask<byte[]?> ReadLineAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The next line without its newline, or null at the end of the stream. The line is the reader's
+    /// own buffer, not a copy: it is the caller's (to decode, or to change in place) until the next call.
+    /// </summary>
+    public async ValueTask<Memory<byte>?> ReadLineAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
             var newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
             if (newline >= 0)
             {
-                var line = _buffer[_start..newline];
+                var line = _buffer.AsMemory(_start, newline - _start);
                 _start = newline + 1;
                 return line;
             }
@@ -30,7 +33,7 @@ internal sealed class WatchStreamReader(Stream stream)
             if (read == 0)
             {
                 if (_end == _start) return null;
-                var rest = _buffer[_start.._end];
+                var rest = _buffer.AsMemory(_start, _end - _start);
                 _start = _end;
                 return rest;
             }
