@@ -6,7 +6,9 @@ namespace DoraOperator.Kube.Rest;
 
 /// <summary>
 /// What a read does with the fields the types do not name, which the <c>[JsonExtensionData]</c>
-/// bags would keep as parsed <see cref="JsonElement"/>s (one small JSON document per field).
+/// bags would keep as parsed <see cref="JsonElement"/>s (one small JSON document per field). Both
+/// skipping modes also cut <c>metadata.managedFields</c> out of the text before decoding
+/// (<see cref="ManagedFieldsCut"/>), so the reader never tokenizes them.
 /// </summary>
 public enum UnknownFields
 {
