@@ -196,6 +196,21 @@ public sealed class WorkloadTests
     }
 
     [Fact]
+    public void LeanRecords_ShareADisplayOfOnlyALeadTime_AndKeepOthers()
+    {
+        static Dora.DeploymentRecord Record(string name, string display) => Dora.DoraLean.Lean(JsonSerializer.Deserialize(
+            """{"metadata":{"name":"NAME","namespace":"shop"},"spec":{"project":"shop","workload":{"name":"api"},"revision":1},"status":{"phase":"Succeeded","display":DISPLAY}}"""
+                .Replace("NAME", name, StringComparison.Ordinal).Replace("DISPLAY", display, StringComparison.Ordinal), Dora.DeploymentRecord.JsonType)!);
+        var (a, b, c) = (Record("a", """{"leadTime":"2.4h"}"""), Record("b", """{"leadTime":"2.4h"}"""), Record("c", """{"leadTime":"3h"}"""));
+        Assert.Same(a.Status!.Display, b.Status!.Display);
+        Assert.Equal("3h", c.Status!.Display!.LeadTime);
+        Assert.NotSame(a.Status.Display, c.Status.Display);
+        var (d, e) = (Record("d", """{"leadTime":"2.4h","tier":"elite"}"""), Record("e", """{"leadTime":"2.4h","tier":"elite"}"""));
+        Assert.NotSame(d.Status!.Display, e.Status!.Display);
+        Assert.Equal("elite", d.Status.Display!.Tier);
+    }
+
+    [Fact]
     public void LeanRecords_OfOneWorkload_ShareLabels_AndTheBackfilledMessage()
     {
         static Dora.DeploymentRecord Record(string name, string workload, string message) => Dora.DoraLean.Lean(JsonSerializer.Deserialize($$$"""

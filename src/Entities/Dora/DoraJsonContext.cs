@@ -20,9 +20,10 @@ public static class DoraLean
     /// writes back (spec, status, labels, resourceVersion) is kept, with equal content:
     /// <list type="bullet">
     /// <item>the labels (project and workload, the same on every record of a workload), the workload
-    /// reference and the owner reference (the project) are shared instances;</item>
+    /// reference, the display (a lead time in human units) and the owner reference (the project)
+    /// are shared instances;</item>
     /// <item>the project, environment, source, change type, phase,
-    /// condition types, statuses and reasons, the display values and the Backfilled condition's
+    /// condition types, statuses and reasons and the Backfilled condition's
     /// message (one text for every backfilled record) are pooled strings.</item>
     /// </list>
     /// </summary>
@@ -42,10 +43,7 @@ public static class DoraLean
         r.Spec.Workload = SharedWorkload(r.Spec.Workload);
         if (r.Status is not { } status) return r;
         status.Phase = StringPool.Intern(status.Phase);
-        if (status.Display is { } display)
-        {
-            display.LeadTime = StringPool.Intern(display.LeadTime);
-        }
+        status.Display = SharedDisplay(status.Display);
         foreach (var c in status.Conditions ?? [])
         {
             c.Type = StringPool.Intern(c.Type)!;
@@ -55,6 +53,20 @@ public static class DoraLean
         }
         status.Conditions?.TrimExcess();
         return r;
+    }
+
+    private static readonly ConcurrentDictionary<string, DisplayValues> SharedLeadTimes = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A record's display holds only its lead time in human units ("2.4h"), and those repeat across
+    /// records: one shared instance per text. Any other display is kept as it is.
+    /// </summary>
+    private static DisplayValues? SharedDisplay(DisplayValues? d)
+    {
+        if (d is not { LeadTime: { } lead, DeploysPerDay: null, ChangeFailureRate: null, RecoveryTime: null, RestoredIn: null, Tier: null }) return d;
+        if (SharedLeadTimes.TryGetValue(lead, out var shared)) return shared;
+        var pooled = new DisplayValues { LeadTime = StringPool.Intern(lead) };
+        return SharedLeadTimes.Count < SharedContent.Capacity ? SharedLeadTimes.GetOrAdd(pooled.LeadTime!, pooled) : pooled;
     }
 
     private static readonly ConcurrentDictionary<(string?, string?, string, string?), WorkloadReference> SharedWorkloads = new();

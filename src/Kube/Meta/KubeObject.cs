@@ -44,23 +44,50 @@ public interface IKubeResource<TSelf>
     static abstract System.Text.Json.Serialization.Metadata.JsonTypeInfo<TSelf> JsonType { get; }
 }
 
+/// <remarks>
+/// Every cached object has one, so the fields most objects never carry (generateName, a deletion
+/// time, finalizers, unknown fields) live in a side object allocated only for those that do: 40
+/// bytes less per cached object. The properties read and write as plain ones.
+/// </remarks>
 public sealed class ObjectMeta
 {
+    private Rare? _rare;
+
     public string? Name { get; set; }
-    public string? GenerateName { get; set; }
+
+    public string? GenerateName { get => _rare?.GenerateName; set => Set(value, static (r, v) => r.GenerateName = v); }
+
     public string? Namespace { get; set; }
     public string? Uid { get; set; }
     public string? ResourceVersion { get; set; }
     public long? Generation { get; set; }
     public DateTimeOffset? CreationTimestamp { get; set; }
-    public DateTimeOffset? DeletionTimestamp { get; set; }
+
+    public DateTimeOffset? DeletionTimestamp { get => _rare?.DeletionTimestamp; set => Set(value, static (r, v) => r.DeletionTimestamp = v); }
+
     public Dictionary<string, string>? Labels { get; set; }
     public Dictionary<string, string>? Annotations { get; set; }
     public List<OwnerReference>? OwnerReferences { get; set; }
-    public List<string>? Finalizers { get; set; }
+
+    public List<string>? Finalizers { get => _rare?.Finalizers; set => Set(value, static (r, v) => r.Finalizers = v); }
 
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? ExtensionData { get; set; }
+    public Dictionary<string, JsonElement>? ExtensionData { get => _rare?.ExtensionData; set => Set(value, static (r, v) => r.ExtensionData = v); }
+
+    /// <summary>Sets a rare field; clearing one on an object that has none allocates nothing.</summary>
+    private void Set<TValue>(TValue? value, Action<Rare, TValue?> set)
+    {
+        if (value is null && _rare is null) return;
+        set(_rare ??= new Rare(), value);
+    }
+
+    private sealed class Rare
+    {
+        public string? GenerateName;
+        public DateTimeOffset? DeletionTimestamp;
+        public List<string>? Finalizers;
+        public Dictionary<string, JsonElement>? ExtensionData;
+    }
 }
 
 public sealed class OwnerReference
