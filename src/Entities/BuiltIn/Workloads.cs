@@ -175,9 +175,9 @@ public static class Workloads
         rs.Kind = StringPool.Intern(rs.Kind);
         LeanMeta(rs.Metadata);
         rs.Metadata.Labels = null;
-        // Annotations of revision numbers and replica counts only repeat whole across the ReplicaSets
-        // of every Deployment: one shared map. Ones with a value of their own (a commit SHA copied
-        // from the Deployment) stay unshared, as a pool entry would cost more than it saves.
+        // Annotations that hold only revision numbers and replica counts repeat whole across the
+        // ReplicaSets of every Deployment: one shared map. Ones with a value of their own (a commit
+        // SHA copied from the Deployment) stay unshared, as a pool entry would cost more than it saves.
         if (rs.Metadata.Annotations is { } annotations && annotations.Keys.All(k => k is RevisionHistoryAnnotation || SharedValue(k)))
         {
             rs.Metadata.Annotations = SharedContent.Map(annotations);
@@ -266,18 +266,9 @@ public static class Workloads
         if (value.ValueKind != JsonValueKind.Object) return false;
         foreach (var p in value.EnumerateObject())
         {
-            if (place is TemplatePlace.Other) return Empty(p.Value, place) ? EmptyRest(value, place) : false;
-            var name = p.Name;
-            if (!Ignored(place, name) && !Empty(p.Value, Child(place, name))) return false;
-        }
-        return true;
-    }
-
-    private static bool EmptyRest(JsonElement value, TemplatePlace place)
-    {
-        foreach (var p in value.EnumerateObject())
-        {
-            if (!Empty(p.Value, place)) return false;
+            // Below the template's own metadata nothing is ignored, so the name is not needed.
+            var ignored = place != TemplatePlace.Other && Ignored(place, p.Name);
+            if (!ignored && !Empty(p.Value, place == TemplatePlace.Other ? place : Child(place, p.Name))) return false;
         }
         return true;
     }
