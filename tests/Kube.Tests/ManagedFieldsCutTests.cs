@@ -22,6 +22,9 @@ public sealed class ManagedFieldsCutTests
     [InlineData("""{"metadata":{"name":"a","managedFields":MF,"uid":"u"},"data":{"k":"v"}}""", """{"metadata":{"name":"a","uid":"u"},"data":{"k":"v"}}""")]
     [InlineData("""{"metadata":{"name":"a","managedFields":MF},"data":{}}""", """{"metadata":{"name":"a"},"data":{}}""")]
     [InlineData("""{"metadata":{"managedFields":MF}}""", """{"metadata":{}}""")]
+    // Whitespace between the member and its comma, on either side.
+    [InlineData("""{"metadata":{"managedFields":MF ,"name":"a"}}""", """{"metadata":{"name":"a"}}""")]
+    [InlineData("""{"metadata":{"name":"a" , "managedFields":MF }}""", """{"metadata":{"name":"a"  }}""")]
     [InlineData("""{"items":[{"metadata":{"managedFields":MF,"name":"a"}},{"metadata":{"name":"b","managedFields":MF}}]}""", """{"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}]}""")]
     public void CutsEveryMember_AndTheCommaBesideIt(string json, string expected)
     {

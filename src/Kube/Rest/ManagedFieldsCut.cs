@@ -19,6 +19,7 @@ internal static class ManagedFieldsCut
 {
     private static ReadOnlySpan<byte> Member => "\"managedFields\":["u8;
     private static readonly SearchValues<byte> Brackets = SearchValues.Create("[]\"\\"u8);
+    private static ReadOnlySpan<byte> Whitespace => " \t\r\n"u8;
 
     /// <summary>
     /// Cuts the managedFields members out of <paramref name="json"/> in place, moving what follows
@@ -34,8 +35,12 @@ internal static class ManagedFieldsCut
             var close = EndOfArray(json, at + Member.Length - 1);
             if (close < 0) break;
             var (start, end) = (at, close + 1);
-            if (end < json.Length && json[end] == (byte)',') end++;
-            else if (start > from && json[start - 1] == (byte)',') start--;
+            // The comma after the member goes with it, or, for the last member, the one before it
+            // (whitespace around them is allowed in JSON, though servers write none).
+            var after = end + (json.Length - end - json[end..].TrimStart(Whitespace).Length);
+            var before = start - (start - from - json[from..start].TrimEnd(Whitespace).Length);
+            if (after < json.Length && json[after] == (byte)',') end = after + 1;
+            else if (before > from && json[before - 1] == (byte)',') start = before - 1;
             json[from..start].CopyTo(json[kept..]);
             kept += start - from;
             from = end;
