@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json.Serialization;
 using DoraOperator.Kube.Meta;
 using DoraOperator.Entities.Vocabulary;
@@ -55,7 +54,7 @@ public static class DoraLean
         return r;
     }
 
-    private static readonly ConcurrentDictionary<string, DisplayValues> SharedLeadTimes = new(StringComparer.Ordinal);
+    private static readonly SharedPool<string, DisplayValues> SharedLeadTimes = new(static d => d.LeadTime!, StringComparer.Ordinal);
 
     /// <summary>
     /// A record's display holds only its lead time in human units ("2.4h"), and those repeat across
@@ -64,22 +63,15 @@ public static class DoraLean
     private static DisplayValues? SharedDisplay(DisplayValues? d)
     {
         if (d is not { LeadTime: { } lead, DeploysPerDay: null, ChangeFailureRate: null, RecoveryTime: null, RestoredIn: null, Tier: null }) return d;
-        if (SharedLeadTimes.TryGetValue(lead, out var shared)) return shared;
-        var pooled = new DisplayValues { LeadTime = StringPool.Intern(lead) };
-        return SharedLeadTimes.Count < SharedContent.Capacity ? SharedLeadTimes.GetOrAdd(pooled.LeadTime!, pooled) : pooled;
+        return SharedLeadTimes.Share(lead, static text => new DisplayValues { LeadTime = StringPool.Intern(text) });
     }
 
-    private static readonly ConcurrentDictionary<(string?, string?, string, string?), WorkloadReference> SharedWorkloads = new();
+    private static readonly SharedPool<(string?, string?, string, string?), WorkloadReference> SharedWorkloads = new(static w => (w.ApiVersion, w.Kind, w.Name, w.Uid));
 
-    /// <summary>One shared reference per workload (every record of a workload names it the same way), bounded as <see cref="SharedContent"/> is.</summary>
-    private static WorkloadReference SharedWorkload(WorkloadReference w)
-    {
-        var key = (w.ApiVersion, w.Kind, w.Name, w.Uid);
-        if (SharedWorkloads.TryGetValue(key, out var shared)) return shared;
-        var pooled = new WorkloadReference
+    /// <summary>One shared reference per workload (every record of a workload names it the same way), bounded as every <see cref="SharedPool{TKey, TValue}"/> is.</summary>
+    private static WorkloadReference SharedWorkload(WorkloadReference w) =>
+        SharedWorkloads.Share((w.ApiVersion, w.Kind, w.Name, w.Uid), static k => new WorkloadReference
         {
-            ApiVersion = StringPool.Intern(w.ApiVersion), Kind = StringPool.Intern(w.Kind), Name = StringPool.Intern(w.Name)!, Uid = StringPool.Intern(w.Uid),
-        };
-        return SharedWorkloads.Count < SharedContent.Capacity ? SharedWorkloads.GetOrAdd(key, pooled) : pooled;
-    }
+            ApiVersion = StringPool.Intern(k.Item1), Kind = StringPool.Intern(k.Item2), Name = StringPool.Intern(k.Item3)!, Uid = StringPool.Intern(k.Item4),
+        });
 }

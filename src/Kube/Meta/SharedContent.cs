@@ -13,30 +13,20 @@ public static class SharedContent
 {
     public const int Capacity = 100_000;
 
-    private static readonly ConcurrentDictionary<Dictionary<string, string>, Dictionary<string, string>> Maps = new(MapContent.Instance);
-    private static readonly ConcurrentDictionary<List<OwnerReference>, List<OwnerReference>> Owners = new(OwnerContent.Instance);
+    private static readonly SharedPool<Dictionary<string, string>, Dictionary<string, string>> Maps = new(static m => m, MapContent.Instance);
+    private static readonly SharedPool<List<OwnerReference>, List<OwnerReference>> Owners = new(static o => o, OwnerContent.Instance);
 
     /// <summary>The shared map with the content of <paramref name="map"/> (keys and values pooled); null and empty stay null.</summary>
-    public static Dictionary<string, string>? Map(Dictionary<string, string>? map)
-    {
-        if (map is not { Count: > 0 }) return null;
-        if (Maps.TryGetValue(map, out var shared)) return shared;
-        var pooled = StringPool.InternMap(map, poolValue: _ => true)!;
-        return Maps.Count < Capacity ? Maps.GetOrAdd(pooled, pooled) : pooled;
-    }
+    public static Dictionary<string, string>? Map(Dictionary<string, string>? map) =>
+        map is not { Count: > 0 } ? null : Maps.Share(map, static m => StringPool.InternMap(m, poolValue: _ => true)!);
 
     /// <summary>The shared owner-reference list with the content of <paramref name="owners"/> (strings pooled); null and empty stay null.</summary>
-    public static List<OwnerReference>? OwnerReferences(List<OwnerReference>? owners)
-    {
-        if (owners is not { Count: > 0 }) return null;
-        if (Owners.TryGetValue(owners, out var shared)) return shared;
-        var pooled = owners.Select(o => new OwnerReference
+    public static List<OwnerReference>? OwnerReferences(List<OwnerReference>? owners) =>
+        owners is not { Count: > 0 } ? null : Owners.Share(owners, static list => list.Select(o => new OwnerReference
         {
             ApiVersion = StringPool.Intern(o.ApiVersion)!, Kind = StringPool.Intern(o.Kind)!, Name = StringPool.Intern(o.Name)!, Uid = StringPool.Intern(o.Uid)!,
             Controller = o.Controller, BlockOwnerDeletion = o.BlockOwnerDeletion,
-        }).ToList();
-        return Owners.Count < Capacity ? Owners.GetOrAdd(pooled, pooled) : pooled;
-    }
+        }).ToList());
 
     /// <summary>Equal content: the same keys with the same values (null and empty are equal).</summary>
     public static bool SameMap(Dictionary<string, string>? x, Dictionary<string, string>? y) =>
@@ -92,5 +82,26 @@ public static class SharedContent
             foreach (var o in owners) hash.Add(HashCode.Combine(o.Uid, o.Name, o.Kind, o.ApiVersion, o.Controller, o.BlockOwnerDeletion));
             return hash.ToHashCode();
         }
+    }
+}
+
+/// <summary>
+/// One shared value per key, bounded at <see cref="SharedContent.Capacity"/>: past it, a value is
+/// made for the caller and not kept. The mechanism behind <see cref="SharedContent"/> and the lean
+/// transforms' own shared parts (a record's workload reference, its display). The pool keeps the
+/// key <paramref name="keyOf"/> reads from the value it made (whose strings are pooled), never the
+/// caller's, so a decoded object is not kept alive by its lookup key.
+/// </summary>
+public sealed class SharedPool<TKey, TValue>(Func<TValue, TKey> keyOf, IEqualityComparer<TKey>? comparer = null)
+    where TKey : notnull
+{
+    private readonly ConcurrentDictionary<TKey, TValue> _values = new(comparer);
+
+    /// <summary>The value shared for <paramref name="key"/>, made by <paramref name="create"/> the first time.</summary>
+    public TValue Share(TKey key, Func<TKey, TValue> create)
+    {
+        if (_values.TryGetValue(key, out var shared)) return shared;
+        var made = create(key);
+        return _values.Count < SharedContent.Capacity ? _values.GetOrAdd(keyOf(made), made) : made;
     }
 }

@@ -37,8 +37,8 @@ internal static class ManagedFieldsCut
             var (start, end) = (at, close + 1);
             // The comma after the member goes with it, or, for the last member, the one before it
             // (whitespace around them is allowed in JSON, though servers write none).
-            var after = end + (json.Length - end - json[end..].TrimStart(Whitespace).Length);
-            var before = start - (start - from - json[from..start].TrimEnd(Whitespace).Length);
+            var after = json.Length - json[end..].TrimStart(Whitespace).Length;
+            var before = from + json[from..start].TrimEnd(Whitespace).Length;
             if (after < json.Length && json[after] == (byte)',') end = after + 1;
             else if (before > from && json[before - 1] == (byte)',') start = before - 1;
             json[from..start].CopyTo(json[kept..]);
