@@ -63,10 +63,10 @@ internal static class OperatorMemory
                 GC.KeepAlive(host);
                 break;
             case "deployments":
-                await CacheAsync(client, "Deployments", new InformerOptions<Deployment> { Transform = Workloads.Lean }, baseline);
+                await CacheAsync(client, "Deployments", Operator.Caching.OperatorCache.Options.Deployments, baseline);
                 break;
             case "replicasets":
-                await CacheAsync(client, "ReplicaSets", new InformerOptions<ReplicaSet> { Transform = Workloads.Lean }, baseline);
+                await CacheAsync(client, "ReplicaSets", Operator.Caching.OperatorCache.Options.ReplicaSets, baseline);
                 break;
             case "metrics":
                 using (var services = new ServiceCollection().AddMetrics().BuildServiceProvider())
@@ -82,7 +82,7 @@ internal static class OperatorMemory
                 }
                 break;
             case "records":
-                await CacheAsync(client, "DeploymentRecords", new InformerOptions<DeploymentRecord> { Transform = DoraLean.Lean }, baseline);
+                await CacheAsync(client, "DeploymentRecords", Operator.Caching.OperatorCache.Options.Records, baseline);
                 break;
         }
         Environment.Exit(0);

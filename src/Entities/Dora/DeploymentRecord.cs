@@ -32,8 +32,12 @@ public sealed class DeploymentRecord : KubeObject, IKubeResource<DeploymentRecor
 }
 
 /// <summary>What was deployed.</summary>
+/// <remarks>Times are packed (<see cref="PackedTime"/>): the operator caches every record.</remarks>
 public sealed class DeploymentRecordSpec
 {
+    private PackedTime _commitTime;
+    private PackedTime _firstCommitTime;
+
     /// <summary>The DoraProject (same namespace) the deployment counts for.</summary>
     [Required]
     [MaxLength(253)]
@@ -53,10 +57,10 @@ public sealed class DeploymentRecordSpec
     public string? CommitSha { get; set; }
 
     /// <summary>When that commit was made (dora-operator.io/commit-time).</summary>
-    public DateTimeOffset? CommitTime { get; set; }
+    public DateTimeOffset? CommitTime { get => _commitTime.Value; set => _commitTime = new(value); }
 
     /// <summary>The oldest commit the release ships (dora-operator.io/first-commit-time).</summary>
-    public DateTimeOffset? FirstCommitTime { get; set; }
+    public DateTimeOffset? FirstCommitTime { get => _firstCommitTime.Value; set => _firstCommitTime = new(value); }
 
     /// <summary>feature, fix, hotfix, config, ... (dora-operator.io/change-type; config when only configuration changed).</summary>
     [MaxLength(63)]
@@ -78,8 +82,16 @@ public sealed class DeploymentRecordSpec
 }
 
 /// <summary>What happened to the rollout.</summary>
+/// <remarks>Times and numbers are packed (<see cref="PackedTime"/>, <see cref="PackedDouble"/>): the operator caches every record.</remarks>
 public sealed class DeploymentRecordStatus
 {
+    private PackedTime _startedAt;
+    private PackedTime _deployedAt;
+    private PackedTime _failedAt;
+    private PackedTime _restoredAt;
+    private PackedDouble _durationSeconds;
+    private PackedDouble _leadTimeSeconds;
+
     /// <summary>Progressing, Succeeded, Failed, RolledBack, Superseded, or Restart (a restart only: counted in no metric).</summary>
     [AllowedValues("Progressing", "Succeeded", "Failed", "RolledBack", "Superseded", "Restart")]
     [Default("Progressing")]
@@ -89,22 +101,22 @@ public sealed class DeploymentRecordStatus
     public string? Reason { get; set; }
 
     /// <summary>When the rollout started: the new ReplicaSet's creation time (a reused ReplicaSet: the record's creation). Written with the outcome.</summary>
-    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? StartedAt { get => _startedAt.Value; set => _startedAt = new(value); }
 
     /// <summary>When it completed: the Progressing condition's lastUpdateTime with reason NewReplicaSetAvailable.</summary>
-    public DateTimeOffset? DeployedAt { get; set; }
+    public DateTimeOffset? DeployedAt { get => _deployedAt.Value; set => _deployedAt = new(value); }
 
     /// <summary>When it failed (ProgressDeadlineExceeded, a missed progress deadline, a degraded Rollout) or was rolled back; for an aborted Argo Rollout, when its canary or preview began (startedAt).</summary>
-    public DateTimeOffset? FailedAt { get; set; }
+    public DateTimeOffset? FailedAt { get => _failedAt.Value; set => _failedAt = new(value); }
 
     /// <summary>When service was restored without a new revision: an aborted Argo Rollout's abortedAt, when its stable version served all traffic again.</summary>
-    public DateTimeOffset? RestoredAt { get; set; }
+    public DateTimeOffset? RestoredAt { get => _restoredAt.Value; set => _restoredAt = new(value); }
 
     /// <summary>deployedAt - startedAt.</summary>
-    public double? DurationSeconds { get; set; }
+    public double? DurationSeconds { get => _durationSeconds.Value; set => _durationSeconds = new(value); }
 
     /// <summary>deployedAt - commitTime (or firstCommitTime); absent when the commit time is missing or invalid.</summary>
-    public double? LeadTimeSeconds { get; set; }
+    public double? LeadTimeSeconds { get => _leadTimeSeconds.Value; set => _leadTimeSeconds = new(value); }
 
     /// <summary>For a rollback: the record it rolled back.</summary>
     public string? RollbackOf { get; set; }

@@ -32,14 +32,32 @@ internal sealed partial class OperatorCache : IAsyncDisposable
         (_client, _scopes, _time, _logger) = (client, scopes, time, logger);
         DiscoveryInterval = discoveryInterval ?? TimeSpan.FromSeconds(30);
         Namespaces = namespaces;
-        Deployments = View(client, scopes, new InformerOptions<Deployment> { Transform = Workloads.Lean, UnknownFields = UnknownFields.Skip }, time, logger);
-        ReplicaSets = View(client, scopes, new InformerOptions<ReplicaSet> { Transform = Workloads.Lean, UnknownFields = UnknownFields.SkipInMetadata, Indexers = CacheIndexes.ReplicaSets }, time, logger);
-        StatefulSets = View(client, scopes, new InformerOptions<StatefulSet> { Transform = RevisionedWorkloads.Lean, UnknownFields = UnknownFields.SkipInMetadata }, time, logger);
-        DaemonSets = View(client, scopes, new InformerOptions<DaemonSet> { Transform = RevisionedWorkloads.Lean, UnknownFields = UnknownFields.SkipInMetadata }, time, logger);
-        ControllerRevisions = View(client, scopes, new InformerOptions<ControllerRevision> { Transform = RevisionedWorkloads.Lean, UnknownFields = UnknownFields.Skip, Indexers = CacheIndexes.ControllerRevisions }, time, logger);
-        Projects = View(client, scopes, new InformerOptions<DoraProject>(), time, logger);
-        Records = View(client, scopes, new InformerOptions<DeploymentRecord> { Transform = DoraLean.Lean, UnknownFields = UnknownFields.Skip, Indexers = CacheIndexes.Records }, time, logger);
-        Incidents = View(client, scopes, new InformerOptions<Incident> { Indexers = CacheIndexes.Incidents }, time, logger);
+        Deployments = View(client, scopes, Options.Deployments, time, logger);
+        ReplicaSets = View(client, scopes, Options.ReplicaSets, time, logger);
+        StatefulSets = View(client, scopes, Options.StatefulSets, time, logger);
+        DaemonSets = View(client, scopes, Options.DaemonSets, time, logger);
+        ControllerRevisions = View(client, scopes, Options.ControllerRevisions, time, logger);
+        Projects = View(client, scopes, Options.Projects, time, logger);
+        Records = View(client, scopes, Options.Records, time, logger);
+        Incidents = View(client, scopes, Options.Incidents, time, logger);
+    }
+
+    /// <summary>
+    /// How each kind is cached: the lean transform, what decoding skips (only in caches whose objects
+    /// are never written back whole) and the indexes. Shared with bench/Load, which measures each cache
+    /// exactly as the operator builds it.
+    /// </summary>
+    internal static class Options
+    {
+        public static InformerOptions<Deployment> Deployments => new() { Transform = Workloads.Lean, UnknownFields = UnknownFields.Skip };
+        public static InformerOptions<ReplicaSet> ReplicaSets => new() { Transform = Workloads.Lean, UnknownFields = UnknownFields.SkipInMetadata, Indexers = CacheIndexes.ReplicaSets };
+        public static InformerOptions<StatefulSet> StatefulSets => new() { Transform = RevisionedWorkloads.Lean, UnknownFields = UnknownFields.SkipInMetadata };
+        public static InformerOptions<DaemonSet> DaemonSets => new() { Transform = RevisionedWorkloads.Lean, UnknownFields = UnknownFields.SkipInMetadata };
+        public static InformerOptions<ControllerRevision> ControllerRevisions => new() { Transform = RevisionedWorkloads.Lean, UnknownFields = UnknownFields.Skip, Indexers = CacheIndexes.ControllerRevisions };
+        public static InformerOptions<DoraProject> Projects => new();
+        public static InformerOptions<DeploymentRecord> Records => new() { Transform = DoraLean.Lean, UnknownFields = UnknownFields.Skip, Indexers = CacheIndexes.Records };
+        public static InformerOptions<Incident> Incidents => new() { Indexers = CacheIndexes.Incidents };
+        public static InformerOptions<ArgoRollout> ArgoRollouts => new() { Transform = Entities.BuiltIn.ArgoRollouts.Lean, UnknownFields = UnknownFields.Skip };
     }
 
     /// <summary>The watched namespaces; empty for all.</summary>
@@ -132,7 +150,7 @@ internal sealed partial class OperatorCache : IAsyncDisposable
         lock (_gate)
         {
             var before = _starts.Count;
-            view = View(_client, _scopes, new InformerOptions<ArgoRollout> { Transform = Entities.BuiltIn.ArgoRollouts.Lean, UnknownFields = UnknownFields.Skip }, _time, _logger);
+            view = View(_client, _scopes, Options.ArgoRollouts, _time, _logger);
             starts = _starts.Skip(before).ToList();
         }
         foreach (var start in starts) await start(cancellationToken);

@@ -1,0 +1,69 @@
+using DoraOperator.Kube.Meta;
+using Xunit;
+
+namespace DoraOperator.Kube.Tests;
+
+public class PackedTests
+{
+    [Fact]
+    public void Unset_ReadsAsNull()
+    {
+        Assert.Null(default(PackedTime).Value);
+        Assert.Null(default(PackedLong).Value);
+        Assert.Null(default(PackedDouble).Value);
+        Assert.Null(new PackedTime(null).Value);
+        Assert.Null(new PackedLong(null).Value);
+        Assert.Null(new PackedDouble(null).Value);
+        Assert.True(double.IsNegative(new PackedDouble(-0.0).Value!.Value));
+    }
+
+    [Fact]
+    public void Time_KeepsTheInstant_ReadBackInUtc()
+    {
+        var local = new DateTimeOffset(2026, 11, 30, 14, 5, 6, TimeSpan.FromHours(2)).AddTicks(1234567);
+        var back = new PackedTime(local).Value!.Value;
+        Assert.Equal(local, back);
+        Assert.Equal(local.UtcTicks, back.UtcTicks);
+        Assert.Equal(TimeSpan.Zero, back.Offset);
+        Assert.Equal(DateTimeOffset.MinValue, new PackedTime(DateTimeOffset.MinValue).Value);
+        Assert.Equal(DateTimeOffset.MaxValue, new PackedTime(DateTimeOffset.MaxValue).Value);
+    }
+
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(1L)]
+    [InlineData(-1L)]
+    [InlineData(long.MaxValue)]
+    [InlineData(long.MinValue + 1)]
+    public void Long_RoundTrips(long value) => Assert.Equal(value, new PackedLong(value).Value);
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.5)]
+    [InlineData(-86400.25)]
+    [InlineData(double.MaxValue)]
+    [InlineData(double.Epsilon)]
+    [InlineData(double.PositiveInfinity)]
+    public void Double_RoundTripsBitForBit(double value) =>
+        Assert.Equal(BitConverter.DoubleToInt64Bits(value), BitConverter.DoubleToInt64Bits(new PackedDouble(value).Value!.Value));
+
+    [Fact]
+    public void ObjectMeta_And_Condition_ReadWhatWasSet()
+    {
+        var created = DateTimeOffset.Parse("2026-11-30T10:00:00.5Z");
+        var meta = new ObjectMeta { Generation = 7, CreationTimestamp = created };
+        Assert.Equal(7, meta.Generation);
+        Assert.Equal(created, meta.CreationTimestamp);
+        meta.Generation = null;
+        meta.CreationTimestamp = null;
+        Assert.Null(meta.Generation);
+        Assert.Null(meta.CreationTimestamp);
+        Assert.Null(new ObjectMeta().Generation);
+
+        var condition = new Condition { ObservedGeneration = 0, LastTransitionTime = created };
+        Assert.Equal(0, condition.ObservedGeneration);
+        Assert.Equal(created, condition.LastTransitionTime);
+        Assert.Null(new Condition().ObservedGeneration);
+        Assert.Equal(default, new Condition().LastTransitionTime);
+    }
+}
