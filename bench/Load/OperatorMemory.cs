@@ -88,10 +88,11 @@ internal static class OperatorMemory
         Environment.Exit(0);
     }
 
-    private static async Task CacheAsync<T>(KubeApiClient client, string label, InformerOptions<T> options, long baseline)
+    private static async Task CacheAsync<T, TItem>(KubeApiClient client, string label, InformerOptions<T, TItem> options, long baseline)
         where T : Kube.Meta.KubeObject, Kube.Meta.IKubeResource<T>
+        where TItem : class, Kube.Meta.ICacheItem
     {
-        var informer = new Informer<T>(client, options);
+        var informer = new Informer<T, TItem>(client, options);
         await informer.StartAsync();
         await informer.WaitForSyncAsync();
         var bytes = LiveBytes() - baseline;

@@ -56,7 +56,7 @@ public class WatchEventDecoding
     }
 
     private byte[] _replicaSetLine = [];
-    private ReplicaSet _replicaSet = null!;
+    private LeanReplicaSet _replicaSet = null!;
 
     [Benchmark]
     public Deployment DecodeAndLean() => Workloads.Lean(KubeApiClient.DecodeEvent(_line, Deployment.JsonType).Object!);
@@ -65,13 +65,13 @@ public class WatchEventDecoding
     public ReplicaSet DecodeReplicaSet() => KubeApiClient.DecodeEvent(_replicaSetLine, DoraOperator.Entities.BuiltIn.ReplicaSet.JsonType).Object!;
 
     [Benchmark]
-    public ReplicaSet DecodeAndLeanReplicaSet() => Workloads.Lean(KubeApiClient.DecodeEvent(_replicaSetLine, DoraOperator.Entities.BuiltIn.ReplicaSet.JsonType).Object!);
+    public LeanReplicaSet DecodeAndLeanReplicaSet() => Workloads.Lean(KubeApiClient.DecodeEvent(_replicaSetLine, DoraOperator.Entities.BuiltIn.ReplicaSet.JsonType).Object!);
 
     [Benchmark]
     public ReplicaSet DecodeReplicaSetSkippingMetadataUnknowns() => KubeApiClient.DecodeEvent(_replicaSetLine, UnknownFieldsContract<ReplicaSet>.For(UnknownFields.SkipInMetadata)).Object!;
 
     [Benchmark]
-    public ReplicaSet DecodeAndLeanReplicaSetSkippingMetadataUnknowns() => Workloads.Lean(KubeApiClient.DecodeEvent(_replicaSetLine, UnknownFieldsContract<ReplicaSet>.For(UnknownFields.SkipInMetadata)).Object!);
+    public LeanReplicaSet DecodeAndLeanReplicaSetSkippingMetadataUnknowns() => Workloads.Lean(KubeApiClient.DecodeEvent(_replicaSetLine, UnknownFieldsContract<ReplicaSet>.For(UnknownFields.SkipInMetadata)).Object!);
 
     [Benchmark]
     public Deployment DecodeAndLeanSkippingUnknowns() => Workloads.Lean(KubeApiClient.DecodeEvent(_line, UnknownFieldsContract<Deployment>.For(UnknownFields.Skip)).Object!);

@@ -85,31 +85,31 @@ public sealed class WorkloadTests
     }
 
     [Fact]
-    public void LeanReplicaSet_KeepsOwnerRevisionAndTemplate_DropsLabelsAndStatus()
+    public void LeanReplicaSet_KeepsOwnerRevisionAndTemplate_InOneObject()
     {
-        var rs = JsonSerializer.Deserialize("""
-            {"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"web-5d8f6b7c9","namespace":"shop","creationTimestamp":"2026-11-01T10:00:00Z",
+        const string Json = """
+            {"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"web-5d8f6b7c9","namespace":"shop","resourceVersion":"12","creationTimestamp":"2026-11-01T10:00:00Z",
               "labels":{"app":"web","pod-template-hash":"5d8f6b7c9"},
               "uid":"rs-uid","annotations":{"deployment.kubernetes.io/revision":"3","deployment.kubernetes.io/revision-history":"1",
                 "deployment.kubernetes.io/desired-replicas":"2","deployment.kubernetes.io/max-replicas":"3","other":"x"},
               "ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"web","uid":"d1","controller":true}]},
              "spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"},"annotations":{"dora-operator.io/commit-sha":"abc"}},"spec":{"containers":[{"name":"app","image":"web:3"}]}}},
              "status":{"replicas":2,"readyReplicas":2}}
-            """, ReplicaSet.JsonType)!;
-        var lean = Workloads.Lean(rs);
-        Assert.Null(lean.Metadata.Labels);
-        Assert.Null(lean.Status);
-        Assert.Equal(["deployment.kubernetes.io/revision", "deployment.kubernetes.io/revision-history"], lean.Metadata.Annotations!.Keys.Order());
-        Assert.Null(lean.Metadata.Uid);
-        var owner = Assert.Single(lean.Metadata.OwnerReferences!);
+            """;
+        var lean = Workloads.Lean(JsonSerializer.Deserialize(Json, ReplicaSet.JsonType)!);
+        Assert.Equal(("web-5d8f6b7c9", "shop", "12"), (lean.Name, lean.Namespace, lean.ResourceVersion));
+        Assert.Equal(["deployment.kubernetes.io/revision", "deployment.kubernetes.io/revision-history"], lean.Annotations!.Keys.Order());
+        var owner = Assert.Single(lean.OwnerReferences!);
         Assert.Equal("d1", owner.Uid);
         // Pooled: every ReplicaSet of a Deployment shares one copy of its owner's uid and name.
         Assert.Same(StringPool.Intern(new string("d1".AsSpan())), owner.Uid);
         Assert.Same(StringPool.Intern(new string("web".AsSpan())), owner.Name);
-        Assert.Equal(new DateTimeOffset(2026, 11, 1, 10, 0, 0, TimeSpan.Zero), lean.Metadata.CreationTimestamp);
-        Assert.Equal("abc", Workloads.TemplateAnnotation(lean.Spec!.Template, "dora-operator.io/commit-sha"));
-        Assert.Equal("web:3", Workloads.Image(lean.Spec.Template));
-        Assert.NotNull(lean.Spec.Template!.Fingerprint);
+        Assert.Equal(new DateTimeOffset(2026, 11, 1, 10, 0, 0, TimeSpan.Zero), lean.CreationTimestamp);
+        Assert.Null(lean.DeletionTimestamp);
+        Assert.Equal("abc", Workloads.TemplateAnnotation(lean.Template(), "dora-operator.io/commit-sha"));
+        Assert.Equal("web:3", Workloads.Image(lean.Template()));
+        Assert.Equal(Workloads.Fingerprint(JsonSerializer.Deserialize(Json, ReplicaSet.JsonType)!.Spec!.Template!), lean.Template()!.Fingerprint);
+        Assert.Null(Workloads.Lean(new ReplicaSet { Metadata = new() { Name = "bare" } }).Template());
     }
 
     [Fact]
@@ -143,7 +143,7 @@ public sealed class WorkloadTests
     [Fact]
     public void SameRevision_IgnoresScaleAndStatus_ButNotTheRevisionOrTemplate()
     {
-        static ReplicaSet Set(int replicas, string revision = "3", string image = "web:3") => Workloads.Lean(JsonSerializer.Deserialize("""
+        static LeanReplicaSet Set(int replicas, string revision = "3", string image = "web:3") => Workloads.Lean(JsonSerializer.Deserialize("""
             {"metadata":{"name":"web-1","namespace":"shop","creationTimestamp":"2026-11-01T10:00:00Z","annotations":{"deployment.kubernetes.io/revision":"REVISION"},
               "ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"web","uid":"d1","controller":true}]},
              "spec":{"replicas":REPLICAS,"template":{"spec":{"containers":[{"name":"app","image":"IMAGE"}]}}},
@@ -158,30 +158,30 @@ public sealed class WorkloadTests
     [Fact]
     public void LeanReplicaSets_OfOneDeployment_ShareOneOwnerList_AndEqualRevisionNumbers()
     {
-        static ReplicaSet Set(string name, int revision, string owner) => Workloads.Lean(JsonSerializer.Deserialize($$$"""
+        static LeanReplicaSet Set(string name, int revision, string owner) => Workloads.Lean(JsonSerializer.Deserialize($$$"""
             {"metadata":{"name":"{{{name}}}","namespace":"shop","annotations":{"deployment.kubernetes.io/revision":"{{{revision}}}"},
               "ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"{{{owner}}}","uid":"uid-{{{owner}}}","controller":true,"blockOwnerDeletion":true}]}}
             """, ReplicaSet.JsonType)!);
         var (first, second, other) = (Set("api-1", 1, "api"), Set("api-2", 2, "api"), Set("db-1", 1, "db"));
-        Assert.Same(first.Metadata.OwnerReferences, second.Metadata.OwnerReferences);
-        Assert.NotSame(first.Metadata.OwnerReferences, other.Metadata.OwnerReferences);
-        Assert.Equal("uid-db", Assert.Single(other.Metadata.OwnerReferences!).Uid);
-        Assert.True(first.Metadata.OwnerReferences![0].BlockOwnerDeletion);
-        Assert.Same(first.Metadata.Annotations!["deployment.kubernetes.io/revision"], other.Metadata.Annotations!["deployment.kubernetes.io/revision"]);
+        Assert.Same(first.OwnerReferences, second.OwnerReferences);
+        Assert.NotSame(first.OwnerReferences, other.OwnerReferences);
+        Assert.Equal("uid-db", Assert.Single(other.OwnerReferences!).Uid);
+        Assert.True(first.OwnerReferences![0].BlockOwnerDeletion);
+        Assert.Same(first.Annotations!["deployment.kubernetes.io/revision"], other.Annotations!["deployment.kubernetes.io/revision"]);
         // Revision annotations alone repeat whole across Deployments: one shared map.
-        Assert.Same(first.Metadata.Annotations, other.Metadata.Annotations);
-        Assert.NotSame(first.Metadata.Annotations, second.Metadata.Annotations);
+        Assert.Same(first.Annotations, other.Annotations);
+        Assert.NotSame(first.Annotations, second.Annotations);
     }
 
     [Fact]
     public void LeanReplicaSets_KeepAnnotationsWithValuesOfTheirOwn_Unshared()
     {
-        static ReplicaSet Set(string sha) => Workloads.Lean(JsonSerializer.Deserialize($$$$"""
+        static LeanReplicaSet Set(string sha) => Workloads.Lean(JsonSerializer.Deserialize($$$$"""
             {"metadata":{"name":"api-1","namespace":"shop","annotations":{"deployment.kubernetes.io/revision":"1","dora-operator.io/commit-sha":"{{{{sha}}}}"}}}
             """, ReplicaSet.JsonType)!);
         var (a, b) = (Set("abc"), Set("abc"));
-        Assert.NotSame(a.Metadata.Annotations, b.Metadata.Annotations);
-        Assert.Equal("abc", a.Metadata.Annotations!["dora-operator.io/commit-sha"]);
+        Assert.NotSame(a.Annotations, b.Annotations);
+        Assert.Equal("abc", a.Annotations!["dora-operator.io/commit-sha"]);
     }
 
     [Fact]
@@ -298,7 +298,7 @@ public sealed class WorkloadTests
         var rs = Assert.Single(sets.Items);
         Assert.Equal("1", rs.Metadata.Annotations!["deployment.kubernetes.io/revision"]);
         Assert.Equal(created.Metadata.Uid, rs.Metadata.OwnerReferences![0].Uid);
-        Assert.Equal(Workloads.Fingerprint(done.Spec!.Template!), Workloads.Lean(rs).Spec!.Template!.Fingerprint);
+        Assert.Equal(Workloads.Fingerprint(done.Spec!.Template!), Workloads.Lean(rs).Fingerprint);
         File.Delete(kubeconfig);
     }
 }

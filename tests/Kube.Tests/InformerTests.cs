@@ -184,6 +184,47 @@ public sealed class InformerTests : IAsyncLifetime
         await AssertCacheEqualsServer(informer);
     }
 
+    /// <summary>What a cache of ConfigMaps might keep instead of the objects: the name, version and one value.</summary>
+    private sealed record Value(string? Namespace, string? Name, string? ResourceVersion, string? Text) : ICacheItem;
+
+    [Fact]
+    public async Task CachingASmallerType_ListsWatchesIndexesAndRelists_LikeTheObjects()
+    {
+        Assert.Throws<ArgumentException>(() => new Informer<ConfigMap, Value>(_client, new InformerOptions<ConfigMap, Value> { Namespace = _ns }));
+        await Put("keep", "1");
+        await Put("change", "1");
+        var calls = new ConcurrentQueue<string>();
+        await using var informer = new Informer<ConfigMap, Value>(_client, new InformerOptions<ConfigMap, Value>
+        {
+            Namespace = _ns,
+            InitialBackoff = TimeSpan.FromMilliseconds(20),
+            Transform = cm => new Value(cm.Metadata.Namespace, cm.Metadata.Name, cm.Metadata.ResourceVersion, cm.Data?["k"]),
+            Indexers = new Dictionary<string, Func<Value, IEnumerable<string>>> { ["value"] = v => [v.Text ?? ""] },
+        });
+        informer.AddHandler(new(a => calls.Enqueue($"add {a.Name} {a.Text}"), (_, n) => calls.Enqueue($"update {n.Name} {n.Text}"), d => calls.Enqueue($"delete {d.Name} {d.Text}")));
+        await informer.StartAsync();
+        await informer.WaitForSyncAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await Put("live", "2");
+        await _client.DeleteAsync<ConfigMap>("live", _ns);
+        await Eventually.True(() => calls.Contains("delete live 2"), "the delete");
+        Assert.Equal("1", informer.Get(_ns, "keep")!.Text);
+        Assert.Equal(["change", "keep"], informer.ByIndex("value", "1").Select(v => v.Name).Order());
+
+        await Eventually.True(() => _server.OpenWatches > 0, "the informer's watch to open");
+        _server.Faults.FreezeWatches();
+        await Put("change", "2");
+        await Put("new", "3");
+        _server.Faults.CompactHistory();
+        _server.Faults.CutWatches();
+        await Eventually.True(() => calls.Contains("update change 2") && calls.Contains("add new 3"), "the relist differences");
+        Assert.True(informer.Relists >= 2);
+        Assert.Equal(1, calls.Count(c => c == "add keep 1"));
+        Assert.DoesNotContain(calls, c => c.StartsWith("update keep", StringComparison.Ordinal));
+        var server = await _client.ListAsync<ConfigMap>(_ns);
+        Assert.Equal(server.Items.Select(i => $"{i.Metadata.Name}@{i.Metadata.ResourceVersion}").Order(), informer.List().Select(v => $"{v.Name}@{v.ResourceVersion}").Order());
+        Assert.Equal("new", Assert.Single(informer.ByIndex("value", "3")).Name);
+    }
+
     [Fact]
     public async Task Resync_HandsEveryCachedObjectToOnUpdate_OnTheClock()
     {

@@ -92,7 +92,7 @@ public sealed class DeploymentCondition
     public string? Message { get; set; }
 }
 
-/// <summary>apps/v1 ReplicaSet, lean like <see cref="Deployment"/>.</summary>
+/// <summary>apps/v1 ReplicaSet, lean like <see cref="Deployment"/>; the operator caches it as a <see cref="LeanReplicaSet"/>.</summary>
 public sealed class ReplicaSet : KubeObject, IKubeResource<ReplicaSet>
 {
     public static ResourceInfo Resource { get; } = new("apps", "v1", "replicasets", "ReplicaSet", true);
@@ -166,51 +166,49 @@ public static class Workloads
     /// <summary>
     /// For ReplicaSets the tracker reads even less: which Deployment owns it, its revision (and
     /// revision history), its creation time and its pod template (fingerprint, DORA annotations,
-    /// image). Labels and status are dropped too.
+    /// image). The cache holds them as one <see cref="LeanReplicaSet"/>: labels, uid, spec and status
+    /// are dropped.
     /// </summary>
-    public static ReplicaSet Lean(ReplicaSet rs)
+    public static LeanReplicaSet Lean(ReplicaSet rs)
     {
-        rs.ExtensionData = null;
-        rs.ApiVersion = StringPool.Intern(rs.ApiVersion);
-        rs.Kind = StringPool.Intern(rs.Kind);
-        LeanMeta(rs.Metadata);
-        rs.Metadata.Labels = null;
+        var meta = rs.Metadata;
+        meta.Labels = null;
+        LeanMeta(meta);
         // Annotations that hold only revision numbers and replica counts repeat whole across the
         // ReplicaSets of every Deployment: one shared map. Ones with a value of their own (a commit
         // SHA copied from the Deployment) stay unshared, as a pool entry would cost more than it saves.
-        if (rs.Metadata.Annotations is { } annotations && annotations.Keys.All(k => k is RevisionHistoryAnnotation || SharedValue(k)))
+        var annotations = meta.Annotations is { } all && all.Keys.All(k => k is RevisionHistoryAnnotation || SharedValue(k)) ? SharedContent.Map(all) : meta.Annotations;
+        var template = LeanTemplate(rs.Spec?.Template, fingerprint: true);
+        return new LeanReplicaSet
         {
-            rs.Metadata.Annotations = SharedContent.Map(annotations);
-        }
-        // Nothing reads a ReplicaSet's own uid; its owner reference repeats across the Deployment's
-        // whole history (revisionHistoryLimit keeps 10 old ReplicaSets), so they all share one list.
-        rs.Metadata.Uid = null;
-        rs.Metadata.OwnerReferences = SharedContent.OwnerReferences(rs.Metadata.OwnerReferences);
-        rs.Status = null;
-        if (rs.Spec is { } spec)
-        {
-            spec.ExtensionData = null;
-            spec.Selector = null;
-            spec.Template = LeanTemplate(spec.Template, fingerprint: true);
-        }
-        return rs;
+            Name = meta.Name ?? "",
+            Namespace = meta.Namespace,
+            ResourceVersion = meta.ResourceVersion,
+            CreationTimestamp = meta.CreationTimestamp,
+            DeletionTimestamp = meta.DeletionTimestamp,
+            Annotations = annotations,
+            // The owner reference repeats across the Deployment's whole history (revisionHistoryLimit
+            // keeps 10 old ReplicaSets), so they all share one list.
+            OwnerReferences = SharedContent.OwnerReferences(meta.OwnerReferences),
+            HasTemplate = template is not null,
+            Fingerprint = template?.Fingerprint,
+            TemplateAnnotations = template?.LeanAnnotations,
+            Image = template?.LeanImage,
+        };
     }
 
     /// <summary>
-    /// True when two leaned ReplicaSets are the same revision as the rollout planner reads it: name,
+    /// True when two cached ReplicaSets are the same revision as the rollout planner reads it: name,
     /// creation, annotations (revision, history, DORA), owners and pod template (fingerprint, DORA
-    /// annotations, image). What a rollout changes on a ReplicaSet, its scale and status, is not read.
+    /// annotations, image). What a rollout changes on a ReplicaSet, its scale and status, is not kept.
     /// </summary>
-    public static bool SameRevision(ReplicaSet a, ReplicaSet b)
+    public static bool SameRevision(LeanReplicaSet a, LeanReplicaSet b)
     {
         if (ReferenceEquals(a, b)) return true;
-        var (x, y) = (a.Metadata, b.Metadata);
-        if (x.Name != y.Name || x.Namespace != y.Namespace || x.CreationTimestamp != y.CreationTimestamp || x.DeletionTimestamp != y.DeletionTimestamp) return false;
-        if (!SharedContent.SameMap(x.Annotations, y.Annotations) || !SharedContent.SameOwners(x.OwnerReferences, y.OwnerReferences)) return false;
-        var (s, t) = (a.Spec?.Template, b.Spec?.Template);
-        if (s is null || t is null) return s is null && t is null;
-        return s.Fingerprint == t.Fingerprint && s.LeanImage == t.LeanImage && s.Metadata is null && t.Metadata is null
-            && (s.LeanAnnotations ?? []).SequenceEqual(t.LeanAnnotations ?? []);
+        if (a.Name != b.Name || a.Namespace != b.Namespace || a.CreationTimestamp != b.CreationTimestamp || a.DeletionTimestamp != b.DeletionTimestamp) return false;
+        if (!SharedContent.SameMap(a.Annotations, b.Annotations) || !SharedContent.SameOwners(a.OwnerReferences, b.OwnerReferences)) return false;
+        return a.HasTemplate == b.HasTemplate && a.Fingerprint == b.Fingerprint && a.Image == b.Image
+            && (a.TemplateAnnotations ?? []).SequenceEqual(b.TemplateAnnotations ?? []);
     }
 
     /// <summary>A pod template annotation, from a full template or a leaned one.</summary>

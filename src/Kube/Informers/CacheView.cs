@@ -8,21 +8,22 @@ namespace DoraOperator.Kube.Informers;
 /// indexes and subscribe; they never start, stop or configure the informers behind it, which belong
 /// to whoever built the view.
 /// </summary>
-public sealed class CacheView<T>
+public class CacheView<T, TItem>
     where T : KubeObject, IKubeResource<T>
+    where TItem : class, ICacheItem
 {
-    private readonly IReadOnlyList<Informer<T>> _informers;
-    private readonly Dictionary<string, Informer<T>>? _byNamespace;
+    private readonly IReadOnlyList<Informer<T, TItem>> _informers;
+    private readonly Dictionary<string, Informer<T, TItem>>? _byNamespace;
 
     /// <param name="informers">The informers behind the view: one with no namespace, or one per namespace.</param>
     /// <param name="namespaces">The namespace each informer watches (null: all), in the same order.</param>
-    public CacheView(IReadOnlyList<Informer<T>> informers, IReadOnlyList<string?> namespaces)
+    public CacheView(IReadOnlyList<Informer<T, TItem>> informers, IReadOnlyList<string?> namespaces)
     {
         if (informers.Count == 0 || informers.Count != namespaces.Count) throw new ArgumentException("one informer per watched scope", nameof(informers));
         _informers = informers;
         if (namespaces.Count > 1 || namespaces[0] is not null)
         {
-            _byNamespace = new Dictionary<string, Informer<T>>(StringComparer.Ordinal);
+            _byNamespace = new Dictionary<string, Informer<T, TItem>>(StringComparer.Ordinal);
             for (var i = 0; i < namespaces.Count; i++) _byNamespace[namespaces[i] ?? throw new ArgumentException("a namespaced view names every namespace", nameof(namespaces))] = informers[i];
         }
     }
@@ -44,24 +45,28 @@ public sealed class CacheView<T>
     /// <summary>Open watches behind the view (one per informer).</summary>
     public int Watches => _informers.Count;
 
-    public T? Get(string? ns, string name) => Route(ns)?.Get(ns, name);
+    public TItem? Get(string? ns, string name) => Route(ns)?.Get(ns, name);
 
     /// <summary>Every object, or those of one namespace.</summary>
-    public IReadOnlyList<T> List(string? ns = null)
+    public IReadOnlyList<TItem> List(string? ns = null)
     {
         if (ns is not null) return Route(ns)?.List(ns) ?? [];
         return _informers.Count == 1 ? _informers[0].List() : [.. _informers.SelectMany(i => i.List())];
     }
 
     /// <summary>Objects whose index <paramref name="index"/> holds <paramref name="value"/>, over every watched namespace.</summary>
-    public IReadOnlyList<T> ByIndex(string index, string value) =>
+    public IReadOnlyList<TItem> ByIndex(string index, string value) =>
         _informers.Count == 1 ? _informers[0].ByIndex(index, value) : [.. _informers.SelectMany(i => i.ByIndex(index, value))];
 
-    public void AddHandler(InformerHandler<T> handler)
+    public void AddHandler(InformerHandler<TItem> handler)
     {
         foreach (var i in _informers) i.AddHandler(handler);
     }
 
-    private Informer<T>? Route(string? ns) =>
+    private Informer<T, TItem>? Route(string? ns) =>
         _byNamespace is null ? _informers[0] : ns is not null ? _byNamespace.GetValueOrDefault(ns) : null;
 }
+
+/// <summary>A view of a cache that holds the objects themselves.</summary>
+public sealed class CacheView<T>(IReadOnlyList<Informer<T>> informers, IReadOnlyList<string?> namespaces) : CacheView<T, T>(informers, namespaces)
+    where T : KubeObject, IKubeResource<T>;

@@ -5,16 +5,20 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DoraOperator.Kube.Informers;
 
-/// <summary>What an informer watches and how it caches.</summary>
-public sealed record InformerOptions<T>
+/// <summary>What an informer of <typeparamref name="T"/> watches and how it caches: as <typeparamref name="TItem"/>, made from each object by <see cref="Transform"/>.</summary>
+public record InformerOptions<T, TItem>
     where T : KubeObject
+    where TItem : class, ICacheItem
 {
     /// <summary>Namespace to watch; null for all namespaces.</summary>
     public string? Namespace { get; init; }
     public string? LabelSelector { get; init; }
     public string? FieldSelector { get; init; }
-    /// <summary>Applied to every object before it is cached or handed to handlers: strip what you never read.</summary>
-    public Func<T, T>? Transform { get; init; }
+    /// <summary>
+    /// Applied to every object before it is cached or handed to handlers: strip what you never read,
+    /// or make the smaller type the cache holds. Required when <typeparamref name="TItem"/> is not <typeparamref name="T"/>.
+    /// </summary>
+    public Func<T, TItem>? Transform { get; init; }
     /// <summary>What decoding does with fields the types do not name (<see cref="Rest.UnknownFields"/>); skip them only in caches whose objects are never written back whole.</summary>
     public UnknownFields UnknownFields { get; init; }
     /// <summary>Periodically hand every cached object to OnUpdate(old == new); null for never.</summary>
@@ -25,51 +29,67 @@ public sealed record InformerOptions<T>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(800);
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Extra indexes: name -> function returning the index values of an object.</summary>
-    public IReadOnlyDictionary<string, Func<T, IEnumerable<string>>> Indexers { get; init; } = new Dictionary<string, Func<T, IEnumerable<string>>>();
+    public IReadOnlyDictionary<string, Func<TItem, IEnumerable<string>>> Indexers { get; init; } = new Dictionary<string, Func<TItem, IEnumerable<string>>>();
 }
+
+/// <summary>What an informer watches and how it caches, when it caches the objects themselves.</summary>
+public sealed record InformerOptions<T> : InformerOptions<T, T>
+    where T : KubeObject;
 
 /// <summary>Callbacks for cache changes. Called on the informer's own loop, in order: keep them quick (enqueue work).</summary>
 public sealed record InformerHandler<T>(Action<T>? OnAdd = null, Action<T, T>? OnUpdate = null, Action<T>? OnDelete = null);
+
+/// <summary>An informer that caches the objects themselves (after an optional in-place transform).</summary>
+public sealed class Informer<T>(KubeApiClient client, InformerOptions<T>? options = null, TimeProvider? time = null, ILogger? logger = null)
+    : Informer<T, T>(client, options ?? new InformerOptions<T>(), time, logger)
+    where T : KubeObject, IKubeResource<T>;
 
 /// <summary>
 /// A client-go style shared informer: list, then watch from the list's resourceVersion; follows
 /// bookmarks; re-watches when the server ends the stream; relists on 410 Gone; backs off (jittered,
 /// 800 ms doubling to 30 s) on errors. The cache is thread-safe and indexed by namespace and custom
-/// indexers. After a relist, handlers see exactly the differences.
+/// indexers. After a relist, handlers see exactly the differences. It caches each object of
+/// <typeparamref name="T"/> as the <typeparamref name="TItem"/> its transform makes (the object
+/// itself for <see cref="Informer{T}"/>), so a cache can hold a smaller type than the API's.
 /// </summary>
-public sealed class Informer<T> : IAsyncDisposable
+public class Informer<T, TItem> : IAsyncDisposable
     where T : KubeObject, IKubeResource<T>
+    where TItem : class, ICacheItem
 {
     public const string NamespaceIndex = "namespace";
 
     private readonly KubeApiClient _client;
-    private readonly InformerOptions<T> _options;
+    private readonly InformerOptions<T, TItem> _options;
+    private readonly Func<T, TItem> _transform;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     // Objects by namespace ("" when cluster-scoped), then by name: the keys are the objects' own
     // strings, so the cache holds no composed "namespace/name" key per object.
-    private readonly Dictionary<string, Dictionary<string, T>> _items = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, TItem>> _items = new(StringComparer.Ordinal);
     private int _count;
     // Custom indexes: value -> the objects holding it (by reference; an update swaps the old object out).
-    private readonly Dictionary<string, Dictionary<string, HashSet<T>>> _indexes = [];
-    private readonly Dictionary<string, Func<T, IEnumerable<string>>> _indexers;
-    private readonly List<InformerHandler<T>> _handlers = [];
+    private readonly Dictionary<string, Dictionary<string, HashSet<TItem>>> _indexes = [];
+    private readonly Dictionary<string, Func<TItem, IEnumerable<string>>> _indexers;
+    private readonly List<InformerHandler<TItem>> _handlers = [];
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _stop;
     private Task? _loop;
     private ITimer? _resync;
     private long _watchEvents;
 
-    public Informer(KubeApiClient client, InformerOptions<T>? options = null, TimeProvider? time = null, ILogger? logger = null)
+    public Informer(KubeApiClient client, InformerOptions<T, TItem> options, TimeProvider? time = null, ILogger? logger = null)
     {
         _client = client;
-        _options = options ?? new InformerOptions<T>();
+        _options = options;
         _time = time ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         if (_options.Indexers.ContainsKey(NamespaceIndex)) throw new ArgumentException($"the index \"{NamespaceIndex}\" is built in", nameof(options));
-        _indexers = new Dictionary<string, Func<T, IEnumerable<string>>>(_options.Indexers);
-        foreach (var name in _indexers.Keys) _indexes[name] = new Dictionary<string, HashSet<T>>(StringComparer.Ordinal);
+        _transform = _options.Transform ?? (typeof(TItem) == typeof(T)
+            ? static obj => (TItem)(object)obj
+            : throw new ArgumentException($"caching {typeof(T).Name} as {typeof(TItem).Name} needs a transform", nameof(options)));
+        _indexers = new Dictionary<string, Func<TItem, IEnumerable<string>>>(_options.Indexers);
+        foreach (var name in _indexers.Keys) _indexes[name] = new Dictionary<string, HashSet<TItem>>(StringComparer.Ordinal);
     }
 
     public bool HasSynced => _synced.Task.IsCompleted;
@@ -91,9 +111,9 @@ public sealed class Informer<T> : IAsyncDisposable
         get { lock (_gate) return _count; }
     }
 
-    public void AddHandler(InformerHandler<T> handler)
+    public void AddHandler(InformerHandler<TItem> handler)
     {
-        List<T> existing;
+        List<TItem> existing;
         lock (_gate)
         {
             _handlers.Add(handler);
@@ -113,12 +133,12 @@ public sealed class Informer<T> : IAsyncDisposable
 
     public Task WaitForSyncAsync(CancellationToken cancellationToken = default) => _synced.Task.WaitAsync(cancellationToken);
 
-    public T? Get(string? ns, string name)
+    public TItem? Get(string? ns, string name)
     {
         lock (_gate) return _items.TryGetValue(ns ?? "", out var named) ? named.GetValueOrDefault(name) : null;
     }
 
-    public IReadOnlyList<T> List(string? ns = null)
+    public IReadOnlyList<TItem> List(string? ns = null)
     {
         lock (_gate)
         {
@@ -127,7 +147,7 @@ public sealed class Informer<T> : IAsyncDisposable
     }
 
     /// <summary>Objects whose index <paramref name="index"/> holds <paramref name="value"/>; <see cref="NamespaceIndex"/> lists a namespace.</summary>
-    public IReadOnlyList<T> ByIndex(string index, string value)
+    public IReadOnlyList<TItem> ByIndex(string index, string value)
     {
         if (index == NamespaceIndex) return List(value);
         lock (_gate)
@@ -137,9 +157,9 @@ public sealed class Informer<T> : IAsyncDisposable
         }
     }
 
-    private List<T> AllLocked()
+    private List<TItem> AllLocked()
     {
-        var all = new List<T>(_count);
+        var all = new List<TItem>(_count);
         foreach (var named in _items.Values) all.AddRange(named.Values);
         return all;
     }
@@ -154,7 +174,7 @@ public sealed class Informer<T> : IAsyncDisposable
             {
                 if (needList)
                 {
-                    var list = await _client.ListAsync(_options.Namespace, new ListOptions(_options.LabelSelector, _options.FieldSelector, _options.PageSize, _options.UnknownFields), _options.Transform, cancellationToken);
+                    var list = await _client.ListAsync(_options.Namespace, new ListOptions(_options.LabelSelector, _options.FieldSelector, _options.PageSize, _options.UnknownFields), _transform, cancellationToken);
                     Replace(list.Items, list.ResourceVersion);
                     Relists++;
                     needList = false;
@@ -221,39 +241,40 @@ public sealed class Informer<T> : IAsyncDisposable
             return;
         }
         Interlocked.Increment(ref _watchEvents);
-        if (_options.Transform is { } transform) obj = transform(obj);
-        T? old;
-        List<InformerHandler<T>> handlers;
+        var resourceVersion = obj.Metadata.ResourceVersion;
+        var item = _transform(obj);
+        TItem? old;
+        List<InformerHandler<TItem>> handlers;
         lock (_gate)
         {
-            old = e.Type == WatchEventType.Deleted ? RemoveLocked(obj.Metadata.Namespace, obj.Metadata.Name ?? "") : PutLocked(obj);
+            old = e.Type == WatchEventType.Deleted ? RemoveLocked(item.Namespace, item.Name ?? "") : PutLocked(item);
             handlers = [.. _handlers];
-            LastResourceVersion = obj.Metadata.ResourceVersion ?? LastResourceVersion;
+            LastResourceVersion = resourceVersion ?? LastResourceVersion;
         }
         foreach (var h in handlers)
         {
-            if (e.Type == WatchEventType.Deleted) Safe(() => h.OnDelete?.Invoke(old ?? obj));
-            else if (old is null) Safe(() => h.OnAdd?.Invoke(obj));
-            else Safe(() => h.OnUpdate?.Invoke(old, obj));
+            if (e.Type == WatchEventType.Deleted) Safe(() => h.OnDelete?.Invoke(old ?? item));
+            else if (old is null) Safe(() => h.OnAdd?.Invoke(item));
+            else Safe(() => h.OnUpdate?.Invoke(old, item));
         }
     }
 
     /// <summary>Swaps in a fresh list and tells handlers exactly what changed: adds, updates (new resourceVersion), deletes.</summary>
-    private void Replace(List<T> items, string resourceVersion)
+    private void Replace(List<TItem> items, string resourceVersion)
     {
-        var adds = new List<T>();
-        var updates = new List<(T Old, T New)>();
-        var deletes = new List<T>();
-        List<InformerHandler<T>> handlers;
+        var adds = new List<TItem>();
+        var updates = new List<(TItem Old, TItem New)>();
+        var deletes = new List<TItem>();
+        List<InformerHandler<TItem>> handlers;
         lock (_gate)
         {
-            var listed = new HashSet<T>(items, ReferenceEqualityComparer.Instance);
+            var listed = new HashSet<TItem>(items, ReferenceEqualityComparer.Instance);
             // Items arrive already transformed, page by page as the list was decoded.
             foreach (var obj in items)
             {
                 if (PutLocked(obj) is { } old)
                 {
-                    if (old.Metadata.ResourceVersion != obj.Metadata.ResourceVersion) updates.Add((old, obj));
+                    if (old.ResourceVersion != obj.ResourceVersion) updates.Add((old, obj));
                 }
                 else
                 {
@@ -263,7 +284,7 @@ public sealed class Informer<T> : IAsyncDisposable
             foreach (var gone in AllLocked().Where(o => !listed.Contains(o)))
             {
                 deletes.Add(gone);
-                RemoveLocked(gone.Metadata.Namespace, gone.Metadata.Name ?? "");
+                RemoveLocked(gone.Namespace, gone.Name ?? "");
             }
             LastResourceVersion = resourceVersion;
             handlers = [.. _handlers];
@@ -278,8 +299,8 @@ public sealed class Informer<T> : IAsyncDisposable
 
     private void Resync()
     {
-        List<T> all;
-        List<InformerHandler<T>> handlers;
+        List<TItem> all;
+        List<InformerHandler<TItem>> handlers;
         lock (_gate)
         {
             if (!HasSynced) return;
@@ -293,11 +314,11 @@ public sealed class Informer<T> : IAsyncDisposable
     }
 
     /// <summary>Caches <paramref name="obj"/> in place of the object of the same name; returns that one.</summary>
-    private T? PutLocked(T obj)
+    private TItem? PutLocked(TItem obj)
     {
-        var ns = obj.Metadata.Namespace ?? "";
-        if (!_items.TryGetValue(ns, out var named)) _items[ns] = named = new Dictionary<string, T>(StringComparer.Ordinal);
-        var name = obj.Metadata.Name ?? "";
+        var ns = obj.Namespace ?? "";
+        if (!_items.TryGetValue(ns, out var named)) _items[ns] = named = new Dictionary<string, TItem>(StringComparer.Ordinal);
+        var name = obj.Name ?? "";
         if (named.TryGetValue(name, out var old)) RemoveFromIndexes(old);
         else _count++;
         named[name] = obj;
@@ -306,14 +327,14 @@ public sealed class Informer<T> : IAsyncDisposable
             var map = _indexes[index];
             foreach (var value in fn(obj))
             {
-                if (!map.TryGetValue(value, out var objects)) map[value] = objects = new HashSet<T>(ReferenceEqualityComparer.Instance);
+                if (!map.TryGetValue(value, out var objects)) map[value] = objects = new HashSet<TItem>(ReferenceEqualityComparer.Instance);
                 objects.Add(obj);
             }
         }
         return old;
     }
 
-    private T? RemoveLocked(string? ns, string name)
+    private TItem? RemoveLocked(string? ns, string name)
     {
         if (!_items.TryGetValue(ns ?? "", out var named) || !named.Remove(name, out var old)) return null;
         if (named.Count == 0) _items.Remove(ns ?? "");
@@ -322,7 +343,7 @@ public sealed class Informer<T> : IAsyncDisposable
         return old;
     }
 
-    private void RemoveFromIndexes(T obj)
+    private void RemoveFromIndexes(TItem obj)
     {
         foreach (var (index, fn) in _indexers)
         {

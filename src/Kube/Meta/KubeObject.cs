@@ -19,9 +19,21 @@ public sealed record ResourceInfo(string Group, string Version, string Plural, s
         CollectionPath(ns) + "/" + Uri.EscapeDataString(name) + (subresource is null ? "" : "/" + subresource);
 }
 
-/// <summary>Any Kubernetes object. Unknown fields are kept in <see cref="ExtensionData"/> so a read-modify-write loses nothing.</summary>
-public abstract class KubeObject
+/// <summary>What an informer keys a cached item by (namespace and name) and tells its versions apart with.</summary>
+public interface ICacheItem
 {
+    string? Namespace { get; }
+    string? Name { get; }
+    string? ResourceVersion { get; }
+}
+
+/// <summary>Any Kubernetes object. Unknown fields are kept in <see cref="ExtensionData"/> so a read-modify-write loses nothing.</summary>
+public abstract class KubeObject : ICacheItem
+{
+    string? ICacheItem.Namespace => Metadata.Namespace;
+    string? ICacheItem.Name => Metadata.Name;
+    string? ICacheItem.ResourceVersion => Metadata.ResourceVersion;
+
     [JsonPropertyName("apiVersion")]
     public string? ApiVersion { get; set; }
 

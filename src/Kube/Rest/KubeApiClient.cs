@@ -126,11 +126,17 @@ public sealed class KubeApiClient : IDisposable
     /// as its page is decoded: only one page of whole objects is alive at a time, so a cache that keeps
     /// lean copies never holds the whole collection at full size.
     /// </summary>
-    public async Task<KubeList<T>> ListAsync<T>(string? ns, ListOptions? options, Func<T, T>? transform, CancellationToken cancellationToken = default)
+    public Task<KubeList<T>> ListAsync<T>(string? ns, ListOptions? options, Func<T, T>? transform, CancellationToken cancellationToken = default)
+        where T : KubeObject, IKubeResource<T> => ListAsync<T, T>(ns, options, transform ?? Same, cancellationToken);
+
+    private static T Same<T>(T item) => item;
+
+    /// <summary>Like <see cref="ListAsync{T}(string?, ListOptions?, Func{T, T}?, CancellationToken)"/>, with each item made into what the caller keeps.</summary>
+    public async Task<KubeList<TItem>> ListAsync<T, TItem>(string? ns, ListOptions? options, Func<T, TItem> transform, CancellationToken cancellationToken = default)
         where T : KubeObject, IKubeResource<T>
     {
         options ??= new ListOptions();
-        var items = new List<T>();
+        var items = new List<TItem>();
         string? token = null;
         string? resourceVersion = null;
         do
@@ -144,7 +150,7 @@ public sealed class KubeApiClient : IDisposable
             token = meta.Continue;
         }
         while (!string.IsNullOrEmpty(token));
-        return new KubeList<T>(items, resourceVersion ?? "");
+        return new KubeList<TItem>(items, resourceVersion ?? "");
     }
 
     public Task<T> CreateAsync<T>(T obj, CancellationToken cancellationToken = default)
@@ -422,8 +428,8 @@ public sealed class KubeApiClient : IDisposable
     private static ReadOnlySpan<byte> Readable(Span<byte> body, UnknownFields fields) =>
         fields == UnknownFields.Keep ? body : body[..ManagedFieldsCut.Cut(body)];
 
-    /// <summary>Reads a list body, deserializing each item as it streams past (no intermediate DOM).</summary>
-    internal static ListMeta DecodeList<T>(ReadOnlySpan<byte> body, JsonTypeInfo<T> itemType, List<T> into, Func<T, T>? transform = null)
+    /// <summary>Reads a list body, deserializing each item as it streams past (no intermediate DOM) and keeping what <paramref name="transform"/> makes of it.</summary>
+    internal static ListMeta DecodeList<T, TItem>(ReadOnlySpan<byte> body, JsonTypeInfo<T> itemType, List<TItem> into, Func<T, TItem> transform)
     {
         var reader = new Utf8JsonReader(body);
         var meta = new ListMeta();
@@ -441,7 +447,7 @@ public sealed class KubeApiClient : IDisposable
                     while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                     {
                         var item = JsonSerializer.Deserialize(ref reader, itemType)!;
-                        into.Add(transform is null ? item : transform(item));
+                        into.Add(transform(item));
                     }
                     break;
                 default:

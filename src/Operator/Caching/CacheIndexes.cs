@@ -28,9 +28,9 @@ internal static class CacheIndexes
 
     public static string Key(string? ns, string? name) => new ObjectKey(ns ?? "", name ?? "").ToString();
 
-    internal static IReadOnlyDictionary<string, Func<ReplicaSet, IEnumerable<string>>> ReplicaSets { get; } = new Dictionary<string, Func<ReplicaSet, IEnumerable<string>>>
+    internal static IReadOnlyDictionary<string, Func<LeanReplicaSet, IEnumerable<string>>> ReplicaSets { get; } = new Dictionary<string, Func<LeanReplicaSet, IEnumerable<string>>>
     {
-        [Owner] = rs => rs.Metadata.OwnerReferences?.Where(o => o.Controller == true && o.Kind is "Deployment" or "Rollout").Select(o => o.Uid) ?? [],
+        [Owner] = rs => rs.OwnerReferences?.Where(o => o.Controller == true && o.Kind is "Deployment" or "Rollout").Select(o => o.Uid) ?? [],
     };
 
     internal static IReadOnlyDictionary<string, Func<ControllerRevision, IEnumerable<string>>> ControllerRevisions { get; } = new Dictionary<string, Func<ControllerRevision, IEnumerable<string>>>

@@ -50,7 +50,7 @@ internal sealed partial class OperatorCache : IAsyncDisposable
     internal static class Options
     {
         public static InformerOptions<Deployment> Deployments => new() { Transform = Workloads.Lean, UnknownFields = UnknownFields.Skip };
-        public static InformerOptions<ReplicaSet> ReplicaSets => new() { Transform = Workloads.Lean, UnknownFields = UnknownFields.SkipInMetadata, Indexers = CacheIndexes.ReplicaSets };
+        public static InformerOptions<ReplicaSet, LeanReplicaSet> ReplicaSets => new() { Transform = Workloads.Lean, UnknownFields = UnknownFields.SkipInMetadata, Indexers = CacheIndexes.ReplicaSets };
         public static InformerOptions<StatefulSet> StatefulSets => new() { Transform = RevisionedWorkloads.Lean, UnknownFields = UnknownFields.SkipInMetadata };
         public static InformerOptions<DaemonSet> DaemonSets => new() { Transform = RevisionedWorkloads.Lean, UnknownFields = UnknownFields.SkipInMetadata };
         public static InformerOptions<ControllerRevision> ControllerRevisions => new() { Transform = RevisionedWorkloads.Lean, UnknownFields = UnknownFields.Skip, Indexers = CacheIndexes.ControllerRevisions };
@@ -64,7 +64,7 @@ internal sealed partial class OperatorCache : IAsyncDisposable
     public IReadOnlyList<string> Namespaces { get; }
 
     public CacheView<Deployment> Deployments { get; }
-    public CacheView<ReplicaSet> ReplicaSets { get; }
+    public CacheView<ReplicaSet, LeanReplicaSet> ReplicaSets { get; }
     public CacheView<StatefulSet> StatefulSets { get; }
     public CacheView<DaemonSet> DaemonSets { get; }
     public CacheView<ControllerRevision> ControllerRevisions { get; }
@@ -100,8 +100,9 @@ internal sealed partial class OperatorCache : IAsyncDisposable
         Stats(Projects), Stats(Records), Stats(Incidents),
     ];
 
-    private static (string Resource, int Restarts, long Events) Stats<T>(CacheView<T> view)
-        where T : KubeObject, IKubeResource<T> => (T.Resource.Plural, view.WatchRestarts, view.WatchEvents);
+    private static (string Resource, int Restarts, long Events) Stats<T, TItem>(CacheView<T, TItem> view)
+        where T : KubeObject, IKubeResource<T>
+        where TItem : class, ICacheItem => (T.Resource.Plural, view.WatchRestarts, view.WatchEvents);
 
     /// <summary>Starts every informer (once; later calls return the same task) and completes when all have synced.</summary>
     public Task StartAsync(CancellationToken cancellationToken)
@@ -161,16 +162,25 @@ internal sealed partial class OperatorCache : IAsyncDisposable
     }
 
     private CacheView<T> View<T>(KubeApiClient client, IReadOnlyList<string?> scopes, InformerOptions<T> options, TimeProvider time, ILogger logger)
+        where T : KubeObject, IKubeResource<T> =>
+        new([.. scopes.Select(ns => Own<Informer<T>, T, T>(new Informer<T>(client, options with { Namespace = ns }, time, logger)))], scopes);
+
+    /// <summary>A view of a cache that holds <typeparamref name="TItem"/>, made from each object by the options' transform.</summary>
+    private CacheView<T, TItem> View<T, TItem>(KubeApiClient client, IReadOnlyList<string?> scopes, InformerOptions<T, TItem> options, TimeProvider time, ILogger logger)
         where T : KubeObject, IKubeResource<T>
+        where TItem : class, ICacheItem =>
+        new([.. scopes.Select(ns => Own<Informer<T, TItem>, T, TItem>(new Informer<T, TItem>(client, options with { Namespace = ns }, time, logger)))], scopes);
+
+    /// <summary>Registers an informer to be started, waited for and disposed with the cache.</summary>
+    private TInformer Own<TInformer, T, TItem>(TInformer informer)
+        where TInformer : Informer<T, TItem>
+        where T : KubeObject, IKubeResource<T>
+        where TItem : class, ICacheItem
     {
-        var informers = scopes.Select(ns => new Informer<T>(client, options with { Namespace = ns }, time, logger)).ToList();
-        foreach (var i in informers)
-        {
-            _informers.Add(i);
-            _starts.Add(i.StartAsync);
-            _syncs.Add(i.WaitForSyncAsync);
-        }
-        return new CacheView<T>(informers, scopes);
+        _informers.Add(informer);
+        _starts.Add(informer.StartAsync);
+        _syncs.Add(informer.WaitForSyncAsync);
+        return informer;
     }
 
     public async ValueTask DisposeAsync()

@@ -28,8 +28,8 @@ internal sealed record RolloutInput(
     DateTimeOffset? BackfillSince = null,
     DateTimeOffset? ProgressSince = null)
 {
-    /// <summary>A Deployment and its ReplicaSets.</summary>
-    public RolloutInput(Deployment deployment, IReadOnlyList<ReplicaSet> replicaSets, IReadOnlyList<DeploymentRecord> records, string project, string environment,
+    /// <summary>A Deployment and its ReplicaSets, as cached (<see cref="Workloads.Lean(ReplicaSet)"/>).</summary>
+    public RolloutInput(Deployment deployment, IReadOnlyList<LeanReplicaSet> replicaSets, IReadOnlyList<DeploymentRecord> records, string project, string environment,
         DateTimeOffset now, bool leadTimeFromFirstCommit = false, DateTimeOffset? backfillSince = null)
         : this(WorkloadState.Of(deployment, replicaSets), records, project, environment, now, leadTimeFromFirstCommit, backfillSince)
     {

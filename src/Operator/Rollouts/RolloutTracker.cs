@@ -200,10 +200,10 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         if (owner is not null) _runner.Add(ObjectKey.Of(r.Metadata.Namespace, ObjectNames.WorkloadKey(owner.Kind, owner.Name)));
     }
 
-    private void EnqueueOwner(ReplicaSet rs)
+    private void EnqueueOwner(LeanReplicaSet rs)
     {
-        var owner = rs.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind is "Deployment" or "Rollout");
-        if (owner is not null) _runner.Add(ObjectKey.Of(rs.Metadata.Namespace, ObjectNames.WorkloadKey(owner.Kind, owner.Name)));
+        var owner = rs.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind is "Deployment" or "Rollout");
+        if (owner is not null) _runner.Add(ObjectKey.Of(rs.Namespace, ObjectNames.WorkloadKey(owner.Kind, owner.Name)));
     }
 
     private void EnqueueNamespace(DoraProject p)

@@ -49,18 +49,18 @@ internal sealed record WorkloadState(
     public string RecordName(long revision) => ObjectNames.Record(Meta.Name!, revision, Kind);
 
     /// <summary>A Deployment: revisions from <c>deployment.kubernetes.io/revision</c> (and revision-history) of its ReplicaSets; progress from its conditions.</summary>
-    public static WorkloadState Of(Deployment d, IReadOnlyList<ReplicaSet> sets)
+    public static WorkloadState Of(Deployment d, IReadOnlyList<LeanReplicaSet> sets)
     {
         var revisions = new Dictionary<long, WorkloadRevision>();
         foreach (var rs in sets)
         {
             var numbers = HistoryOf(rs);
-            if (Number(rs.Metadata, Workloads.RevisionAnnotation) is { } own) numbers.Add(own);
+            if (Number(rs.Annotations, Workloads.RevisionAnnotation) is { } own) numbers.Add(own);
             if (numbers.Count == 0) continue;
             var first = numbers.Min();
             foreach (var n in numbers)
             {
-                revisions.TryAdd(n, new WorkloadRevision(n, "ReplicaSet", rs.Metadata.Name!, rs.Metadata.CreationTimestamp, rs.Spec?.Template, rs.Metadata.Annotations, n == first));
+                revisions.TryAdd(n, new WorkloadRevision(n, "ReplicaSet", rs.Name, rs.CreationTimestamp, rs.Template(), rs.Annotations, n == first));
             }
         }
         return new WorkloadState("Deployment", d.Metadata, d.Spec?.Template, Number(d.Metadata, Workloads.RevisionAnnotation) ?? 0, revisions, (_, now) => DeploymentProgress(d, now));
@@ -124,12 +124,12 @@ internal sealed record WorkloadState(
     /// active selector too) and Healthy; an abort is a failed change whose stable version restored
     /// service at once; Degraded is a failure.
     /// </summary>
-    public static WorkloadState Of(ArgoRollout r, IReadOnlyList<ReplicaSet> sets)
+    public static WorkloadState Of(ArgoRollout r, IReadOnlyList<LeanReplicaSet> sets)
     {
         var revisions = Renumbered([.. sets
-            .Select(rs => (Number: Number(rs.Metadata, ArgoRollout.RevisionAnnotation), Set: rs))
+            .Select(rs => (Number: Number(rs.Annotations, ArgoRollout.RevisionAnnotation), Set: rs))
             .Where(x => x.Number is not null)
-            .Select(x => new WorkloadRevision(x.Number!.Value, "ReplicaSet", x.Set.Metadata.Name!, x.Set.Metadata.CreationTimestamp, x.Set.Spec?.Template, x.Set.Metadata.Annotations, OwnTime: true))]);
+            .Select(x => new WorkloadRevision(x.Number!.Value, "ReplicaSet", x.Set.Name, x.Set.CreationTimestamp, x.Set.Template(), x.Set.Annotations, OwnTime: true))]);
         return new WorkloadState("Rollout", r.Metadata, r.Spec?.Template, Number(r.Metadata, ArgoRollout.RevisionAnnotation) ?? 0, revisions, (started, now) =>
         {
             var status = r.Status;
@@ -215,10 +215,12 @@ internal sealed record WorkloadState(
         return complete ? new RolloutState(RecordPhases.Succeeded, progressing!.LastUpdateTime ?? now) : new RolloutState(RecordPhases.Progressing);
     }
 
-    private static long? Number(ObjectMeta? meta, string annotation) =>
-        long.TryParse(meta?.Annotations?.GetValueOrDefault(annotation), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 ? n : null;
+    private static long? Number(ObjectMeta? meta, string annotation) => Number(meta?.Annotations, annotation);
 
-    private static List<long> HistoryOf(ReplicaSet rs) =>
-        (rs.Metadata.Annotations?.GetValueOrDefault(Workloads.RevisionHistoryAnnotation) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
+    private static long? Number(Dictionary<string, string>? annotations, string annotation) =>
+        long.TryParse(annotations?.GetValueOrDefault(annotation), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= 1 ? n : null;
+
+    private static List<long> HistoryOf(LeanReplicaSet rs) =>
+        (rs.Annotations?.GetValueOrDefault(Workloads.RevisionHistoryAnnotation) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
             .Select(s => long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var r) ? r : 0).Where(r => r > 0).ToList();
 }

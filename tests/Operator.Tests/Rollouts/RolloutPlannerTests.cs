@@ -33,7 +33,7 @@ public sealed class RolloutPlannerTests
         },
     };
 
-    private static ReplicaSet Rs(string hash, long revision, DateTimeOffset created, string? sha = "abc", string? commitTime = "2026-11-01T10:00:00Z",
+    private static LeanReplicaSet Rs(string hash, long revision, DateTimeOffset created, string? sha = "abc", string? commitTime = "2026-11-01T10:00:00Z",
         string? history = null, string fingerprint = "", string? changeType = null)
     {
         var annotations = new Dictionary<string, string> { [RolloutPlanner.RevisionAnnotation] = revision.ToString(System.Globalization.CultureInfo.InvariantCulture) };
@@ -42,22 +42,20 @@ public sealed class RolloutPlannerTests
         if (sha is not null) template.Add(KeyValuePair.Create(DoraNames.CommitShaAnnotation, sha));
         if (commitTime is not null) template.Add(KeyValuePair.Create(DoraNames.CommitTimeAnnotation, commitTime));
         if (changeType is not null) template.Add(KeyValuePair.Create(DoraNames.ChangeTypeAnnotation, changeType));
-        return new ReplicaSet
+        return new LeanReplicaSet
         {
-            Metadata = new ObjectMeta { Name = $"web-{hash}", Namespace = "shop", CreationTimestamp = created, Annotations = annotations },
-            Spec = new ReplicaSetSpec
-            {
-                Template = new PodTemplateSpec
-                {
-                    Fingerprint = fingerprint.Length > 0 ? fingerprint : hash,
-                    LeanAnnotations = [.. template],
-                    Spec = new PodSpec { Containers = [new Container { Image = $"web:{hash}" }] },
-                },
-            },
+            Name = $"web-{hash}",
+            Namespace = "shop",
+            CreationTimestamp = created,
+            Annotations = annotations,
+            HasTemplate = true,
+            Fingerprint = fingerprint.Length > 0 ? fingerprint : hash,
+            TemplateAnnotations = [.. template],
+            Image = $"web:{hash}",
         };
     }
 
-    private static RolloutPlan Plan(Deployment d, IReadOnlyList<ReplicaSet> sets, params DeploymentRecord[] records) =>
+    private static RolloutPlan Plan(Deployment d, IReadOnlyList<LeanReplicaSet> sets, params DeploymentRecord[] records) =>
         RolloutPlanner.Plan(new RolloutInput(d, sets, records, "shop", "production", Now));
 
     private static DeploymentRecord Record(RolloutPlan plan, string name) => plan.Records.Single(r => r.Metadata.Name == name);
@@ -283,7 +281,7 @@ public sealed class RolloutPlannerTests
         Assert.Equal("shop", ObjectNames.LabelValue("shop"));
     }
 
-    private static RolloutPlan Backfill(Deployment d, IReadOnlyList<ReplicaSet> sets, params DeploymentRecord[] records) =>
+    private static RolloutPlan Backfill(Deployment d, IReadOnlyList<LeanReplicaSet> sets, params DeploymentRecord[] records) =>
         RolloutPlanner.Plan(new RolloutInput(d, sets, records, "shop", "production", Now, backfillSince: T0.AddDays(-90)));
 
     [Fact]
