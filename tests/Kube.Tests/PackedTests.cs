@@ -47,6 +47,44 @@ public class PackedTests
     public void Double_RoundTripsBitForBit(double value) =>
         Assert.Equal(BitConverter.DoubleToInt64Bits(value), BitConverter.DoubleToInt64Bits(new PackedDouble(value).Value!.Value));
 
+    [Theory]
+    [InlineData("5b1f0f4e-2c3d-4e5f-8a9b-0c1d2e3f4a5b")]
+    [InlineData("5B1F0F4E-2C3D-4E5F-8A9B-0C1D2E3F4A5B")]
+    [InlineData("00000000-0000-0000-0000-000000000000")]
+    [InlineData("{5b1f0f4e-2c3d-4e5f-8a9b-0c1d2e3f4a5b}")]
+    [InlineData("5b1f0f4e2c3d4e5f8a9b0c1d2e3f4a5b")]
+    [InlineData("d1")]
+    [InlineData("")]
+    public void Uid_GivesBackExactlyTheTextItWasGiven(string uid) => Assert.Equal(uid, new PackedUid(uid).Value);
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("1")]
+    [InlineData("123456789")]
+    [InlineData("999999999999999999")]
+    [InlineData("9999999999999999999")]
+    [InlineData("0123")]
+    [InlineData("-5")]
+    [InlineData("+5")]
+    [InlineData("12a")]
+    [InlineData("１２")]
+    [InlineData("")]
+    public void Version_GivesBackExactlyTheTextItWasGiven(string version) => Assert.Equal(version, new PackedVersion(version).Value);
+
+    [Fact]
+    public void Uid_And_Version_UnsetOrNull_ReadAsNull()
+    {
+        Assert.Null(default(PackedUid).Value);
+        Assert.Null(default(PackedVersion).Value);
+        Assert.Null(new PackedUid(null).Value);
+        Assert.Null(new PackedVersion(null).Value);
+        var meta = new ObjectMeta { Uid = "5b1f0f4e-2c3d-4e5f-8a9b-0c1d2e3f4a5b", ResourceVersion = "42" };
+        Assert.Equal(("5b1f0f4e-2c3d-4e5f-8a9b-0c1d2e3f4a5b", "42"), (meta.Uid, meta.ResourceVersion));
+        meta.Uid = null;
+        meta.ResourceVersion = null;
+        Assert.Equal((null, null), (meta.Uid, meta.ResourceVersion));
+    }
+
     [Fact]
     public void ObjectMeta_And_Condition_ReadWhatWasSet()
     {

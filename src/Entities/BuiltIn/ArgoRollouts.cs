@@ -61,7 +61,6 @@ public static class ArgoRollouts
         r.ApiVersion = StringPool.Intern(r.ApiVersion);
         r.Kind = StringPool.Intern(r.Kind);
         Workloads.LeanMeta(r.Metadata);
-        r.Metadata.Uid = StringPool.Intern(r.Metadata.Uid);
         if (r.Spec is { } spec)
         {
             spec.ExtensionData = null;

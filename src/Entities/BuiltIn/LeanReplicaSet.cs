@@ -11,12 +11,13 @@ namespace DoraOperator.Entities.BuiltIn;
 /// </summary>
 public sealed class LeanReplicaSet : ICacheItem
 {
+    private PackedVersion _resourceVersion;
     private PackedTime _created;
     private PackedTime _deleted;
 
     public required string Name { get; init; }
     public string? Namespace { get; init; }
-    public string? ResourceVersion { get; init; }
+    public string? ResourceVersion { get => _resourceVersion.Value; init => _resourceVersion = new(value); }
     public DateTimeOffset? CreationTimestamp { get => _created.Value; init => _created = new(value); }
     public DateTimeOffset? DeletionTimestamp { get => _deleted.Value; init => _deleted = new(value); }
 

@@ -136,7 +136,6 @@ public static class RevisionedWorkloads
         workload.ApiVersion = StringPool.Intern(workload.ApiVersion);
         workload.Kind = StringPool.Intern(workload.Kind);
         Workloads.LeanMeta(workload.Metadata);
-        workload.Metadata.Uid = StringPool.Intern(workload.Metadata.Uid);
         if (spec is null) return;
         spec.ExtensionData = null;
         spec.Selector = null;

@@ -152,7 +152,6 @@ public static class Workloads
         d.ApiVersion = StringPool.Intern(d.ApiVersion);
         d.Kind = StringPool.Intern(d.Kind);
         LeanMeta(d.Metadata);
-        d.Metadata.Uid = StringPool.Intern(d.Metadata.Uid); // shared with its ReplicaSets' owner references
         if (d.Spec is { } spec)
         {
             spec.ExtensionData = null;

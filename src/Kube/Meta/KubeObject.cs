@@ -59,12 +59,15 @@ public interface IKubeResource<TSelf>
 /// <remarks>
 /// Every cached object has one, so the fields most objects never carry (generateName, a deletion
 /// time, finalizers, unknown fields) live in a side object allocated only for those that do: 40
-/// bytes less per cached object. The generation and creation time are packed (<see cref="PackedLong"/>,
-/// <see cref="PackedTime"/>). The properties read and write as plain ones.
+/// bytes less per cached object. The uid, resourceVersion, generation and creation time are packed
+/// (<see cref="PackedUid"/>, <see cref="PackedVersion"/>, <see cref="PackedLong"/>, <see cref="PackedTime"/>):
+/// 110 bytes less again. The properties read and write as plain ones.
 /// </remarks>
 public sealed class ObjectMeta
 {
     private Rare? _rare;
+    private PackedUid _uid;
+    private PackedVersion _resourceVersion;
     private PackedLong _generation;
     private PackedTime _created;
 
@@ -73,8 +76,8 @@ public sealed class ObjectMeta
     public string? GenerateName { get => _rare?.GenerateName; set => Set(value, static (r, v) => r.GenerateName = v); }
 
     public string? Namespace { get; set; }
-    public string? Uid { get; set; }
-    public string? ResourceVersion { get; set; }
+    public string? Uid { get => _uid.Value; set => _uid = new(value); }
+    public string? ResourceVersion { get => _resourceVersion.Value; set => _resourceVersion = new(value); }
     public long? Generation { get => _generation.Value; set => _generation = new(value); }
     public DateTimeOffset? CreationTimestamp { get => _created.Value; set => _created = new(value); }
 

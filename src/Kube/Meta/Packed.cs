@@ -36,3 +36,52 @@ public readonly struct PackedDouble(double? value)
 
     public double? Value => _bits == 0 ? null : BitConverter.Int64BitsToDouble(_bits ^ NoneBits);
 }
+
+/// <summary>
+/// A uid in 16 bytes when it is a lowercase UUID, as API servers make them (36 characters of text
+/// take 94 bytes); any other text is kept as it is. Each read of a packed uid makes a new string.
+/// </summary>
+public readonly struct PackedUid
+{
+    private readonly Guid _guid;
+    private readonly string? _text;
+
+    public PackedUid(string? value)
+    {
+        if (value is { Length: 36 } && Guid.TryParseExact(value, "D", out var guid) && guid != Guid.Empty && !value.AsSpan().ContainsAnyInRange('A', 'F'))
+        {
+            _guid = guid;
+        }
+        else
+        {
+            _text = value;
+        }
+    }
+
+    public string? Value => _text ?? (_guid == Guid.Empty ? null : _guid.ToString("D"));
+}
+
+/// <summary>
+/// A resourceVersion in 8 bytes when it is a plain decimal number, as etcd-backed API servers make
+/// them; any other text is kept as it is (clients must treat resourceVersions as opaque, and this
+/// gives back exactly the text it was given). Each read of a packed number makes a new string.
+/// </summary>
+public readonly struct PackedVersion
+{
+    private readonly long _number;
+    private readonly string? _text;
+
+    public PackedVersion(string? value)
+    {
+        if (value is { Length: > 0 and <= 18 } && (value.Length == 1 || value[0] != '0') && !value.AsSpan().ContainsAnyExceptInRange('0', '9'))
+        {
+            _number = long.Parse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture) + 1;
+        }
+        else
+        {
+            _text = value;
+        }
+    }
+
+    public string? Value => _text ?? (_number == 0 ? null : (_number - 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
+}
