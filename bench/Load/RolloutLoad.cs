@@ -147,8 +147,10 @@ internal static class RolloutLoad
         var releases = new List<Task>(steady);
         for (var i = 0; i < steady; i++)
         {
-            var due = TimeSpan.FromSeconds(i / (double)steadyRate);
-            if (due > paced.Elapsed) await Task.Delay(due - paced.Elapsed);
+            // One reading of the clock: read twice, a pause between the reads (a collection) can make
+            // the wait -1 ms, which Task.Delay takes as "forever".
+            var wait = TimeSpan.FromSeconds(i / (double)steadyRate) - paced.Elapsed;
+            if (wait > TimeSpan.Zero) await Task.Delay(wait);
             releases.Add(Release(i, steadyRevision, CancellationToken.None));
         }
         await Task.WhenAll(releases);

@@ -211,13 +211,13 @@ public sealed class WorkloadTests
     }
 
     [Fact]
-    public void LeanRecords_OfOneWorkload_ShareLabels_AndTheBackfilledMessage()
+    public void LeanRecords_OfOneWorkload_ShareLabels_AndTheBackfilledConditions()
     {
-        static Dora.DeploymentRecord Record(string name, string workload, string message) => Dora.DoraLean.Lean(JsonSerializer.Deserialize($$$"""
+        static Dora.DeploymentRecord Record(string name, string workload, string message, string time = "2026-11-01T10:00:00Z") => Dora.DoraLean.Lean(JsonSerializer.Deserialize($$$"""
             {"metadata":{"name":"{{{name}}}","namespace":"shop","uid":"{{{name}}}-uid","labels":{"dora-operator.io/project":"shop","dora-operator.io/workload":"{{{workload}}}"},
               "ownerReferences":[{"apiVersion":"dora-operator.io/v1alpha1","kind":"DoraProject","name":"shop","uid":"p1","blockOwnerDeletion":true}]},
              "spec":{"project":"shop","workload":{"kind":"Deployment","name":"{{{workload}}}","uid":"w-{{{workload}}}"},"revision":1},
-             "status":{"phase":"Succeeded","conditions":[{"type":"Backfilled","status":"True","reason":"RetainedHistory","message":"{{{message}}}","lastTransitionTime":"2026-11-01T10:00:00Z"}]}}
+             "status":{"phase":"Succeeded","conditions":[{"type":"Backfilled","status":"True","reason":"RetainedHistory","message":"{{{message}}}","lastTransitionTime":"{{{time}}}"}]}}
             """, Dora.DeploymentRecord.JsonType)!);
         var text = new string('m', 300);
         var (first, second, other) = (Record("api-1", "api", text), Record("api-2", "api", text), Record("db-1", "db", "other text"));
@@ -230,6 +230,14 @@ public sealed class WorkloadTests
         Assert.NotSame(first.Spec.Workload, other.Spec.Workload);
         Assert.Equal("w-db", other.Spec.Workload.Uid);
         Assert.Equal("api-1-uid", first.Metadata.Uid);
+        // Records backfilled in the same second with the same text share their conditions.
+        Assert.Same(first.Status.Conditions, second.Status.Conditions);
+        Assert.NotSame(first.Status.Conditions, other.Status.Conditions);
+        var later = Record("api-3", "api", text, "2026-11-01T10:00:01Z");
+        Assert.NotSame(first.Status.Conditions, later.Status!.Conditions);
+        var condition = Assert.Single(later.Status.Conditions!);
+        Assert.Equal(("Backfilled", "True", "RetainedHistory", text, DateTimeOffset.Parse("2026-11-01T10:00:01Z", System.Globalization.CultureInfo.InvariantCulture)),
+            (condition.Type, condition.Status, condition.Reason, condition.Message, condition.LastTransitionTime));
     }
 
     private static PodTemplateSpec Template(string json) => JsonSerializer.Deserialize(json, EntitiesJsonContext.Default.PodTemplateSpec)!;

@@ -19,11 +19,10 @@ public static class DoraLean
     /// writes back (spec, status, labels, resourceVersion) is kept, with equal content:
     /// <list type="bullet">
     /// <item>the labels (project and workload, the same on every record of a workload), the workload
-    /// reference, the display (a lead time in human units) and the owner reference (the project)
-    /// are shared instances;</item>
+    /// reference, the display (a lead time in human units), the owner reference (the project) and
+    /// the conditions of backfilled records are shared instances;</item>
     /// <item>the project, environment, source, change type, phase,
-    /// condition types, statuses and reasons and the Backfilled condition's
-    /// message (one text for every backfilled record) are pooled strings.</item>
+    /// condition types, statuses and reasons are pooled strings.</item>
     /// </list>
     /// </summary>
     public static DeploymentRecord Lean(DeploymentRecord r)
@@ -43,16 +42,40 @@ public static class DoraLean
         if (r.Status is not { } status) return r;
         status.Phase = StringPool.Intern(status.Phase);
         status.Display = SharedDisplay(status.Display);
+        if (status.Conditions is [{ Type: RecordConditions.Backfilled } backfilled])
+        {
+            status.Conditions = SharedBackfilled(backfilled);
+            return r;
+        }
         foreach (var c in status.Conditions ?? [])
         {
             c.Type = StringPool.Intern(c.Type)!;
             c.Status = StringPool.Intern(c.Status)!;
             c.Reason = StringPool.Intern(c.Reason)!;
-            if (c.Type == RecordConditions.Backfilled) c.Message = StringPool.Intern(c.Message, 1024)!;
         }
         status.Conditions?.TrimExcess();
         return r;
     }
+
+    private static readonly SharedPool<(string, string, string, DateTimeOffset, long?), List<Condition>> SharedBackfilledConditions =
+        new(static list => Content(list[0]));
+
+    private static (string, string, string, DateTimeOffset, long?) Content(Condition c) => (c.Status, c.Reason, c.Message, c.LastTransitionTime, c.ObservedGeneration);
+
+    /// <summary>
+    /// A backfilled record's conditions are that one condition, with one text and the time of the
+    /// backfill: every record backfilled in the same second (a workload's whole retained history, on
+    /// first sight) shares one list.
+    /// </summary>
+    private static List<Condition> SharedBackfilled(Condition c) =>
+        SharedBackfilledConditions.Share(Content(c), static k =>
+        [
+            new Condition
+            {
+                Type = StringPool.Intern(RecordConditions.Backfilled)!, Status = StringPool.Intern(k.Item1)!, Reason = StringPool.Intern(k.Item2)!,
+                Message = StringPool.Intern(k.Item3, 1024)!, LastTransitionTime = k.Item4, ObservedGeneration = k.Item5,
+            },
+        ]);
 
     private static readonly SharedPool<string, DisplayValues> SharedLeadTimes = new(static d => d.LeadTime!, StringComparer.Ordinal);
 
