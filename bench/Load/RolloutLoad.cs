@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using DoraOperator.Entities.BuiltIn;
 using DoraOperator.Entities.Dora;
 using DoraOperator.Kube.Config;
@@ -41,6 +42,7 @@ internal static class RolloutLoad
         if (operatorEnv.Count > 0) Console.WriteLine("operator environment: " + string.Join(" ", operatorEnv.Select(kv => $"{kv.Key}={kv.Value}")));
         var sync = Stopwatch.StartNew();
         using var operatorProcess = Process.Start(psi)!;
+        using var stopOperator = new KillOnExit(operatorProcess);
         // The operator's own log goes to a file, for when a number looks wrong.
         var logPath = Path.Combine(Path.GetTempPath(), "dora-load-operator.log");
         var log = TextWriter.Synchronized(new StreamWriter(logPath) { AutoFlush = true });
@@ -209,5 +211,43 @@ internal static class RolloutLoad
         Stats.Row("operator managed heap after the rollouts", $"{heap / 1024 / 1024:N0} MB", "");
         Stats.Row("/metrics scrape (HTTP, median of 20)", $"{Stats.Percentile(renders, 50):N1} ms", "< 20 ms");
         Stats.Row("/metrics size", $"{metricsText.Length / 1024.0:N0} KB", "");
+    }
+}
+
+/// <summary>
+/// Kills the operator when the bench leaves the run by any path (an exception, or SIGINT or SIGTERM
+/// to the bench), so a failed or stopped run never leaves it behind holding its ports.
+/// </summary>
+internal sealed class KillOnExit : IDisposable
+{
+    private readonly Process _process;
+    private readonly PosixSignalRegistration _sigint;
+    private readonly PosixSignalRegistration _sigterm;
+
+    public KillOnExit(Process process)
+    {
+        _process = process;
+        // The signal's default action (ending the bench) still follows.
+        _sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => Kill());
+        _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => Kill());
+    }
+
+    private void Kill()
+    {
+        try
+        {
+            _process.Kill();
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited.
+        }
+    }
+
+    public void Dispose()
+    {
+        _sigint.Dispose();
+        _sigterm.Dispose();
+        Kill();
     }
 }
