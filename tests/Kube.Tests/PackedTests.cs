@@ -55,7 +55,11 @@ public class PackedTests
     [InlineData("5b1f0f4e2c3d4e5f8a9b0c1d2e3f4a5b")]
     [InlineData("d1")]
     [InlineData("")]
-    public void Uid_GivesBackExactlyTheTextItWasGiven(string uid) => Assert.Equal(uid, new PackedUid(uid).Value);
+    public void Uid_GivesBackExactlyTheTextItWasGiven(string uid)
+    {
+        Assert.Equal(uid, new PackedUid(uid).Value);
+        Assert.Equal(new PackedUid(uid), new PackedUid(new string(uid.AsSpan())));
+    }
 
     [Theory]
     [InlineData("0")]
@@ -78,6 +82,7 @@ public class PackedTests
         Assert.Null(default(PackedVersion).Value);
         Assert.Null(new PackedUid(null).Value);
         Assert.Null(new PackedVersion(null).Value);
+        Assert.NotEqual(new PackedUid("5b1f0f4e-2c3d-4e5f-8a9b-0c1d2e3f4a5b"), new PackedUid("5B1F0F4E-2C3D-4E5F-8A9B-0C1D2E3F4A5B"));
         var meta = new ObjectMeta { Uid = "5b1f0f4e-2c3d-4e5f-8a9b-0c1d2e3f4a5b", ResourceVersion = "42" };
         Assert.Equal(("5b1f0f4e-2c3d-4e5f-8a9b-0c1d2e3f4a5b", "42"), (meta.Uid, meta.ResourceVersion));
         meta.Uid = null;

@@ -72,7 +72,7 @@ public static class DoraLean
         [
             new Condition
             {
-                Type = StringPool.Intern(RecordConditions.Backfilled)!, Status = StringPool.Intern(k.Item1)!, Reason = StringPool.Intern(k.Item2)!,
+                Type = RecordConditions.Backfilled, Status = StringPool.Intern(k.Item1)!, Reason = StringPool.Intern(k.Item2)!,
                 Message = StringPool.Intern(k.Item3, 1024)!, LastTransitionTime = k.Item4, ObservedGeneration = k.Item5,
             },
         ]);

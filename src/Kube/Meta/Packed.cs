@@ -40,8 +40,9 @@ public readonly struct PackedDouble(double? value)
 /// <summary>
 /// A uid in 16 bytes when it is a lowercase UUID, as API servers make them (36 characters of text
 /// take 94 bytes); any other text is kept as it is. Each read of a packed uid makes a new string.
+/// Two are equal when their text is, so a packed uid also serves as a compact dictionary key.
 /// </summary>
-public readonly struct PackedUid
+public readonly record struct PackedUid
 {
     private readonly Guid _guid;
     private readonly string? _text;

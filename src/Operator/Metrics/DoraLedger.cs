@@ -31,7 +31,8 @@ internal sealed class DoraLedger(OperatorMetrics metrics, OperatorCache cache)
     }
 
     private readonly Lock _gate = new();
-    private readonly Dictionary<Uid, Fact> _counted = [];
+    // Keyed by packed uid: a UUID is held as its 16 bytes in the entry, so no string is kept per record.
+    private readonly Dictionary<Kube.Meta.PackedUid, Fact> _counted = [];
     private bool _replayed;
 
     /// <summary>Objects the ledger remembers (one entry per existing record or incident it counted).</summary>
@@ -68,18 +69,9 @@ internal sealed class DoraLedger(OperatorMetrics metrics, OperatorCache cache)
         lock (_gate) _counted.Remove(UidOf(meta));
     }
 
-    private static Uid UidOf(Kube.Meta.ObjectMeta meta) => Uid.Of(meta.Uid ?? $"{meta.Namespace}/{meta.Name}");
+    private static Kube.Meta.PackedUid UidOf(Kube.Meta.ObjectMeta meta) => new(meta.Uid ?? $"{meta.Namespace}/{meta.Name}");
 
-    /// <summary>
-    /// How the ledger remembers an object: a UUID uid (what API servers make) as its 16 bytes, held in
-    /// the entry itself, so no string is kept per record; any other text as it is.
-    /// </summary>
-    private readonly record struct Uid(Guid Value, string? Text)
-    {
-        public static Uid Of(string text) => Guid.TryParseExact(text, "D", out var value) ? new(value, null) : new(default, text);
-    }
-
-    private bool Mark(Uid uid, Fact fact)
+    private bool Mark(Kube.Meta.PackedUid uid, Fact fact)
     {
         var seen = _counted.GetValueOrDefault(uid);
         if ((seen & fact) != 0) return false;
