@@ -86,22 +86,36 @@ public static class SharedContent
 }
 
 /// <summary>
-/// One shared value per key, bounded at <see cref="SharedContent.Capacity"/>: past it, a value is
-/// made for the caller and not kept. The mechanism behind <see cref="SharedContent"/> and the lean
-/// transforms' own shared parts (a record's workload reference, its display). The pool keeps the
-/// key <paramref name="keyOf"/> reads from the value it made (whose strings are pooled), never the
-/// caller's, so a decoded object is not kept alive by its lookup key.
+/// One shared value per key, bounded at <c>capacity</c> (<see cref="SharedContent.Capacity"/> unless
+/// given): past it, a value is made for the caller and not kept. The mechanism behind
+/// <see cref="SharedContent"/>, <see cref="StringPool"/> and the lean transforms' own shared parts (a
+/// record's workload reference, its display). The pool keeps the key <paramref name="keyOf"/> reads
+/// from the value it made (whose strings are pooled), never the caller's, so a decoded object is not
+/// kept alive by its lookup key. It counts its entries itself: a <see cref="ConcurrentDictionary{TKey, TValue}"/>'s
+/// <c>Count</c> takes every one of its locks (up to 1,024), which at startup made the bound check of
+/// each new string cost more than decoding the object it came from.
 /// </summary>
-public sealed class SharedPool<TKey, TValue>(Func<TValue, TKey> keyOf, IEqualityComparer<TKey>? comparer = null)
+public sealed class SharedPool<TKey, TValue>(Func<TValue, TKey> keyOf, IEqualityComparer<TKey>? comparer = null, int capacity = SharedContent.Capacity)
     where TKey : notnull
 {
     private readonly ConcurrentDictionary<TKey, TValue> _values = new(comparer);
+    private int _count;
+
+    /// <summary>Values kept so far (at most the capacity).</summary>
+    public int Count => Volatile.Read(ref _count);
 
     /// <summary>The value shared for <paramref name="key"/>, made by <paramref name="create"/> the first time.</summary>
     public TValue Share(TKey key, Func<TKey, TValue> create)
     {
         if (_values.TryGetValue(key, out var shared)) return shared;
         var made = create(key);
-        return _values.Count < SharedContent.Capacity ? _values.GetOrAdd(keyOf(made), made) : made;
+        if (Volatile.Read(ref _count) >= capacity) return made;
+        if (_values.TryAdd(keyOf(made), made))
+        {
+            Interlocked.Increment(ref _count);
+            return made;
+        }
+        // Another thread added the same content first: share its value.
+        return _values.TryGetValue(keyOf(made), out shared) ? shared : made;
     }
 }

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace DoraOperator.Kube.Meta;
 
 /// <summary>
@@ -11,7 +9,7 @@ public static class StringPool
 {
     public const int Capacity = 200_000;
     private const int MaxLength = 128;
-    private static readonly ConcurrentDictionary<string, string> Pool = new(StringComparer.Ordinal);
+    private static readonly SharedPool<string, string> Pool = new(static s => s, StringComparer.Ordinal, Capacity);
 
     public static string? Intern(string? value) => Intern(value, MaxLength);
 
@@ -19,8 +17,7 @@ public static class StringPool
     public static string? Intern(string? value, int maxLength)
     {
         if (value is null || value.Length > maxLength) return value;
-        if (Pool.TryGetValue(value, out var pooled)) return pooled;
-        return Pool.Count < Capacity ? Pool.GetOrAdd(value, value) : value;
+        return Pool.Share(value, static s => s);
     }
 
     /// <summary>
