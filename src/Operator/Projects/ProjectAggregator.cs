@@ -29,6 +29,12 @@ internal sealed partial class ProjectAggregator : IReconciler, IDisposable
     private readonly ConcurrentDictionary<ObjectKey, DateTimeOffset> _lastCompute = new();
     private readonly ConcurrentDictionary<ObjectKey, (DoraProject Project, DoraReport Report)> _reports = new();
     private readonly ReconcileRunner _runner;
+
+    /// <summary>
+    /// Namespaces whose every project is queued and none has started since (see <see cref="EnqueueNamespace"/>).
+    /// A project's reconcile unmarks its namespace before it reads the caches.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, byte> _namespacesQueued = new(StringComparer.Ordinal);
     private int _statusWrites;
 
     public ProjectAggregator(KubeApiClient client, OperatorCache cache, TimeProvider time, ILogger<ProjectAggregator> logger, ProjectOptions? options = null)
@@ -93,6 +99,8 @@ internal sealed partial class ProjectAggregator : IReconciler, IDisposable
 
     private void ProjectChanged(DoraProject p)
     {
+        // Itself first: a namespace already marked queued was marked before this project was there.
+        Enqueue(p.Metadata.Namespace, p.Metadata.Name);
         EnqueueNamespace(p.Metadata.Namespace);
         if (p.Spec.Sources is null) return;
         foreach (var other in _cache.Projects.List().Where(o => o.Spec.Sources is not null)) Enqueue(other.Metadata.Namespace, other.Metadata.Name);
@@ -103,8 +111,15 @@ internal sealed partial class ProjectAggregator : IReconciler, IDisposable
         if (!string.IsNullOrEmpty(project)) _runner.Add(ObjectKey.Of(ns, project));
     }
 
+    /// <summary>
+    /// Queues every project of <paramref name="ns"/> (a Deployment there changed, which can change any
+    /// one's readiness). While the namespace is marked, every project in it is queued and none has
+    /// started reading, so later changes are covered and cost nothing: at startup a namespace of D
+    /// Deployments and P projects is D lookups, not D x P queue adds.
+    /// </summary>
     private void EnqueueNamespace(string? ns)
     {
+        if (!_namespacesQueued.TryAdd(ns ?? "", 0)) return;
         foreach (var p in _cache.Projects.List(ns)) Enqueue(ns, p.Metadata.Name);
     }
 
@@ -141,6 +156,7 @@ internal sealed partial class ProjectAggregator : IReconciler, IDisposable
     public async Task<ReconcileResult> ReconcileAsync(ObjectKey key, CancellationToken cancellationToken)
     {
         var (ns, name) = (key.Namespace, key.Name);
+        _namespacesQueued.TryRemove(ns, out _);
         var project = _cache.Projects.Get(ns, name);
         if (project is null)
         {

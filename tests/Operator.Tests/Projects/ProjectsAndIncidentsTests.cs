@@ -212,6 +212,38 @@ public sealed class ProjectsAndIncidentsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeploymentsComingMovingAndGoing_ReachEveryProjectOfTheirNamespace()
+    {
+        // Deployments matter to a project's readiness when an older project also selects them.
+        string Reason(JsonObject p) => (string?)Status(p, "conditions")?[0]?["reason"] ?? "";
+        foreach (var (name, selector) in new[] { ("old", "matchLabels: {team: shop}"), ("other", "matchLabels: {team: ads}"), ("wide", "matchExpressions: [{key: team, operator: In, values: [shop, pay]}]") })
+        {
+            await _kubectl.OkAsync("apply -f -", $$"""
+                apiVersion: dora-operator.io/v1alpha1
+                kind: DoraProject
+                metadata: {name: {{name}}}
+                spec:
+                  selector:
+                    {{selector}}
+                """);
+            await Get("dora", name, p => Reason(p) == "NoDeployments", $"{name} to be computed");
+        }
+
+        await _kubectl.OkAsync("create deployment a --image=nginx:1");
+        await _kubectl.OkAsync("label deployment a team=pay");
+        await _kubectl.OkAsync("create deployment b --image=nginx:1");
+        await _kubectl.OkAsync("label deployment b team=ads");
+        await _kubectl.OkAsync("label deployment a team=shop --overwrite");
+        var wide = await Get("dora", "wide", p => Reason(p) == "SelectorOverlap", "wide to find Deployment a contested");
+        Assert.Contains("1 of this project's Deployments", (string?)Status(wide, "conditions")![0]!["message"]);
+        await _kubectl.OkAsync("label deployment b team=shop --overwrite");
+        wide = await Get("dora", "wide", p => ((string?)Status(p, "conditions")?[0]?["message"])?.Contains("2 of this project's", StringComparison.Ordinal) == true, "wide to find Deployment b contested too");
+        await _kubectl.OkAsync("delete deployment a b");
+        // Deployment a was recorded for wide while it was team=pay: wide is Ready with that record.
+        await Get("dora", "wide", p => Reason(p) == "Calculated", "wide to lose both contested Deployments");
+    }
+
+    [Fact]
     public async Task JsonApi_ServesTheNumbers_AnotherWindow_AndProblemDetails()
     {
         await ApplyProjectAsync();
