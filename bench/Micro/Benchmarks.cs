@@ -53,7 +53,14 @@ public class WatchEventDecoding
             """;
         _replicaSetLine = Encoding.UTF8.GetBytes(ReplicaSet.ReplaceLineEndings(""));
         _replicaSet = Workloads.Lean(KubeApiClient.DecodeEvent(_replicaSetLine, DoraOperator.Entities.BuiltIn.ReplicaSet.JsonType).Object!);
+        _template = KubeApiClient.DecodeEvent(_replicaSetLine, DoraOperator.Entities.BuiltIn.ReplicaSet.JsonType).Object!.Spec!.Template!;
     }
+
+    private PodTemplateSpec _template = null!;
+
+    /// <summary>The pod template digest each ReplicaSet event computes.</summary>
+    [Benchmark]
+    public string Fingerprint() => Workloads.Fingerprint(_template);
 
     private byte[] _replicaSetLine = [];
     private LeanReplicaSet _replicaSet = null!;

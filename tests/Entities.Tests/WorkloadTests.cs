@@ -85,6 +85,29 @@ public sealed class WorkloadTests
     }
 
     [Fact]
+    public void Lean_SharesMetadataMapsWhoseEveryValueRepeats_AndKeepsTheOthersOwn()
+    {
+        Deployment Decode(string name, string labels, string revision) => Workloads.Lean(JsonSerializer.Deserialize($$"""
+            {"metadata":{"name":"{{name}}","namespace":"shop","labels":{{labels}},"annotations":{"deployment.kubernetes.io/revision":"{{revision}}","kubectl.kubernetes.io/last-applied-configuration":"x"} },
+             "status":{"conditions":[{"type":"Progressing","status":"True","lastUpdateTime":"2026-11-01T09:00:01Z","lastTransitionTime":"2026-11-01T09:00:00+02:00","reason":"NewReplicaSetAvailable"}]} }
+            """, Deployment.JsonType)!);
+        var (a, b) = (Decode("a", """{"team":"pay"}""", "4"), Decode("b", """{"team":"pay"}""", "4"));
+        Assert.Same(a.Metadata.Labels, b.Metadata.Labels);
+        Assert.Same(a.Metadata.Annotations, b.Metadata.Annotations);
+        Assert.Equal(["deployment.kubernetes.io/revision"], a.Metadata.Annotations!.Keys);
+        // A value of its own (an app name) keeps the map unshared; another revision is another shared map.
+        var (c, d) = (Decode("c", """{"team":"pay","app":"c"}""", "4"), Decode("d", """{"team":"pay","app":"d"}""", "5"));
+        Assert.NotSame(c.Metadata.Labels, d.Metadata.Labels);
+        Assert.Equal("c", c.Metadata.Labels!["app"]);
+        Assert.Equal("5", d.Metadata.Annotations![Workloads.RevisionAnnotation]);
+        Assert.NotSame(a.Metadata.Annotations, d.Metadata.Annotations);
+        // The Progressing condition's times are packed and read back as the same instants.
+        var progressing = a.Status!.Conditions!.Single();
+        Assert.Equal(DateTimeOffset.Parse("2026-11-01T09:00:01Z", System.Globalization.CultureInfo.InvariantCulture), progressing.LastUpdateTime);
+        Assert.Equal(DateTimeOffset.Parse("2026-11-01T07:00:00Z", System.Globalization.CultureInfo.InvariantCulture), progressing.LastTransitionTime);
+    }
+
+    [Fact]
     public void LeanReplicaSet_KeepsOwnerRevisionAndTemplate_InOneObject()
     {
         const string Json = """
@@ -263,6 +286,34 @@ public sealed class WorkloadTests
         Assert.Equal(fingerprint, Workloads.Fingerprint(replicaSetCopy));
         Assert.NotEqual(fingerprint, Workloads.Fingerprint(newImage));
         Assert.NotEqual(fingerprint, Workloads.Fingerprint(newEnv));
+    }
+
+    [Theory]
+    [InlineData("""{"metadata":{"labels":{"app":"web","pod-template-hash":"7c9f"},"annotations":{"z":"1","a":"2","kubectl.kubernetes.io/restartedAt":"x"}},"spec":{"containers":[{"name":"app","image":"web:1","env":[{"value":"1","name":"X"}]}],"nodeSelector":{"b":"1","a":"2","B":"3"}}}""")]
+    [InlineData("""{"metadata":{"annotations":{"é":"1","e":"2","<x>":"3","\u00e8":"4","\ud83d\ude00":"5","\uffff":"6"}},"spec":{"containers":[{"name":"app","image":"web:1"}],"securityContext":{},"tolerations":[{"key":"k","operator":"Exists"}]}}""")]
+    [InlineData("""{"metadata":{"labels":{"pod-template-hash":"1"},"annotations":{"kubectl.kubernetes.io/restartedAt":"x"}},"spec":{"containers":[{"name":"app","image":"web:1","resources":{"limits":{},"requests":{"memory":"1Gi","cpu":"1"}}}]}}""")]
+    public void Fingerprint_IsTheDigestOfTheCanonicalForm(string json)
+    {
+        // The canonical form, spelled out: keys in ordinal order, nulls and empty objects left out,
+        // restartedAt and pod-template-hash ignored, the digest's first 10 bytes in lowercase hex.
+        static JsonNode? Canonical(JsonNode? node, string place)
+        {
+            if (node is JsonArray array) return new JsonArray([.. array.Select(item => Canonical(item, "other"))]);
+            if (node is not JsonObject o) return node?.DeepClone();
+            var result = new JsonObject();
+            foreach (var (key, value) in o.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                if ((place == "annotations" && key == Workloads.RestartedAtAnnotation) || (place == "labels" && key == Workloads.PodTemplateHashLabel)) continue;
+                var child = Canonical(value, (place, key) switch { ("root", "metadata") => "metadata", ("metadata", "annotations" or "labels") => key, _ => "other" });
+                if (child is null || child is JsonObject { Count: 0 }) continue;
+                result[key] = child;
+            }
+            return result;
+        }
+        var template = Template(json);
+        var canonical = Canonical(JsonNode.Parse(JsonSerializer.SerializeToUtf8Bytes(template, EntitiesJsonContext.Default.PodTemplateSpec)), "root")!.ToJsonString();
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical))[..10]);
+        Assert.Equal(expected, Workloads.Fingerprint(template));
     }
 
     [Fact]

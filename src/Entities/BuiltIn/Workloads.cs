@@ -82,12 +82,16 @@ public sealed class DeploymentStatus
 }
 
 /// <summary>apps/v1 DeploymentCondition (has lastUpdateTime, unlike metav1.Condition).</summary>
+/// <remarks>The two times are packed (<see cref="PackedTime"/>): every cached Deployment keeps its Progressing condition.</remarks>
 public sealed class DeploymentCondition
 {
+    private PackedTime _lastUpdate;
+    private PackedTime _lastTransition;
+
     public string Type { get; set; } = "";
     public string Status { get; set; } = "";
-    public DateTimeOffset? LastUpdateTime { get; set; }
-    public DateTimeOffset? LastTransitionTime { get; set; }
+    public DateTimeOffset? LastUpdateTime { get => _lastUpdate.Value; set => _lastUpdate = new(value); }
+    public DateTimeOffset? LastTransitionTime { get => _lastTransition.Value; set => _lastTransition = new(value); }
     public string? Reason { get; set; }
     public string? Message { get; set; }
 }
@@ -245,16 +249,19 @@ public static class Workloads
     /// <summary>Where in the template a JSON object sits, for the two entries the fingerprint ignores.</summary>
     private enum TemplatePlace { Root, Metadata, Annotations, Labels, Other }
 
-    private static TemplatePlace Child(TemplatePlace place, string name) => (place, name) switch
+    // Names are read as the raw UTF-8 the document holds, without making a string each.
+    private static TemplatePlace Child(TemplatePlace place, JsonProperty p) => place switch
     {
-        (TemplatePlace.Root, "metadata") => TemplatePlace.Metadata,
-        (TemplatePlace.Metadata, "annotations") => TemplatePlace.Annotations,
-        (TemplatePlace.Metadata, "labels") => TemplatePlace.Labels,
+        TemplatePlace.Root when p.NameEquals("metadata"u8) => TemplatePlace.Metadata,
+        TemplatePlace.Metadata when p.NameEquals("annotations"u8) => TemplatePlace.Annotations,
+        TemplatePlace.Metadata when p.NameEquals("labels"u8) => TemplatePlace.Labels,
         _ => TemplatePlace.Other,
     };
 
-    private static bool Ignored(TemplatePlace place, string name) =>
-        (place == TemplatePlace.Annotations && name == RestartedAtAnnotation) || (place == TemplatePlace.Labels && name == PodTemplateHashLabel);
+    private static bool Ignored(TemplatePlace place, JsonProperty p) =>
+        (place == TemplatePlace.Annotations && p.NameEquals(RestartedAtUtf8)) || (place == TemplatePlace.Labels && p.NameEquals("pod-template-hash"u8));
+
+    private static ReadOnlySpan<byte> RestartedAtUtf8 => "kubectl.kubernetes.io/restartedAt"u8;
 
     /// <summary>True when an object property adds nothing: null, or an object with nothing in it once ignored entries are left out.</summary>
     private static bool Empty(JsonElement value, TemplatePlace place)
@@ -263,33 +270,62 @@ public static class Workloads
         if (value.ValueKind != JsonValueKind.Object) return false;
         foreach (var p in value.EnumerateObject())
         {
-            // Below the template's own metadata nothing is ignored, so the name is not needed.
-            var ignored = place != TemplatePlace.Other && Ignored(place, p.Name);
-            if (!ignored && !Empty(p.Value, place == TemplatePlace.Other ? place : Child(place, p.Name))) return false;
+            if (!Ignored(place, p) && !Empty(p.Value, Child(place, p))) return false;
         }
         return true;
     }
+
+    /// <summary>
+    /// Orders property names as <see cref="string.CompareOrdinal(string, string)"/> does. For names in
+    /// plain ASCII without escapes (all a pod template has in practice) the raw UTF-8 bytes compare the
+    /// same way, with no string made; any other name is compared as a string.
+    /// </summary>
+    private sealed class NameOrder : IComparer<JsonProperty>
+    {
+        public static readonly NameOrder Instance = new();
+
+        public int Compare(JsonProperty a, JsonProperty b)
+        {
+            var x = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(a);
+            var y = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(b);
+            return PlainAscii(x) && PlainAscii(y) ? x.SequenceCompareTo(y) : string.CompareOrdinal(a.Name, b.Name);
+        }
+    }
+
+    private static bool PlainAscii(ReadOnlySpan<byte> name) => System.Text.Ascii.IsValid(name) && !name.Contains((byte)'\\');
 
     private static void WriteCanonical(Utf8JsonWriter writer, JsonElement value, TemplatePlace place)
     {
         switch (value.ValueKind)
         {
             case JsonValueKind.Object:
-                var properties = new List<(string Name, JsonElement Value, TemplatePlace Place)>();
-                foreach (var p in value.EnumerateObject())
+                var kept = System.Buffers.ArrayPool<JsonProperty>.Shared.Rent(value.GetPropertyCount());
+                try
                 {
-                    var name = p.Name;
-                    var child = Child(place, name);
-                    if (!Ignored(place, name) && !Empty(p.Value, child)) properties.Add((name, p.Value, child));
+                    var count = 0;
+                    var sorted = true;
+                    foreach (var p in value.EnumerateObject())
+                    {
+                        if (Ignored(place, p) || Empty(p.Value, Child(place, p))) continue;
+                        if (sorted && count > 0 && NameOrder.Instance.Compare(kept[count - 1], p) > 0) sorted = false;
+                        kept[count++] = p;
+                    }
+                    if (!sorted) Array.Sort(kept, 0, count, NameOrder.Instance);
+                    writer.WriteStartObject();
+                    for (var i = 0; i < count; i++)
+                    {
+                        var p = kept[i];
+                        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(p);
+                        if (PlainAscii(raw)) writer.WritePropertyName(raw);
+                        else writer.WritePropertyName(p.Name);
+                        WriteCanonical(writer, p.Value, Child(place, p));
+                    }
+                    writer.WriteEndObject();
                 }
-                properties.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
-                writer.WriteStartObject();
-                foreach (var (name, item, child) in properties)
+                finally
                 {
-                    writer.WritePropertyName(name);
-                    WriteCanonical(writer, item, child);
+                    System.Buffers.ArrayPool<JsonProperty>.Shared.Return(kept, clearArray: true);
                 }
-                writer.WriteEndObject();
                 break;
             case JsonValueKind.Array:
                 writer.WriteStartArray();
@@ -307,10 +343,24 @@ public static class Workloads
         meta.ExtensionData = null;
         meta.Finalizers = null;
         meta.Namespace = StringPool.Intern(meta.Namespace);
-        meta.Labels = StringPool.InternMap(meta.Labels, poolValue: SharedValue);
-        meta.Annotations = StringPool.InternMap(meta.Annotations, k => k.StartsWith("dora-operator.io/", StringComparison.Ordinal) || k is RevisionAnnotation or RevisionHistoryAnnotation or ArgoRollout.RevisionAnnotation, SharedValue);
-        if (meta.Annotations is { Count: 0 }) meta.Annotations = null;
-        if (meta.Labels is { Count: 0 }) meta.Labels = null;
+        meta.Labels = LeanMap(meta.Labels, null);
+        meta.Annotations = LeanMap(meta.Annotations, k => k.StartsWith("dora-operator.io/", StringComparison.Ordinal) || k is RevisionAnnotation or RevisionHistoryAnnotation or ArgoRollout.RevisionAnnotation);
+    }
+
+    /// <summary>
+    /// A label or annotation map with pooled keys (and values where they repeat). One whose every value
+    /// repeats across workloads (a team label, a revision number) is shared whole: most workloads'
+    /// leaned annotations are just their revision. Empty maps become null.
+    /// </summary>
+    private static Dictionary<string, string>? LeanMap(Dictionary<string, string>? map, Func<string, bool>? keep)
+    {
+        var lean = StringPool.InternMap(map, keep, SharedValue);
+        if (lean is not { Count: > 0 }) return null;
+        foreach (var key in lean.Keys)
+        {
+            if (!SharedValue(key)) return lean;
+        }
+        return SharedContent.Map(lean);
     }
 
     /// <summary>Values that repeat across workloads (team, tier, project, change type, small counters) are worth pooling; names and SHAs are not.</summary>
