@@ -47,6 +47,36 @@ public sealed class RestTests(KubeFixture fixture) : IClassFixture<KubeFixture>
     }
 
     [Fact]
+    public async Task LargeListPages_ServedChunked_DecodeWhole()
+    {
+        // 120 ConfigMaps of 4 KB: one page of about 500 KB, more than the client's first buffer,
+        // served chunked (no Content-Length) as an API server serves large responses.
+        var ns = await fixture.NewNamespaceAsync();
+        for (var i = 0; i < 120; i++) await Client.CreateAsync(KubeFixture.ConfigMap(ns, $"big-{i:D3}", new string((char)('a' + (i % 26)), 4096)));
+
+        using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
+        using var raw = new HttpClient(handler) { BaseAddress = fixture.Server.Url };
+        raw.DefaultRequestHeaders.Authorization = new("Bearer", fixture.Server.AdminToken);
+        using (var page = await raw.GetAsync($"/api/v1/namespaces/{ns}/configmaps", HttpCompletionOption.ResponseHeadersRead))
+        {
+            page.EnsureSuccessStatusCode();
+            Assert.Null(page.Content.Headers.ContentLength);
+            Assert.True((await page.Content.ReadAsByteArrayAsync()).Length > 256 * 1024);
+        }
+        await Client.CreateAsync(KubeFixture.ConfigMap(ns, "tiny"));
+        using (var small = await raw.GetAsync($"/api/v1/namespaces/{ns}/configmaps/tiny", HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.InRange(small.Content.Headers.ContentLength ?? 0, 100, 2048);
+        }
+
+        var list = await Client.ListAsync<ConfigMap>(ns);
+        Assert.Equal(121, list.Items.Count);
+        for (var i = 0; i < 120; i++) Assert.Equal(new string((char)('a' + (i % 26)), 4096), list.Items.Single(c => c.Metadata.Name == $"big-{i:D3}").Data!["k"]);
+        var paged = await Client.ListAsync<ConfigMap>(ns, new ListOptions { Limit = 50 });
+        Assert.Equal(list.Items.Select(c => c.Metadata.Name).Order(), paged.Items.Select(c => c.Metadata.Name).Order());
+    }
+
+    [Fact]
     public async Task Errors_CarryTheServerStatus()
     {
         var ns = await fixture.NewNamespaceAsync();

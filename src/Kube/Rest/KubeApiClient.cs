@@ -144,8 +144,18 @@ public sealed class KubeApiClient : IDisposable
             var query = Query(("labelSelector", options.LabelSelector), ("fieldSelector", options.FieldSelector),
                 ("limit", options.Limit > 0 ? options.Limit.ToString(CultureInfo.InvariantCulture) : null), ("continue", token));
             var path = T.Resource.CollectionPath(ns is null && T.Resource.Namespaced ? null : Ns<T>(ns)) + query;
-            var body = await SendAsync("list", HttpMethod.Get, path, null, null, cancellationToken);
-            var meta = DecodeList(Readable(body, options.UnknownFields), UnknownFieldsContract<T>.For(options.UnknownFields), items, transform);
+            // A page is megabytes: read into a pooled buffer, not a new large-object-heap array (and the
+            // growing copies buffering makes) per page.
+            var body = await SendAsync("list", HttpMethod.Get, path, null, null, pooled: true, cancellationToken);
+            ListMeta meta;
+            try
+            {
+                meta = DecodeList(Readable(body.Span, options.UnknownFields), UnknownFieldsContract<T>.For(options.UnknownFields), items, transform);
+            }
+            finally
+            {
+                body.Return();
+            }
             resourceVersion ??= meta.ResourceVersion;
             token = meta.Continue;
         }
@@ -326,7 +336,15 @@ public sealed class KubeApiClient : IDisposable
     private string? Ns<T>(string? ns)
         where T : KubeObject, IKubeResource<T> => T.Resource.Namespaced ? (string.IsNullOrEmpty(ns) ? DefaultNamespace : ns) : null;
 
-    private async Task<byte[]> SendAsync(string verb, HttpMethod method, string path, byte[]? body, string? contentType, CancellationToken cancellationToken)
+    private async Task<byte[]> SendAsync(string verb, HttpMethod method, string path, byte[]? body, string? contentType, CancellationToken cancellationToken) =>
+        (await SendAsync(verb, method, path, body, contentType, pooled: false, cancellationToken)).Array;
+
+    /// <summary>
+    /// Sends with retries (429 and 5xx with backoff or Retry-After, one credential refresh on 401).
+    /// <paramref name="pooled"/>: a successful body is read into a buffer rented from
+    /// <see cref="System.Buffers.ArrayPool{T}.Shared"/>, which the caller returns (<see cref="ResponseBody.Return"/>).
+    /// </summary>
+    private async Task<ResponseBody> SendAsync(string verb, HttpMethod method, string path, byte[]? body, string? contentType, bool pooled, CancellationToken cancellationToken)
     {
         var refreshedCredentials = false;
         for (var attempt = 0; ; attempt++)
@@ -346,12 +364,14 @@ public sealed class KubeApiClient : IDisposable
             Exception? transient;
             try
             {
-                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
+                using var response = await _http.SendAsync(request, pooled ? HttpCompletionOption.ResponseHeadersRead : HttpCompletionOption.ResponseContentRead, timeout.Token);
                 Observe(response);
-                var bytes = await response.Content.ReadAsByteArrayAsync(timeout.Token);
+                var bytes = pooled && response.IsSuccessStatusCode
+                    ? await ResponseBody.ReadPooledAsync(response.Content, timeout.Token)
+                    : new ResponseBody(await response.Content.ReadAsByteArrayAsync(timeout.Token));
                 Options.OnResponse?.Invoke(verb, (int)response.StatusCode);
                 if (response.IsSuccessStatusCode) return bytes;
-                var failure = Failure(response.StatusCode, bytes, verb, path);
+                var failure = Failure(response.StatusCode, bytes.Array, verb, path);
                 if (response.StatusCode == HttpStatusCode.Unauthorized && !refreshedCredentials && _credentials.Invalidate())
                 {
                     refreshedCredentials = true;
@@ -378,6 +398,53 @@ public sealed class KubeApiClient : IDisposable
             }
             _ = transient;
             await Task.Delay(retryAfter ?? Backoff(attempt), _time, cancellationToken);
+        }
+    }
+
+    /// <summary>A response body: a whole array, or the first <see cref="Length"/> bytes of a pooled one.</summary>
+    private readonly record struct ResponseBody(byte[] Array, int Length, bool Pooled)
+    {
+        public ResponseBody(byte[] array)
+            : this(array, array.Length, false)
+        {
+        }
+
+        public Span<byte> Span => Array.AsSpan(0, Length);
+
+        public void Return()
+        {
+            if (Pooled) System.Buffers.ArrayPool<byte>.Shared.Return(Array);
+        }
+
+        /// <summary>Reads the whole body into a rented buffer (sized from Content-Length when given, doubled as needed). A failed read returns the buffer and surfaces as <see cref="HttpRequestException"/>, as a buffered read's would.</summary>
+        public static async Task<ResponseBody> ReadPooledAsync(HttpContent content, CancellationToken cancellationToken)
+        {
+            var pool = System.Buffers.ArrayPool<byte>.Shared;
+            var buffer = pool.Rent(content.Headers.ContentLength is > 0 and < int.MaxValue / 2 and var length ? (int)length + 1 : 256 * 1024);
+            var used = 0;
+            try
+            {
+                await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+                while (true)
+                {
+                    if (used == buffer.Length)
+                    {
+                        var larger = pool.Rent(buffer.Length * 2);
+                        buffer.AsSpan(0, used).CopyTo(larger);
+                        pool.Return(buffer);
+                        buffer = larger;
+                    }
+                    var read = await stream.ReadAsync(buffer.AsMemory(used), cancellationToken);
+                    if (read == 0) return new ResponseBody(buffer, used, true);
+                    used += read;
+                }
+            }
+            catch (Exception e)
+            {
+                pool.Return(buffer);
+                if (e is IOException) throw new HttpRequestException($"reading the response body failed: {e.Message}", e);
+                throw;
+            }
         }
     }
 

@@ -36,11 +36,15 @@ internal static class Reply
 
     internal static Task WriteJsonAsync(HttpContext context, int code, JsonNode body) => WriteBytesAsync(context, code, SandboxJson.Serialize(body));
 
+    private const int ChunkingThreshold = 2048;
+
     internal static async Task WriteBytesAsync(HttpContext context, int code, byte[] body)
     {
         context.Response.StatusCode = code;
         context.Response.ContentType = "application/json";
-        context.Response.ContentLength = body.Length;
+        // As Go's net/http serves the API server's responses: a length for a body that fits its
+        // 2 KB chunking buffer, chunked (no Content-Length) for anything larger, such as a list page.
+        if (body.Length <= ChunkingThreshold) context.Response.ContentLength = body.Length;
         await context.Response.Body.WriteAsync(body, context.RequestAborted);
     }
 }
