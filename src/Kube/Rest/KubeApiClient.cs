@@ -144,18 +144,12 @@ public sealed class KubeApiClient : IDisposable
             var query = Query(("labelSelector", options.LabelSelector), ("fieldSelector", options.FieldSelector),
                 ("limit", options.Limit > 0 ? options.Limit.ToString(CultureInfo.InvariantCulture) : null), ("continue", token));
             var path = T.Resource.CollectionPath(ns is null && T.Resource.Namespaced ? null : Ns<T>(ns)) + query;
-            // A page is megabytes: read into a pooled buffer, not a new large-object-heap array (and the
-            // growing copies buffering makes) per page.
-            var body = await SendAsync("list", HttpMethod.Get, path, null, null, pooled: true, cancellationToken);
-            ListMeta meta;
-            try
-            {
-                meta = DecodeList(Readable(body.Span, options.UnknownFields), UnknownFieldsContract<T>.For(options.UnknownFields), items, transform);
-            }
-            finally
-            {
-                body.Return();
-            }
+            // A page is megabytes: its items are decoded as the body streams in, from a small buffer.
+            var contract = UnknownFieldsContract<T>.For(options.UnknownFields);
+            var unknownFields = options.UnknownFields;
+            var (meta, page) = await SendAsync("list", HttpMethod.Get, path, null, null,
+                (content, ct) => DecodeListAsync(content, unknownFields, contract, transform, ct), cancellationToken);
+            items.AddRange(page);
             resourceVersion ??= meta.ResourceVersion;
             token = meta.Continue;
         }
@@ -336,15 +330,16 @@ public sealed class KubeApiClient : IDisposable
     private string? Ns<T>(string? ns)
         where T : KubeObject, IKubeResource<T> => T.Resource.Namespaced ? (string.IsNullOrEmpty(ns) ? DefaultNamespace : ns) : null;
 
-    private async Task<byte[]> SendAsync(string verb, HttpMethod method, string path, byte[]? body, string? contentType, CancellationToken cancellationToken) =>
-        (await SendAsync(verb, method, path, body, contentType, pooled: false, cancellationToken)).Array;
+    private Task<byte[]> SendAsync(string verb, HttpMethod method, string path, byte[]? body, string? contentType, CancellationToken cancellationToken) =>
+        SendAsync<byte[]>(verb, method, path, body, contentType, null, cancellationToken);
 
     /// <summary>
-    /// Sends with retries (429 and 5xx with backoff or Retry-After, one credential refresh on 401).
-    /// <paramref name="pooled"/>: a successful body is read into a buffer rented from
-    /// <see cref="System.Buffers.ArrayPool{T}.Shared"/>, which the caller returns (<see cref="ResponseBody.Return"/>).
+    /// Sends with retries (429 and 5xx with backoff or Retry-After, one credential refresh on 401, a
+    /// failed connection or read). A successful body is read whole (the <typeparamref name="TResult"/>
+    /// is then <c>byte[]</c>), or by <paramref name="readSuccess"/> as it streams in; a read that fails
+    /// midway is retried whole, so it must keep nothing until it completes.
     /// </summary>
-    private async Task<ResponseBody> SendAsync(string verb, HttpMethod method, string path, byte[]? body, string? contentType, bool pooled, CancellationToken cancellationToken)
+    private async Task<TResult> SendAsync<TResult>(string verb, HttpMethod method, string path, byte[]? body, string? contentType, Func<HttpContent, CancellationToken, Task<TResult>>? readSuccess, CancellationToken cancellationToken)
     {
         var refreshedCredentials = false;
         for (var attempt = 0; ; attempt++)
@@ -364,14 +359,26 @@ public sealed class KubeApiClient : IDisposable
             Exception? transient;
             try
             {
-                using var response = await _http.SendAsync(request, pooled ? HttpCompletionOption.ResponseHeadersRead : HttpCompletionOption.ResponseContentRead, timeout.Token);
+                using var response = await _http.SendAsync(request, readSuccess is null ? HttpCompletionOption.ResponseContentRead : HttpCompletionOption.ResponseHeadersRead, timeout.Token);
                 Observe(response);
-                var bytes = pooled && response.IsSuccessStatusCode
-                    ? await ResponseBody.ReadPooledAsync(response.Content, timeout.Token)
-                    : new ResponseBody(await response.Content.ReadAsByteArrayAsync(timeout.Token));
+                if (response.IsSuccessStatusCode && readSuccess is not null)
+                {
+                    TResult result;
+                    try
+                    {
+                        result = await readSuccess(response.Content, timeout.Token);
+                    }
+                    catch (IOException e)
+                    {
+                        throw new HttpRequestException($"reading the response to {verb} {path} failed: {e.Message}", e);
+                    }
+                    Options.OnResponse?.Invoke(verb, (int)response.StatusCode);
+                    return result;
+                }
+                var bytes = await response.Content.ReadAsByteArrayAsync(timeout.Token);
                 Options.OnResponse?.Invoke(verb, (int)response.StatusCode);
-                if (response.IsSuccessStatusCode) return bytes;
-                var failure = Failure(response.StatusCode, bytes.Array, verb, path);
+                if (response.IsSuccessStatusCode) return (TResult)(object)bytes;
+                var failure = Failure(response.StatusCode, bytes, verb, path);
                 if (response.StatusCode == HttpStatusCode.Unauthorized && !refreshedCredentials && _credentials.Invalidate())
                 {
                     refreshedCredentials = true;
@@ -398,53 +405,6 @@ public sealed class KubeApiClient : IDisposable
             }
             _ = transient;
             await Task.Delay(retryAfter ?? Backoff(attempt), _time, cancellationToken);
-        }
-    }
-
-    /// <summary>A response body: a whole array, or the first <see cref="Length"/> bytes of a pooled one.</summary>
-    private readonly record struct ResponseBody(byte[] Array, int Length, bool Pooled)
-    {
-        public ResponseBody(byte[] array)
-            : this(array, array.Length, false)
-        {
-        }
-
-        public Span<byte> Span => Array.AsSpan(0, Length);
-
-        public void Return()
-        {
-            if (Pooled) System.Buffers.ArrayPool<byte>.Shared.Return(Array);
-        }
-
-        /// <summary>Reads the whole body into a rented buffer (sized from Content-Length when given, doubled as needed). A failed read returns the buffer and surfaces as <see cref="HttpRequestException"/>, as a buffered read's would.</summary>
-        public static async Task<ResponseBody> ReadPooledAsync(HttpContent content, CancellationToken cancellationToken)
-        {
-            var pool = System.Buffers.ArrayPool<byte>.Shared;
-            var buffer = pool.Rent(content.Headers.ContentLength is > 0 and < int.MaxValue / 2 and var length ? (int)length + 1 : 256 * 1024);
-            var used = 0;
-            try
-            {
-                await using var stream = await content.ReadAsStreamAsync(cancellationToken);
-                while (true)
-                {
-                    if (used == buffer.Length)
-                    {
-                        var larger = pool.Rent(buffer.Length * 2);
-                        buffer.AsSpan(0, used).CopyTo(larger);
-                        pool.Return(buffer);
-                        buffer = larger;
-                    }
-                    var read = await stream.ReadAsync(buffer.AsMemory(used), cancellationToken);
-                    if (read == 0) return new ResponseBody(buffer, used, true);
-                    used += read;
-                }
-            }
-            catch (Exception e)
-            {
-                pool.Return(buffer);
-                if (e is IOException) throw new HttpRequestException($"reading the response body failed: {e.Message}", e);
-                throw;
-            }
         }
     }
 
@@ -495,34 +455,117 @@ public sealed class KubeApiClient : IDisposable
     private static ReadOnlySpan<byte> Readable(Span<byte> body, UnknownFields fields) =>
         fields == UnknownFields.Keep ? body : body[..ManagedFieldsCut.Cut(body)];
 
-    /// <summary>Reads a list body, deserializing each item as it streams past (no intermediate DOM) and keeping what <paramref name="transform"/> makes of it.</summary>
-    internal static ListMeta DecodeList<T, TItem>(ReadOnlySpan<byte> body, JsonTypeInfo<T> itemType, List<TItem> into, Func<T, TItem> transform)
+    /// <summary>
+    /// Reads a list body as it streams in, through a buffer that only has to hold one item (64 KB,
+    /// doubled for a larger item): each item is deserialized (with managedFields cut out first when
+    /// metadata's unknown fields are skipped) and made into what the caller keeps as soon as its last
+    /// byte arrives. A page of 500 objects is megabytes; it is never held whole.
+    /// </summary>
+    internal static async Task<(ListMeta Meta, List<TItem> Items)> DecodeListAsync<T, TItem>(HttpContent content, UnknownFields fields, JsonTypeInfo<T> itemType, Func<T, TItem> transform, CancellationToken cancellationToken)
     {
-        var reader = new Utf8JsonReader(body);
-        var meta = new ListMeta();
-        reader.Read();
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        return await DecodeListAsync(stream, fields, itemType, transform, cancellationToken);
+    }
+
+    internal static async Task<(ListMeta Meta, List<TItem> Items)> DecodeListAsync<T, TItem>(Stream stream, UnknownFields fields, JsonTypeInfo<T> itemType, Func<T, TItem> transform, CancellationToken cancellationToken, int bufferSize = 64 * 1024)
+    {
+        var list = new ListParse<TItem>();
+        var pool = System.Buffers.ArrayPool<byte>.Shared;
+        var buffer = pool.Rent(bufferSize);
+        try
         {
-            var name = reader.GetString();
-            reader.Read();
-            switch (name)
+            var (start, end, final) = (0, 0, false);
+            while (true)
             {
-                case "metadata":
-                    meta = JsonSerializer.Deserialize(ref reader, KubeJsonContext.Default.ListMeta) ?? meta;
-                    break;
-                case "items" when reader.TokenType == JsonTokenType.StartArray:
-                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                    {
-                        var item = JsonSerializer.Deserialize(ref reader, itemType)!;
-                        into.Add(transform(item));
-                    }
-                    break;
-                default:
-                    reader.Skip();
-                    break;
+                start += ParseList(buffer.AsSpan(start, end - start), final, list, fields, itemType, transform);
+                if (list.Phase == ListPhase.Done) return (list.Meta, list.Items);
+                if (final) throw new JsonException(end == 0 ? "the list response is empty" : "the list response ended before its closing brace");
+                if (start > 0)
+                {
+                    buffer.AsSpan(start, end - start).CopyTo(buffer);
+                    (end, start) = (end - start, 0);
+                }
+                if (end == buffer.Length)
+                {
+                    // One item is larger than the buffer: double it.
+                    var larger = pool.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, end).CopyTo(larger);
+                    pool.Return(buffer);
+                    buffer = larger;
+                }
+                var read = await stream.ReadAsync(buffer.AsMemory(end), cancellationToken);
+                if (read == 0) final = true;
+                end += read;
             }
         }
-        return meta;
+        finally
+        {
+            pool.Return(buffer);
+        }
+    }
+
+    private enum ListPhase { Start, Properties, Items, Done }
+
+    /// <summary>Where a streamed list read stands between buffers: the JSON reader's state at the last whole unit read, and what was read so far.</summary>
+    private sealed class ListParse<TItem>
+    {
+        public ListPhase Phase;
+        public JsonReaderState State;
+        public ListMeta Meta = new();
+        public List<TItem> Items = [];
+    }
+
+    /// <summary>
+    /// Reads as many whole units (the opening brace, a top-level property, one item, the end of the
+    /// items) as <paramref name="data"/> holds; returns the bytes they took. A unit cut off by the end
+    /// of the data is read again, whole, once more data has arrived.
+    /// </summary>
+    private static int ParseList<T, TItem>(Span<byte> data, bool final, ListParse<TItem> list, UnknownFields fields, JsonTypeInfo<T> itemType, Func<T, TItem> transform)
+    {
+        var reader = new Utf8JsonReader(data, final, list.State);
+        var committed = 0;
+        while (list.Phase != ListPhase.Done)
+        {
+            if (!reader.Read()) break;
+            switch (list.Phase)
+            {
+                case ListPhase.Start:
+                    if (reader.TokenType != JsonTokenType.StartObject) throw new JsonException($"a list response is a JSON object, not {reader.TokenType}");
+                    list.Phase = ListPhase.Properties;
+                    break;
+                case ListPhase.Properties when reader.TokenType == JsonTokenType.EndObject:
+                    list.Phase = ListPhase.Done;
+                    break;
+                case ListPhase.Properties:
+                    var (isItems, isMeta) = (reader.ValueTextEquals("items"u8), reader.ValueTextEquals("metadata"u8));
+                    if (!reader.Read()) goto cut;
+                    if (isItems && reader.TokenType == JsonTokenType.StartArray)
+                    {
+                        list.Phase = ListPhase.Items;
+                        break;
+                    }
+                    var valueStart = (int)reader.TokenStartIndex;
+                    if (!reader.TrySkip()) goto cut;
+                    if (isMeta && reader.TokenType == JsonTokenType.EndObject)
+                    {
+                        list.Meta = JsonSerializer.Deserialize(data[valueStart..(int)reader.BytesConsumed], KubeJsonContext.Default.ListMeta) ?? list.Meta;
+                    }
+                    break;
+                case ListPhase.Items when reader.TokenType == JsonTokenType.EndArray:
+                    list.Phase = ListPhase.Properties;
+                    break;
+                case ListPhase.Items:
+                    var itemStart = (int)reader.TokenStartIndex;
+                    if (!reader.TrySkip()) goto cut;
+                    var item = data[itemStart..(int)reader.BytesConsumed];
+                    list.Items.Add(transform(JsonSerializer.Deserialize(Readable(item, fields), itemType)!));
+                    break;
+            }
+            committed = (int)reader.BytesConsumed;
+            list.State = reader.CurrentState;
+        }
+        cut:
+        return committed;
     }
 
     /// <summary>
