@@ -93,6 +93,32 @@ public sealed class InformerTests : IAsyncLifetime
     private Task Put(string name, string value) => _client.ApplyAsync(KubeFixture.ConfigMap(_ns, name, value), "test");
 
     [Fact]
+    public async Task AnIndexValue_HoldsOneFewOrManyObjects_ThroughAddsMovesAndDeletes()
+    {
+        // One object under a value, a few, more than the small-set limit (16), and back down.
+        var journal = new Journal();
+        await using var informer = await StartSyncedAsync(journal);
+        List<string> Under(string value) => [.. informer.ByIndex("value", value).Select(c => c.Metadata.Name!).Order()];
+        List<string> Names(int from, int to) => [.. Enumerable.Range(from, to - from).Select(i => $"m{i:D2}").Order()];
+        for (var i = 0; i < 20; i++)
+        {
+            await Put($"m{i:D2}", "g");
+            if (i is 0 or 1 or 15 or 16 or 19) await Eventually.True(() => Under("g").Count == i + 1, $"{i + 1} under g");
+        }
+        Assert.Equal(Names(0, 20), Under("g"));
+        for (var i = 0; i < 14; i++) await Put($"m{i:D2}", "h");
+        await Eventually.True(() => Under("h").Count == 14, "14 moved to h");
+        Assert.Equal(Names(14, 20), Under("g"));
+        for (var i = 14; i < 19; i++) await _client.DeleteAsync<ConfigMap>($"m{i:D2}", _ns);
+        await Eventually.True(() => Under("g").Count == 1, "one left under g");
+        Assert.Equal(["m19"], Under("g"));
+        await _client.DeleteAsync<ConfigMap>("m19", _ns);
+        await Eventually.True(() => Under("g").Count == 0, "none left under g");
+        Assert.Equal(Names(0, 14), Under("h"));
+        await AssertCacheEqualsServer(informer);
+    }
+
+    [Fact]
     public async Task ListsThenWatches_AndIndexesTheCache()
     {
         await Put("pre", "1");

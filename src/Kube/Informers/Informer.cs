@@ -69,7 +69,8 @@ public class Informer<T, TItem> : IAsyncDisposable
     private readonly Dictionary<string, Dictionary<string, TItem>> _items = new(StringComparer.Ordinal);
     private int _count;
     // Custom indexes: value -> the objects holding it (by reference; an update swaps the old object out).
-    private readonly Dictionary<string, Dictionary<string, HashSet<TItem>>> _indexes = [];
+    /// <summary>Per index, the objects under each value, held by <see cref="IndexEntry"/>.</summary>
+    private readonly Dictionary<string, Dictionary<string, object>> _indexes = [];
     private readonly Dictionary<string, Func<TItem, IEnumerable<string>>> _indexers;
     private readonly List<InformerHandler<TItem>> _handlers = [];
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -89,7 +90,7 @@ public class Informer<T, TItem> : IAsyncDisposable
             ? static obj => (TItem)(object)obj
             : throw new ArgumentException($"caching {typeof(T).Name} as {typeof(TItem).Name} needs a transform", nameof(options)));
         _indexers = new Dictionary<string, Func<TItem, IEnumerable<string>>>(_options.Indexers);
-        foreach (var name in _indexers.Keys) _indexes[name] = new Dictionary<string, HashSet<TItem>>(StringComparer.Ordinal);
+        foreach (var name in _indexers.Keys) _indexes[name] = new Dictionary<string, object>(StringComparer.Ordinal);
     }
 
     public bool HasSynced => _synced.Task.IsCompleted;
@@ -153,7 +154,7 @@ public class Informer<T, TItem> : IAsyncDisposable
         lock (_gate)
         {
             if (!_indexes.TryGetValue(index, out var map)) throw new ArgumentException($"no index named \"{index}\"", nameof(index));
-            return map.TryGetValue(value, out var objects) ? [.. objects] : [];
+            return map.TryGetValue(value, out var objects) ? IndexEntry.Items(objects) : [];
         }
     }
 
@@ -327,8 +328,7 @@ public class Informer<T, TItem> : IAsyncDisposable
             var map = _indexes[index];
             foreach (var value in fn(obj))
             {
-                if (!map.TryGetValue(value, out var objects)) map[value] = objects = new HashSet<TItem>(ReferenceEqualityComparer.Instance);
-                objects.Add(obj);
+                map[value] = IndexEntry.Add(map.GetValueOrDefault(value), obj);
             }
         }
         return old;
@@ -350,13 +350,74 @@ public class Informer<T, TItem> : IAsyncDisposable
             var map = _indexes[index];
             foreach (var value in fn(obj))
             {
-                if (map.TryGetValue(value, out var objects))
-                {
-                    objects.Remove(obj);
-                    if (objects.Count == 0) map.Remove(value);
-                }
+                if (!map.TryGetValue(value, out var objects)) continue;
+                if (IndexEntry.Remove(objects, obj) is { } rest) map[value] = rest;
+                else map.Remove(value);
             }
         }
+    }
+
+    /// <summary>
+    /// The objects under one index value, held as compactly as their number allows: one object
+    /// itself, up to <see cref="SmallSet"/> in an exact-size array (a Deployment's ReplicaSets, a
+    /// workload's records), more in a set. Most index values hold one to a dozen objects, where a
+    /// set costs about 200-600 bytes and the array a tenth of that. Objects are compared by reference.
+    /// </summary>
+    private static class IndexEntry
+    {
+        public const int SmallSet = 16;
+
+        public static object Add(object? held, TItem obj)
+        {
+            switch (held)
+            {
+                case null:
+                    return obj;
+                case HashSet<TItem> many:
+                    many.Add(obj);
+                    return many;
+                case TItem[] few:
+                    if (IndexOf(few, obj) >= 0) return few;
+                    return few.Length < SmallSet ? [.. few, obj] : new HashSet<TItem>([.. few, obj], ReferenceEqualityComparer.Instance);
+                default:
+                    var one = (TItem)held;
+                    return ReferenceEquals(one, obj) ? one : new[] { one, obj };
+            }
+        }
+
+        /// <summary>What is left once <paramref name="obj"/> is removed; null when nothing is.</summary>
+        public static object? Remove(object held, TItem obj)
+        {
+            switch (held)
+            {
+                case HashSet<TItem> many:
+                    many.Remove(obj);
+                    return many.Count == 0 ? null : many.Count <= SmallSet / 2 ? many.ToArray() : many;
+                case TItem[] few:
+                    var at = IndexOf(few, obj);
+                    if (at < 0) return few;
+                    if (few.Length == 2) return few[1 - at];
+                    return (TItem[])[.. few.AsSpan(0, at), .. few.AsSpan(at + 1)];
+                default:
+                    return ReferenceEquals(held, obj) ? null : held;
+            }
+        }
+
+        private static int IndexOf(TItem[] few, TItem obj)
+        {
+            for (var i = 0; i < few.Length; i++)
+            {
+                if (ReferenceEquals(few[i], obj)) return i;
+            }
+            return -1;
+        }
+
+        public static List<TItem> Items(object held) => held switch
+        {
+            HashSet<TItem> many => [.. many],
+            TItem[] few => [.. few],
+            _ => [(TItem)held],
+        };
     }
 
     private void Safe(Action action)
