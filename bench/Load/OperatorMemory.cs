@@ -60,6 +60,7 @@ internal static class OperatorMemory
                 Stats.Row("whole operator, heap committed", $"{info.TotalCommittedBytes / 1048576.0:N0} MB", "");
                 var gens = info.GenerationInfo.ToArray();
                 Stats.Row("  of which LOH / POH (after full GC)", $"{gens[3].SizeAfterBytes / 1048576.0:N1} / {gens[4].SizeAfterBytes / 1048576.0:N1} MB", "");
+                Stats.Row("  LOH free space (after full GC)", $"{gens[3].FragmentationAfterBytes / 1048576.0:N1} MB", "");
                 GC.KeepAlive(host);
                 break;
             case "deployments":
@@ -100,8 +101,10 @@ internal static class OperatorMemory
         GC.KeepAlive(informer);
     }
 
+    /// <summary>Live managed bytes: after full collections that also compact the large-object heap, so its free space is not counted.</summary>
     private static long LiveBytes()
     {
+        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(2, GCCollectionMode.Forced, true, true);
         GC.WaitForPendingFinalizers();
         GC.Collect(2, GCCollectionMode.Forced, true, true);
