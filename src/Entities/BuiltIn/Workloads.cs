@@ -259,9 +259,11 @@ public static class Workloads
     };
 
     private static bool Ignored(TemplatePlace place, JsonProperty p) =>
-        (place == TemplatePlace.Annotations && p.NameEquals(RestartedAtUtf8)) || (place == TemplatePlace.Labels && p.NameEquals("pod-template-hash"u8));
+        (place == TemplatePlace.Annotations && p.NameEquals(RestartedAtUtf8)) || (place == TemplatePlace.Labels && p.NameEquals(PodTemplateHashUtf8));
 
+    // RestartedAtAnnotation and PodTemplateHashLabel as UTF-8, for comparing with raw names.
     private static ReadOnlySpan<byte> RestartedAtUtf8 => "kubectl.kubernetes.io/restartedAt"u8;
+    private static ReadOnlySpan<byte> PodTemplateHashUtf8 => "pod-template-hash"u8;
 
     /// <summary>True when an object property adds nothing: null, or an object with nothing in it once ignored entries are left out.</summary>
     private static bool Empty(JsonElement value, TemplatePlace place)

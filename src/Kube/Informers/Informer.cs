@@ -378,7 +378,8 @@ public class Informer<T, TItem> : IAsyncDisposable
                     return many;
                 case TItem[] few:
                     if (IndexOf(few, obj) >= 0) return few;
-                    return few.Length < SmallSet ? [.. few, obj] : new HashSet<TItem>([.. few, obj], ReferenceEqualityComparer.Instance);
+                    if (few.Length < SmallSet) return (TItem[])[.. few, obj];
+                    return new HashSet<TItem>([.. few, obj], ReferenceEqualityComparer.Instance);
                 default:
                     var one = (TItem)held;
                     return ReferenceEquals(one, obj) ? one : new[] { one, obj };

@@ -92,8 +92,8 @@ public static class SharedContent
 /// record's workload reference, its display). The pool keeps the key <paramref name="keyOf"/> reads
 /// from the value it made (whose strings are pooled), never the caller's, so a decoded object is not
 /// kept alive by its lookup key. It counts its entries itself: a <see cref="ConcurrentDictionary{TKey, TValue}"/>'s
-/// <c>Count</c> takes every one of its locks (up to 1,024), which at startup made the bound check of
-/// each new string cost more than decoding the object it came from.
+/// <c>Count</c> takes every one of its locks (up to 1,024), so as the bound check of each new string
+/// it would cost more than decoding the object the string came from.
 /// </summary>
 public sealed class SharedPool<TKey, TValue>(Func<TValue, TKey> keyOf, IEqualityComparer<TKey>? comparer = null, int capacity = SharedContent.Capacity)
     where TKey : notnull
