@@ -292,7 +292,7 @@ public sealed class KubeApiClient : IDisposable
                 throw Failure(response.StatusCode, await response.Content.ReadAsByteArrayAsync(cancellationToken), "watch", path);
             }
             using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-            var reader = new WatchStreamReader(stream);
+            using var reader = new WatchStreamReader(stream);
             while (true)
             {
                 Memory<byte>? line;
@@ -331,15 +331,15 @@ public sealed class KubeApiClient : IDisposable
         where T : KubeObject, IKubeResource<T> => T.Resource.Namespaced ? (string.IsNullOrEmpty(ns) ? DefaultNamespace : ns) : null;
 
     private Task<byte[]> SendAsync(string verb, HttpMethod method, string path, byte[]? body, string? contentType, CancellationToken cancellationToken) =>
-        SendAsync<byte[]>(verb, method, path, body, contentType, null, cancellationToken);
+        SendAsync(verb, method, path, body, contentType, static (content, ct) => content.ReadAsByteArrayAsync(ct), cancellationToken);
 
     /// <summary>
     /// Sends with retries (429 and 5xx with backoff or Retry-After, one credential refresh on 401, a
-    /// failed connection or read). A successful body is read whole (the <typeparamref name="TResult"/>
-    /// is then <c>byte[]</c>), or by <paramref name="readSuccess"/> as it streams in; a read that fails
-    /// midway is retried whole, so it must keep nothing until it completes.
+    /// failed connection or read). A successful body is read by <paramref name="readSuccess"/> as it
+    /// arrives (whole, or streamed); a read that fails midway is retried whole, so it must keep nothing
+    /// until it completes.
     /// </summary>
-    private async Task<TResult> SendAsync<TResult>(string verb, HttpMethod method, string path, byte[]? body, string? contentType, Func<HttpContent, CancellationToken, Task<TResult>>? readSuccess, CancellationToken cancellationToken)
+    private async Task<TResult> SendAsync<TResult>(string verb, HttpMethod method, string path, byte[]? body, string? contentType, Func<HttpContent, CancellationToken, Task<TResult>> readSuccess, CancellationToken cancellationToken)
     {
         var refreshedCredentials = false;
         for (var attempt = 0; ; attempt++)
@@ -359,9 +359,9 @@ public sealed class KubeApiClient : IDisposable
             Exception? transient;
             try
             {
-                using var response = await _http.SendAsync(request, readSuccess is null ? HttpCompletionOption.ResponseContentRead : HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
                 Observe(response);
-                if (response.IsSuccessStatusCode && readSuccess is not null)
+                if (response.IsSuccessStatusCode)
                 {
                     TResult result;
                     try
@@ -377,7 +377,6 @@ public sealed class KubeApiClient : IDisposable
                 }
                 var bytes = await response.Content.ReadAsByteArrayAsync(timeout.Token);
                 Options.OnResponse?.Invoke(verb, (int)response.StatusCode);
-                if (response.IsSuccessStatusCode) return (TResult)(object)bytes;
                 var failure = Failure(response.StatusCode, bytes, verb, path);
                 if (response.StatusCode == HttpStatusCode.Unauthorized && !refreshedCredentials && _credentials.Invalidate())
                 {
@@ -470,37 +469,13 @@ public sealed class KubeApiClient : IDisposable
     internal static async Task<(ListMeta Meta, List<TItem> Items)> DecodeListAsync<T, TItem>(Stream stream, UnknownFields fields, JsonTypeInfo<T> itemType, Func<T, TItem> transform, CancellationToken cancellationToken, int bufferSize = 64 * 1024)
     {
         var list = new ListParse<TItem>();
-        var pool = System.Buffers.ArrayPool<byte>.Shared;
-        var buffer = pool.Rent(bufferSize);
-        try
+        using var window = new StreamWindow(stream, bufferSize);
+        while (true)
         {
-            var (start, end, final) = (0, 0, false);
-            while (true)
-            {
-                start += ParseList(buffer.AsSpan(start, end - start), final, list, fields, itemType, transform);
-                if (list.Phase == ListPhase.Done) return (list.Meta, list.Items);
-                if (final) throw new JsonException(end == 0 ? "the list response is empty" : "the list response ended before its closing brace");
-                if (start > 0)
-                {
-                    buffer.AsSpan(start, end - start).CopyTo(buffer);
-                    (end, start) = (end - start, 0);
-                }
-                if (end == buffer.Length)
-                {
-                    // One item is larger than the buffer: double it.
-                    var larger = pool.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, end).CopyTo(larger);
-                    pool.Return(buffer);
-                    buffer = larger;
-                }
-                var read = await stream.ReadAsync(buffer.AsMemory(end), cancellationToken);
-                if (read == 0) final = true;
-                end += read;
-            }
-        }
-        finally
-        {
-            pool.Return(buffer);
+            window.Consume(ParseList(window.Pending.Span, window.Ended, list, fields, itemType, transform));
+            if (list.Phase == ListPhase.Done) return (list.Meta, list.Items);
+            if (window.Ended) throw new JsonException(list.Phase == ListPhase.Start ? "the list response is empty" : "the list response ended before its closing brace");
+            await window.FillAsync(cancellationToken);
         }
     }
 
