@@ -96,6 +96,9 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
 
     public RolloutOptions Options { get; }
 
+    /// <summary>Records created or written whose watch event has not arrived yet (for tests: zero once the cache has caught up).</summary>
+    internal int PendingExpectations => _created.Count + _written.Count;
+
     /// <summary>Reconciles run so far (for tests).</summary>
     public int Reconciles => _reconciles;
 
@@ -332,18 +335,23 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         [
             new OwnerReference { ApiVersion = DoraProject.Resource.ApiVersion, Kind = "DoraProject", Name = project.Metadata.Name!, Uid = project.Metadata.Uid!, BlockOwnerDeletion = true },
         ];
+        // The expectation is set before the request: the watch can deliver the add event before the
+        // response arrives, and an expectation set after it would then never be cleared.
+        var key = ObjectKey.Of(desired.Metadata);
+        _created[key] = _time.GetUtcNow();
         DeploymentRecord created;
         try
         {
             // Only its name, resourceVersion and status are read: its managedFields are skipped, not parsed.
             created = await _client.CreateAsync(desired, UnknownFields.Skip, cancellationToken);
         }
-        catch (KubeApiException e) when (e.IsAlreadyExists)
+        catch (Exception e)
         {
+            _created.TryRemove(key, out _);
             // Another writer (or our own earlier attempt) got there first: the informer event requeues us.
-            return;
+            if (e is KubeApiException { IsAlreadyExists: true }) return;
+            throw;
         }
-        _created[ObjectKey.Of(created.Metadata)] = _time.GetUtcNow();
         desired.Status = status;
         if (!RecordPhases.InProgress(status?.Phase)) await WriteStatusAsync(created, desired, cancellationToken);
         Log.Recorded(_logger, created.Metadata.Namespace, created.Metadata.Name, status?.Phase ?? RecordPhases.Progressing);
@@ -365,7 +373,14 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         try
         {
             var updated = await _client.PatchAsync<DeploymentRecord>(current.Metadata.Name!, current.Metadata.Namespace, PatchType.Merge, patch.ToJsonString(), "status", UnknownFields.Skip, cancellationToken);
-            if (updated.Metadata.ResourceVersion is { } rv) _written[ObjectKey.Of(updated.Metadata)] = (rv, _time.GetUtcNow());
+            if (updated.Metadata.ResourceVersion is { } rv)
+            {
+                var key = ObjectKey.Of(updated.Metadata);
+                _written[key] = (rv, _time.GetUtcNow());
+                // The watch may have delivered this version before the response arrived: its event then
+                // found no expectation, and nothing else would clear this one.
+                if (_cache.Records.Get(key.Namespace, key.Name)?.Metadata.ResourceVersion == rv) _written.TryRemove(key, out _);
+            }
         }
         catch (KubeApiException e) when (e.IsConflict || e.IsNotFound)
         {

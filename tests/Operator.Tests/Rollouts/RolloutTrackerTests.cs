@@ -298,6 +298,29 @@ public sealed class RolloutTrackerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ManyRecordsWrittenAtOnce_LeaveNoExpectationBehind_WhenTheWatchOutrunsTheResponses()
+    {
+        // Each record's create and status write set an expectation that its watch event clears; the
+        // event often arrives before the write's response. Twenty Deployments created in one apply.
+        var yaml = string.Join("---\n", Enumerable.Range(1, 20).Select(i => $$$"""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: app{{{i}}}, labels: {team: shop}}
+            spec:
+              selector: {matchLabels: {app: app{{{i}}}}}
+              template:
+                metadata: {labels: {app: app{{{i}}}}}
+                spec: {containers: [{name: app, image: "app:1"}]}
+
+            """));
+        await _kubectl.OkAsync("apply -f -", yaml);
+        await Eventually.True(() => _operator.Cache.Records.List("shop").Count(r => r.Status?.Phase == "Succeeded") == 20, "twenty records to succeed", TimeSpan.FromSeconds(60));
+        await Eventually.True(() => _operator.Tracker.PendingExpectations == 0, "every expectation to be cleared by its watch event");
+        // And nothing was written twice: one create and one status write per record.
+        Assert.Equal(40, RecordWrites());
+    }
+
+    [Fact]
     public async Task ARolloutSeenInProgress_CostsTwoWrites_AndShowsProgressingFromTheCrdDefault()
     {
         var before = RecordWrites();
