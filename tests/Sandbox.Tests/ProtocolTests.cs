@@ -188,6 +188,55 @@ public sealed class ProtocolTests(SandboxFixture fixture) : IClassFixture<Sandbo
     }
 
     [Fact]
+    public async Task List_PagedWithASelector_ContinuesWhileKeysRemain_AndLeavesTheRemainingCountUnset()
+    {
+        // As the API server pages over etcd: a page is filled from the keys after the continue key,
+        // the continue key is given while keys remain in the range (selected or not), and
+        // remainingItemCount is only known without selectors. Even names up to cm-20 are labelled.
+        var ns = await Api.NewNamespaceAsync();
+        for (var i = 0; i < 25; i++)
+            await Api.PostAsync($"/api/v1/namespaces/{ns}/configmaps", ApiClient.ConfigMap($"cm-{i:D2}", i % 2 == 0 && i <= 20 ? new() { ["even"] = "yes" } : null));
+        // A namespace whose keys sort right after this one's: outside the range.
+        var next = await Api.NewNamespaceAsync(ns + "x");
+        await Api.PostAsync($"/api/v1/namespaces/{next}/configmaps", ApiClient.ConfigMap("cm-00", new() { ["even"] = "yes" }));
+
+        async Task<List<(string[] Names, string? Token, long? Remaining)>> Pages(string query)
+        {
+            var pages = new List<(string[] Names, string? Token, long? Remaining)>();
+            string? token = null;
+            do
+            {
+                var reply = await Api.GetAsync($"/api/v1/namespaces/{ns}/configmaps?{query}" + (token is null ? "" : $"&continue={token}"));
+                Assert.Equal(200, reply.Code);
+                var meta = reply.Object["metadata"]!;
+                token = (string?)meta["continue"];
+                pages.Add(([.. reply.Object["items"]!.AsArray().Select(i => (string)i!["metadata"]!["name"]!)], token, (long?)meta["remainingItemCount"]));
+            }
+            while (token is not null && pages.Count < 10);
+            return pages;
+        }
+
+        var selected = Enumerable.Range(0, 11).Select(i => $"cm-{2 * i:D2}").ToList();
+        // Pages of 4: the third scans cm-16 to cm-24 and ends the range with three.
+        var byFour = await Pages("labelSelector=even%3Dyes&limit=4");
+        Assert.Equal(selected, byFour.SelectMany(p => p.Names));
+        Assert.Equal([4, 4, 3], byFour.Select(p => p.Names.Length));
+        Assert.All(byFour, p => Assert.Null(p.Remaining));
+        // A page of 11 fills on cm-20 with cm-21..cm-24 still in the range: a continue key, then an empty last page.
+        var byEleven = await Pages("labelSelector=even%3Dyes&limit=11");
+        Assert.Equal([11, 0], byEleven.Select(p => p.Names.Length));
+        Assert.NotNull(byEleven[0].Token);
+        Assert.Null(byEleven[1].Token);
+        Assert.All(byEleven, p => Assert.Null(p.Remaining));
+
+        // Without a selector the count is given, and a page that ends on the range's last key has no continue.
+        var byTen = await Pages("limit=10");
+        Assert.Equal([(10, (long?)15), (10, 5), (5, null)], byTen.Select(p => (p.Names.Length, p.Remaining)));
+        var whole = await Pages("limit=25");
+        Assert.Equal([(25, (string?)null)], whole.Select(p => (p.Names.Length, p.Token)));
+    }
+
+    [Fact]
     public async Task ClusterScopedList_SpansNamespaces_AndNamespacedListIsScoped()
     {
         var ns1 = await Api.NewNamespaceAsync();

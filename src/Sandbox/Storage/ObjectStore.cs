@@ -28,9 +28,15 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
         /// <summary>ownerReference uid → keys of the objects it owns (garbage collection, controllers).</summary>
         public Dictionary<string, HashSet<string>> ByOwner { get; } = new(StringComparer.Ordinal);
 
+        private string[]? _keys;
+
+        /// <summary>The keys in order, for lists to seek in (as etcd ranges over its keys); rebuilt after an object is added or removed.</summary>
+        public string[] SortedKeys => _keys ??= [.. Objects.Keys];
+
         public void Put(StoredObject obj)
         {
             if (Objects.TryGetValue(obj.Key, out var old)) Unindex(old);
+            else _keys = null;
             Objects[obj.Key] = obj;
             foreach (var owner in obj.OwnerUids)
             {
@@ -41,7 +47,9 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
 
         public void Remove(StoredObject obj)
         {
-            if (Objects.Remove(obj.Key, out var old)) Unindex(old);
+            if (!Objects.Remove(obj.Key, out var old)) return;
+            Unindex(old);
+            _keys = null;
         }
 
         private void Unindex(StoredObject obj)
@@ -111,38 +119,39 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
                 throw ApiException.Gone("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.");
             }
             var listRv = continueRv ?? _rv;
-            return Page(InNamespace(bucket.Objects, ns), labels, fields, limit, continueKey, listRv);
+            return Page(bucket.SortedKeys, bucket.Objects, ns, labels, fields, limit, continueKey, listRv);
         }
     }
 
-    /// <summary>The objects of one namespace (keys are <c>namespace/name</c>), or all of them.</summary>
-    private static IEnumerable<StoredObject> InNamespace(SortedDictionary<string, StoredObject> objects, string? ns)
+    /// <summary>
+    /// One page of a list, read as etcd ranges over its keys (<c>namespace/name</c>, in order): from
+    /// the first key after <paramref name="continueKey"/> (or the namespace's first), the selected
+    /// objects until <paramref name="limit"/> are found. A continue key is given when keys remain in
+    /// the range, selected or not, so a last page can be empty; how many remain is counted only for a
+    /// list without selectors, which the API server leaves unset otherwise (ListMeta.remainingItemCount).
+    /// Each page costs its own keys, not the collection's.
+    /// </summary>
+    private ListResult Page(string[] keys, IReadOnlyDictionary<string, StoredObject> objects, string? ns, LabelSelector labels, FieldSelector fields, int limit, string? continueKey, long listRv)
     {
-        if (string.IsNullOrEmpty(ns)) return objects.Values;
-        var prefix = ns + "/";
-        return objects.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(kv => kv.Value);
-    }
-
-    /// <summary>One page of a list: the selected objects after <paramref name="continueKey"/>, at most <paramref name="limit"/>, and how many remain.</summary>
-    private ListResult Page(IEnumerable<StoredObject> source, LabelSelector labels, FieldSelector fields, int limit, string? continueKey, long listRv)
-    {
-        var items = new List<StoredObject>();
-        string? next = null;
-        long remaining = 0;
-        foreach (var obj in source)
+        var (start, end) = string.IsNullOrEmpty(ns) ? (0, keys.Length) : (Seek(keys, ns + "/"), Seek(keys, ns + "0")); // '0' follows '/'
+        if (continueKey is not null) start = Math.Max(start, Seek(keys, continueKey, after: true));
+        var items = new List<StoredObject>(limit > 0 ? Math.Min(limit, Math.Max(0, end - start)) : 0);
+        for (var i = start; i < end; i++)
         {
-            if (continueKey is not null && string.CompareOrdinal(obj.Key, continueKey) <= 0) continue;
+            var obj = objects[keys[i]];
             if (!labels.Matches(obj.Labels) || (!fields.IsEmpty && !fields.Matches(f => ReadField(obj, f)))) continue;
-            if (limit > 0 && items.Count >= limit)
-            {
-                remaining++;
-                continue;
-            }
             items.Add(obj);
-            if (limit > 0 && items.Count == limit) next = obj.Key;
+            if (limit <= 0 || items.Count < limit || i + 1 == end) continue;
+            return new ListResult(items, listRv, keys[i], labels.IsEmpty && fields.IsEmpty ? end - (i + 1) : null);
         }
-        if (remaining == 0) next = null;
-        return new ListResult(items, listRv, next, limit > 0 && next is not null ? remaining : null);
+        return new ListResult(items, listRv, null, null);
+    }
+
+    /// <summary>The index of the first key at or after (with <paramref name="after"/>, strictly after) <paramref name="key"/>.</summary>
+    private static int Seek(string[] keys, string key, bool after = false)
+    {
+        var i = Array.BinarySearch(keys, key, StringComparer.Ordinal);
+        return i >= 0 ? (after ? i + 1 : i) : ~i;
     }
 
     /// <summary>
@@ -162,7 +171,7 @@ internal sealed class ObjectStore(TimeProvider time, int historyCapacity = 10_00
                 if (e.EventType == WatchEventTypes.Added) snapshot.Remove(e.Object.Key);
                 else if (e.Previous is { } before) snapshot[e.Object.Key] = before;
             }
-            return Page(InNamespace(snapshot, ns), labels, fields, limit, continueKey, resourceVersion);
+            return Page([.. snapshot.Keys], snapshot, ns, labels, fields, limit, continueKey, resourceVersion);
         }
     }
 
