@@ -194,6 +194,12 @@ public sealed class ProjectsAndIncidentsTests : IAsyncLifetime
             await Eventually.Until(() => _operator.Aggregator.ReconcileAsync(new("shop", "shop"), CancellationToken.None), r => r == DoraOperator.Kube.Queue.ReconcileResult.Done, "a reconcile that computes");
         }
         Assert.Equal(writes, ProjectStatusWrites());
+
+        // The cache skips managedFields and the status write omits them: the API server keeps every manager's entry.
+        var managers = JsonNode.Parse(await _kubectl.OkAsync("get dora shop -o json --show-managed-fields"))!["metadata"]!["managedFields"]!.AsArray()
+            .Select(e => ((string?)e!["manager"], (string?)e["subresource"])).ToList();
+        Assert.Contains(managers, m => m.Item1!.StartsWith("kubectl", StringComparison.Ordinal) && m.Item2 is null);
+        Assert.Contains(managers, m => m.Item2 == "status");
     }
 
     [Fact]
