@@ -15,6 +15,9 @@ namespace DoraOperator.Sandbox.Http;
 /// </summary>
 internal sealed class ListServer(ObjectStore store, SandboxOptions options)
 {
+    private static readonly byte[] Comma = ","u8.ToArray();
+    private static readonly byte[] End = "]}"u8.ToArray();
+
     public async Task ServeAsync(HttpContext context, ResourceType type, RequestPath request, string? ns)
     {
         var query = context.Request.Query;
@@ -31,20 +34,19 @@ internal sealed class ListServer(ObjectStore store, SandboxOptions options)
             await Reply.WriteJsonAsync(context, 200, TablePrinter.Table(type, request.Version, result.Items, options.TimeProvider.GetUtcNow(), true, rv, token));
             return;
         }
-        using var buffer = new MemoryStream();
         var head = new StringBuilder();
         head.Append(CultureInfo.InvariantCulture, $"{{\"kind\":\"{type.ListKind}\",\"apiVersion\":\"{type.ApiVersion(request.Version)}\",\"metadata\":{{\"resourceVersion\":\"{rv}\"");
         if (token is not null) head.Append(CultureInfo.InvariantCulture, $",\"continue\":\"{token}\"");
         if (result.Remaining is { } remaining) head.Append(CultureInfo.InvariantCulture, $",\"remainingItemCount\":{remaining}");
         head.Append("},\"items\":[");
-        buffer.Write(Encoding.UTF8.GetBytes(head.ToString()));
+        var parts = new List<ReadOnlyMemory<byte>>(2 * result.Items.Count + 2) { Encoding.UTF8.GetBytes(head.ToString()) };
         for (var i = 0; i < result.Items.Count; i++)
         {
-            if (i > 0) buffer.WriteByte((byte)',');
-            buffer.Write(Reply.Versioned(type, request.Version, result.Items[i]));
+            if (i > 0) parts.Add(Comma);
+            parts.Add(Reply.Versioned(type, request.Version, result.Items[i]));
         }
-        buffer.Write("]}"u8);
-        await Reply.WriteBytesAsync(context, 200, buffer.ToArray());
+        parts.Add(End);
+        await Reply.WritePartsAsync(context, 200, parts);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using DoraOperator.Sandbox.Resources;
@@ -38,13 +39,31 @@ internal static class Reply
 
     private const int ChunkingThreshold = 2048;
 
-    internal static async Task WriteBytesAsync(HttpContext context, int code, byte[] body)
+    internal static Task WriteBytesAsync(HttpContext context, int code, byte[] body) => WritePartsAsync(context, code, [body]);
+
+    /// <summary>
+    /// Writes a body made of <paramref name="parts"/> (a list page: its head, each item's stored JSON,
+    /// the separators) straight to the response, never joined into one array: a page is megabytes,
+    /// and an array per page would be a large-object-heap allocation each time.
+    /// </summary>
+    internal static async Task WritePartsAsync(HttpContext context, int code, IReadOnlyList<ReadOnlyMemory<byte>> parts)
     {
         context.Response.StatusCode = code;
         context.Response.ContentType = "application/json";
         // As Go's net/http serves the API server's responses: a length for a body that fits its
         // 2 KB chunking buffer, chunked (no Content-Length) for anything larger, such as a list page.
-        if (body.Length <= ChunkingThreshold) context.Response.ContentLength = body.Length;
-        await context.Response.Body.WriteAsync(body, context.RequestAborted);
+        long length = 0;
+        foreach (var part in parts) length += part.Length;
+        if (length <= ChunkingThreshold) context.Response.ContentLength = length;
+        var writer = context.Response.BodyWriter;
+        long unflushed = 0;
+        foreach (var part in parts)
+        {
+            writer.Write(part.Span);
+            if ((unflushed += part.Length) < 64 * 1024) continue;
+            unflushed = 0;
+            await writer.FlushAsync(context.RequestAborted);
+        }
+        await writer.FlushAsync(context.RequestAborted);
     }
 }
