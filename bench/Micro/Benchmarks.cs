@@ -60,7 +60,7 @@ public class WatchEventDecoding
 
     /// <summary>The pod template digest each ReplicaSet event computes.</summary>
     [Benchmark]
-    public string Fingerprint() => Workloads.Fingerprint(_template);
+    public TemplateFingerprint Fingerprint() => Workloads.Fingerprint(_template);
 
     private byte[] _replicaSetLine = [];
     private LeanReplicaSet _replicaSet = null!;

@@ -313,7 +313,7 @@ public sealed class WorkloadTests
         var template = Template(json);
         var canonical = Canonical(JsonNode.Parse(JsonSerializer.SerializeToUtf8Bytes(template, EntitiesJsonContext.Default.PodTemplateSpec)), "root")!.ToJsonString();
         var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical))[..10]);
-        Assert.Equal(expected, Workloads.Fingerprint(template));
+        Assert.Equal(expected, Workloads.Fingerprint(template).ToString());
     }
 
     [Fact]
@@ -325,7 +325,7 @@ public sealed class WorkloadTests
         var otherLabel = Template("""{"metadata":{"labels":{"app":"web","tier":"front"}},"spec":{"containers":[{"name":"app","image":"web:1"}]}}""");
         Assert.Equal(Workloads.Fingerprint(plain), Workloads.Fingerprint(served));
         Assert.NotEqual(Workloads.Fingerprint(plain), Workloads.Fingerprint(otherLabel));
-        Assert.Matches("^[0-9a-f]{20}$", Workloads.Fingerprint(plain));
+        Assert.Matches("^[0-9a-f]{20}$", Workloads.Fingerprint(plain).ToString());
     }
 
     [Fact]

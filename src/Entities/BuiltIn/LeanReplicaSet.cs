@@ -28,8 +28,10 @@ public sealed class LeanReplicaSet : ICacheItem
     /// <summary>Whether the ReplicaSet had a pod template (every one the API server serves has).</summary>
     public bool HasTemplate { get; init; }
 
-    /// <summary>The pod template's <see cref="Workloads.Fingerprint"/>.</summary>
-    public string? Fingerprint { get; init; }
+    private readonly TemplateFingerprint _fingerprint;
+
+    /// <summary>The pod template's <see cref="Workloads.Fingerprint"/>; null without a template.</summary>
+    public TemplateFingerprint? Fingerprint { get => HasTemplate ? _fingerprint : null; init => _fingerprint = value ?? default; }
 
     /// <summary>The pod template's <c>dora-operator.io/</c> and <c>kubectl.kubernetes.io/restartedAt</c> annotations.</summary>
     public KeyValuePair<string, string>[]? TemplateAnnotations { get; init; }

@@ -35,7 +35,7 @@ public sealed class PodTemplateSpec
 {
     /// <summary>Set by <see cref="Workloads.Lean(ReplicaSet)"/>: the template's <see cref="Workloads.Fingerprint"/>, computed before the template was stripped. Never serialized.</summary>
     [JsonIgnore]
-    public string? Fingerprint { get; set; }
+    public TemplateFingerprint? Fingerprint { get; set; }
 
     /// <summary>
     /// Set by the lean transforms instead of <see cref="Metadata"/>: the template's
@@ -235,7 +235,7 @@ public static class Workloads
     /// every ReplicaSet event the cache receives, so it writes straight from a parsed document into
     /// one buffer instead of building and sorting a node tree.
     /// </summary>
-    public static string Fingerprint(PodTemplateSpec template)
+    public static TemplateFingerprint Fingerprint(PodTemplateSpec template)
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(template, EntitiesJsonContext.Default.PodTemplateSpec);
         using var document = JsonDocument.Parse(json);
@@ -243,7 +243,7 @@ public static class Workloads
         using (var writer = new Utf8JsonWriter(canonical)) WriteCanonical(writer, document.RootElement, TemplatePlace.Root);
         Span<byte> hash = stackalloc byte[32];
         System.Security.Cryptography.SHA256.HashData(canonical.WrittenSpan, hash);
-        return Convert.ToHexStringLower(hash[..10]);
+        return TemplateFingerprint.Of(hash);
     }
 
     /// <summary>Where in the template a JSON object sits, for the two entries the fingerprint ignores.</summary>

@@ -255,7 +255,16 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
                     if (current.Metadata.ResourceVersion != written.ResourceVersion && _time.GetUtcNow() - written.At < ExpectationTimeout) continue;
                     _written.TryRemove(recordKey, out _);
                 }
-                if (!RecordPhases.InProgress(desired.Status?.Phase)) await WriteStatusAsync(current, desired, cancellationToken);
+                if (RecordPhases.InProgress(desired.Status?.Phase)) continue;
+                if (_cache.Records.Get(recordKey.Namespace, recordKey.Name)?.Metadata.ResourceVersion != current.Metadata.ResourceVersion)
+                {
+                    // The cache moved past the version this reconcile read (our own last write's event
+                    // can land in between, clearing its expectation): a write now would be refused with
+                    // a 409. Reconcile again on the newer version instead.
+                    _runner.Add(key);
+                    continue;
+                }
+                await WriteStatusAsync(current, desired, cancellationToken);
                 continue;
             }
             if (_created.TryGetValue(recordKey, out var at) && _time.GetUtcNow() - at < ExpectationTimeout)

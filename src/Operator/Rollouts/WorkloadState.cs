@@ -178,7 +178,7 @@ internal sealed record WorkloadState(
     private static bool Matches(PodTemplateSpec? template, Dictionary<long, WorkloadRevision> revisions, long current) =>
         revisions.TryGetValue(current, out var rev) && FingerprintOf(template) is { } f && f == FingerprintOf(rev.Template);
 
-    private static string? FingerprintOf(PodTemplateSpec? template) => template is null ? null : template.Fingerprint ?? Workloads.Fingerprint(template);
+    private static TemplateFingerprint? FingerprintOf(PodTemplateSpec? template) => template is null ? null : template.Fingerprint ?? Workloads.Fingerprint(template);
 
     /// <summary>
     /// Kinds without a progress deadline of their own, as a Deployment's progressDeadlineSeconds

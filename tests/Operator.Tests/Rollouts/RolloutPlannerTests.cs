@@ -49,11 +49,14 @@ public sealed class RolloutPlannerTests
             CreationTimestamp = created,
             Annotations = annotations,
             HasTemplate = true,
-            Fingerprint = fingerprint.Length > 0 ? fingerprint : hash,
+            Fingerprint = Fingerprint(fingerprint.Length > 0 ? fingerprint : hash),
             TemplateAnnotations = [.. template],
             Image = $"web:{hash}",
         };
     }
+
+    /// <summary>A distinct fingerprint per label: the fingerprint of the label's digest.</summary>
+    private static TemplateFingerprint Fingerprint(string label) => TemplateFingerprint.Of(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(label)));
 
     private static RolloutPlan Plan(Deployment d, IReadOnlyList<LeanReplicaSet> sets, params DeploymentRecord[] records) =>
         RolloutPlanner.Plan(new RolloutInput(d, sets, records, "shop", "production", Now));
