@@ -135,6 +135,51 @@ public sealed class WorkloadTests
         Assert.Null(Workloads.Lean(new ReplicaSet { Metadata = new() { Name = "bare" } }).Template());
     }
 
+    /// <summary>A ReplicaSet as kube-apiserver serves it, with its template (restart annotation and hash label included) in a served shape.</summary>
+    private static string ServedReplicaSet(string image = "shop/web:1.2.3", string restartedAt = "2026-11-01T09:30:00Z", string hash = "5d8f6b7c9") => """
+        {"apiVersion":"apps/v1","kind":"ReplicaSet",
+         "metadata":{"name":"web-HASH","namespace":"shop","uid":"rs1","resourceVersion":"43","creationTimestamp":"2026-11-01T10:00:00Z",
+           "labels":{"app":"web","pod-template-hash":"HASH"},"annotations":{"deployment.kubernetes.io/revision":"7"},
+           "ownerReferences":[{"apiVersion":"apps/v1","kind":"Deployment","name":"web","uid":"u1","controller":true,"blockOwnerDeletion":true}],
+           "managedFields":[{"manager":"kube-controller-manager","operation":"Update","fieldsType":"FieldsV1","fieldsV1":{"f:spec":{}}}]},
+         "spec":{"replicas":2,"selector":{"matchLabels":{"app":"web","pod-template-hash":"HASH"}},
+           "template":{"metadata":{"creationTimestamp":null,"labels":{"app":"web","pod-template-hash":"HASH"},
+               "annotations":{"dora-operator.io/commit-sha":"abc123","dora-operator.io/commit-time":"2026-11-01T09:00:00Z","kubectl.kubernetes.io/restartedAt":"RESTARTED","other":"x"}},
+             "spec":{"containers":[{"name":"app","image":"IMAGE","ports":[{"containerPort":8080,"protocol":"TCP"}],"env":[{"name":"B","value":"2"},{"name":"A","value":"1"}],
+                 "resources":{"requests":{"cpu":"100m","memory":"64Mi"}},"terminationMessagePath":"/dev/termination-log","imagePullPolicy":"IfNotPresent"},
+                 {"name":"sidecar","image":"proxy:1","resources":{}}],
+               "restartPolicy":"Always","terminationGracePeriodSeconds":30,"dnsPolicy":"ClusterFirst","securityContext":{},"schedulerName":"default-scheduler"}}},
+         "status":{"replicas":2,"fullyLabeledReplicas":2,"readyReplicas":2,"availableReplicas":2,"observedGeneration":1}}
+        """.Replace("HASH", hash, StringComparison.Ordinal).Replace("IMAGE", image, StringComparison.Ordinal).Replace("RESTARTED", restartedAt, StringComparison.Ordinal);
+
+    [Fact]
+    public void CacheReadOfAReplicaSet_TakesTheTemplateStraightToItsLeanForm_WithTheSameFingerprint()
+    {
+        // The cache reads ReplicaSets with the skipping contract: the template is parsed once into
+        // its lean form, never decoded into objects. What it keeps equals the full decode's.
+        var contract = UnknownFieldsContract<ReplicaSet>.For(UnknownFields.SkipInMetadata);
+        var raw = JsonSerializer.Deserialize(ServedReplicaSet(), contract)!;
+        Assert.Null(raw.Spec!.Template!.Spec);
+        Assert.Null(raw.Spec.Template.Metadata);
+        var cached = Workloads.Lean(raw);
+        var full = Workloads.Lean(JsonSerializer.Deserialize(ServedReplicaSet(), ReplicaSet.JsonType)!);
+        Assert.Equal(full.Fingerprint, cached.Fingerprint);
+        Assert.Equal(Workloads.Fingerprint(JsonSerializer.Deserialize(ServedReplicaSet(), ReplicaSet.JsonType)!.Spec!.Template!), cached.Fingerprint);
+        Assert.Equal(full.TemplateAnnotations, cached.TemplateAnnotations);
+        Assert.Equal(["dora-operator.io/commit-sha", "dora-operator.io/commit-time", Workloads.RestartedAtAnnotation], cached.TemplateAnnotations!.Select(a => a.Key));
+        Assert.Equal("shop/web:1.2.3", cached.Image);
+        Assert.True(Workloads.SameRevision(full, cached));
+
+        // A restart (new restartedAt) in another ReplicaSet (new hash) keeps the fingerprint; a new image changes it.
+        Assert.Equal(cached.Fingerprint, Workloads.Lean(JsonSerializer.Deserialize(ServedReplicaSet(restartedAt: "2026-11-02T00:00:00Z", hash: "77c4f9d8b"), contract)!).Fingerprint);
+        Assert.NotEqual(cached.Fingerprint, Workloads.Lean(JsonSerializer.Deserialize(ServedReplicaSet(image: "shop/web:1.2.4"), contract)!).Fingerprint);
+        // A ReplicaSet without a template has none, and a template that is not an object is refused.
+        Assert.Null(Workloads.Lean(JsonSerializer.Deserialize("""{"metadata":{"name":"bare"},"spec":{"template":null}}""", contract)!).Template());
+        Assert.Throws<JsonException>(() => JsonSerializer.Deserialize("""{"metadata":{"name":"odd"},"spec":{"template":[1]}}""", contract));
+        // The lean form is for reading only.
+        Assert.Throws<NotSupportedException>(() => JsonSerializer.Serialize(raw, contract));
+    }
+
     [Fact]
     public void UnknownFieldsSkippedEverywhere_LeaveEveryNamedField()
     {

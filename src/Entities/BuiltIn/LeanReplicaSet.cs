@@ -30,7 +30,7 @@ public sealed class LeanReplicaSet : ICacheItem
 
     private readonly TemplateFingerprint _fingerprint;
 
-    /// <summary>The pod template's <see cref="Workloads.Fingerprint"/>; null without a template.</summary>
+    /// <summary>The pod template's <see cref="Workloads.Fingerprint(PodTemplateSpec)"/>; null without a template.</summary>
     public TemplateFingerprint? Fingerprint { get => HasTemplate ? _fingerprint : null; init => _fingerprint = value ?? default; }
 
     /// <summary>The pod template's <c>dora-operator.io/</c> and <c>kubectl.kubernetes.io/restartedAt</c> annotations.</summary>

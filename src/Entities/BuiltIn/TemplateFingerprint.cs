@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace DoraOperator.Entities.BuiltIn;
 
 /// <summary>
-/// A pod template's fingerprint (<see cref="Workloads.Fingerprint"/>): the first ten bytes of the
+/// A pod template's fingerprint (<see cref="Workloads.Fingerprint(PodTemplateSpec)"/>): the first ten bytes of the
 /// SHA-256 of its canonical JSON, held in the struct itself. Every cached ReplicaSet carries one, so
 /// it is not a 20-character string (64 bytes on the heap, and a reference to it). Equal fingerprints
 /// are equal values; <see cref="ToString"/> gives the 20 hex digits.

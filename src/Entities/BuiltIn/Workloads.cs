@@ -33,7 +33,7 @@ public sealed class DeploymentSpec
 
 public sealed class PodTemplateSpec
 {
-    /// <summary>Set by <see cref="Workloads.Lean(ReplicaSet)"/>: the template's <see cref="Workloads.Fingerprint"/>, computed before the template was stripped. Never serialized.</summary>
+    /// <summary>Set by <see cref="Workloads.Lean(ReplicaSet)"/>: the template's <see cref="Workloads.Fingerprint(PodTemplateSpec)"/>, computed before the template was stripped. Never serialized.</summary>
     [JsonIgnore]
     public TemplateFingerprint? Fingerprint { get; set; }
 
@@ -101,6 +101,9 @@ public sealed class ReplicaSet : KubeObject, IKubeResource<ReplicaSet>
 {
     public static ResourceInfo Resource { get; } = new("apps", "v1", "replicasets", "ReplicaSet", true);
     public static JsonTypeInfo<ReplicaSet> JsonType => EntitiesJsonContext.Default.ReplicaSet;
+
+    /// <summary>Reads for caches take the pod template straight into its lean form (<see cref="Workloads.LeanTemplateConverter"/>).</summary>
+    public static void ModifySkippingContract(JsonTypeInfo info) => Workloads.ReadTemplatesLean(info);
 
     public ReplicaSetSpec? Spec { get; set; }
     public ReplicaSetStatus? Status { get; set; }
@@ -239,12 +242,74 @@ public static class Workloads
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(template, EntitiesJsonContext.Default.PodTemplateSpec);
         using var document = JsonDocument.Parse(json);
-        var canonical = new System.Buffers.ArrayBufferWriter<byte>(json.Length);
-        using (var writer = new Utf8JsonWriter(canonical)) WriteCanonical(writer, document.RootElement, TemplatePlace.Root);
+        return Fingerprint(document.RootElement, json.Length);
+    }
+
+    /// <summary>The fingerprint of a template as JSON (the canonical form of the element).</summary>
+    internal static TemplateFingerprint Fingerprint(JsonElement template, int sizeHint)
+    {
+        var canonical = new System.Buffers.ArrayBufferWriter<byte>(Math.Max(256, sizeHint));
+        using (var writer = new Utf8JsonWriter(canonical)) WriteCanonical(writer, template, TemplatePlace.Root);
         Span<byte> hash = stackalloc byte[32];
         System.Security.Cryptography.SHA256.HashData(canonical.WrittenSpan, hash);
         return TemplateFingerprint.Of(hash);
     }
+
+    /// <summary>Sets <see cref="LeanTemplateConverter"/> on the template of a ReplicaSet's spec.</summary>
+    internal static void ReadTemplatesLean(JsonTypeInfo info)
+    {
+        if (info.Type != typeof(ReplicaSetSpec)) return;
+        foreach (var property in info.Properties)
+        {
+            if (property.PropertyType == typeof(PodTemplateSpec)) property.CustomConverter = LeanTemplateConverter.Instance;
+        }
+    }
+
+    /// <summary>
+    /// Reads a pod template into the lean form a cached ReplicaSet keeps (<see cref="LeanTemplate(PodTemplateSpec?, bool)"/>:
+    /// fingerprint, DORA annotations, first image) straight from the JSON: the template is parsed
+    /// once, not decoded into objects, written back and parsed again to be fingerprinted. Reading
+    /// only: a lean template is never written.
+    /// </summary>
+    internal sealed class LeanTemplateConverter : JsonConverter<PodTemplateSpec>
+    {
+        public static readonly LeanTemplateConverter Instance = new();
+
+        public override PodTemplateSpec? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType == JsonTokenType.Null) return null;
+            var start = reader.TokenStartIndex;
+            using var document = JsonDocument.ParseValue(ref reader);
+            var template = document.RootElement;
+            if (template.ValueKind != JsonValueKind.Object) throw new JsonException($"a pod template is an object, not {template.ValueKind}");
+            KeyValuePair<string, string>[]? annotations = null;
+            if (template.TryGetProperty("metadata"u8, out var meta) && meta.ValueKind == JsonValueKind.Object
+                && meta.TryGetProperty("annotations"u8, out var all) && all.ValueKind == JsonValueKind.Object)
+            {
+                annotations = [.. all.EnumerateObject()
+                    .Where(a => a.Value.ValueKind == JsonValueKind.String && KeptTemplateAnnotation(a.Name))
+                    .Select(a => KeyValuePair.Create(StringPool.Intern(a.Name)!, SharedValue(a.Name) ? StringPool.Intern(a.Value.GetString())! : a.Value.GetString()!))];
+            }
+            string? image = null;
+            if (template.TryGetProperty("spec"u8, out var spec) && spec.ValueKind == JsonValueKind.Object
+                && spec.TryGetProperty("containers"u8, out var containers) && containers.ValueKind == JsonValueKind.Array && containers.GetArrayLength() > 0
+                && containers[0].ValueKind == JsonValueKind.Object && containers[0].TryGetProperty("image"u8, out var first) && first.ValueKind == JsonValueKind.String)
+            {
+                image = first.GetString();
+            }
+            return new PodTemplateSpec
+            {
+                Fingerprint = Fingerprint(template, (int)Math.Min(int.MaxValue, reader.BytesConsumed - start)),
+                LeanAnnotations = annotations is { Length: > 0 } ? annotations : null,
+                LeanImage = image,
+            };
+        }
+
+        public override void Write(Utf8JsonWriter writer, PodTemplateSpec value, JsonSerializerOptions options) =>
+            throw new NotSupportedException("a lean pod template is read for a cache and never written");
+    }
+
+    private static bool KeptTemplateAnnotation(string key) => key.StartsWith("dora-operator.io/", StringComparison.Ordinal) || key == RestartedAtAnnotation;
 
     /// <summary>Where in the template a JSON object sits, for the two entries the fingerprint ignores.</summary>
     private enum TemplatePlace { Root, Metadata, Annotations, Labels, Other }
@@ -372,8 +437,10 @@ public static class Workloads
     internal static PodTemplateSpec? LeanTemplate(PodTemplateSpec? template, bool fingerprint)
     {
         if (template is null) return null;
+        // Already lean: read straight from the JSON (LeanTemplateConverter).
+        if (template is { Metadata: null, Spec: null } && (template.Fingerprint is not null || !fingerprint)) return template;
         var annotations = template.Metadata?.Annotations?
-            .Where(kv => kv.Key.StartsWith("dora-operator.io/", StringComparison.Ordinal) || kv.Key == RestartedAtAnnotation)
+            .Where(kv => KeptTemplateAnnotation(kv.Key))
             .Select(kv => KeyValuePair.Create(StringPool.Intern(kv.Key)!, SharedValue(kv.Key) ? StringPool.Intern(kv.Value)! : kv.Value))
             .ToArray();
         return new PodTemplateSpec

@@ -54,6 +54,15 @@ public interface IKubeResource<TSelf>
     static abstract ResourceInfo Resource { get; }
 
     static abstract System.Text.Json.Serialization.Metadata.JsonTypeInfo<TSelf> JsonType { get; }
+
+    /// <summary>
+    /// Changes a kind makes to the contracts of reads that skip unknown fields (reads for caches,
+    /// whose objects are never written back whole), applied to every type of the contract: a kind
+    /// can read a part of itself into a leaner form there. None unless the kind says so.
+    /// </summary>
+    static virtual void ModifySkippingContract(System.Text.Json.Serialization.Metadata.JsonTypeInfo info)
+    {
+    }
 }
 
 /// <remarks>

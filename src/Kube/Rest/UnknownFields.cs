@@ -28,7 +28,8 @@ public enum UnknownFields
 /// <summary>
 /// <typeparamref name="T"/>'s source-generated contract with the extension-data properties
 /// removed as <see cref="UnknownFields"/> says, so the reader skips those fields instead of parsing
-/// them. Only for objects that are never written back whole (a write would lose the skipped fields).
+/// them, and with the kind's own changes (<see cref="IKubeResource{TSelf}.ModifySkippingContract"/>).
+/// Only for objects that are never written back whole (a write would lose the skipped fields).
 /// </summary>
 public static class UnknownFieldsContract<T>
     where T : KubeObject, IKubeResource<T>
@@ -50,6 +51,7 @@ public static class UnknownFieldsContract<T>
         {
             TypeInfoResolver = JsonTypeInfoResolver.WithAddedModifier(source.TypeInfoResolver!, info =>
             {
+                T.ModifySkippingContract(info);
                 if (!where(info)) return;
                 for (var i = info.Properties.Count - 1; i >= 0; i--)
                 {
