@@ -234,9 +234,10 @@ public static class Workloads
     /// A digest of a pod template that ignores the <c>kubectl.kubernetes.io/restartedAt</c> annotation
     /// and the <c>pod-template-hash</c> label: two revisions with equal fingerprints differ only by a
     /// restart. The template is written as canonical JSON (object keys sorted; nulls, empty objects
-    /// and the two ignored entries left out), so field order does not matter, and hashed. It runs for
-    /// every ReplicaSet event the cache receives, so it writes straight from a parsed document into
-    /// one buffer instead of building and sorting a node tree.
+    /// and the two ignored entries left out), so field order does not matter, and hashed, straight
+    /// from a parsed document into one buffer instead of building and sorting a node tree. The
+    /// ReplicaSets the cache reads are digested from the served JSON (<see cref="LeanTemplateConverter"/>);
+    /// this overload writes a decoded template back to JSON first.
     /// </summary>
     public static TemplateFingerprint Fingerprint(PodTemplateSpec template)
     {
