@@ -289,14 +289,15 @@ public static class Workloads
             {
                 annotations = [.. all.EnumerateObject()
                     .Where(a => a.Value.ValueKind == JsonValueKind.String && KeptTemplateAnnotation(a.Name))
-                    .Select(a => KeyValuePair.Create(StringPool.Intern(a.Name)!, SharedValue(a.Name) ? StringPool.Intern(a.Value.GetString())! : a.Value.GetString()!))];
+                    .Select(a => KeptAnnotation(a.Name, a.Value.GetString()!))];
             }
             string? image = null;
             if (template.TryGetProperty("spec"u8, out var spec) && spec.ValueKind == JsonValueKind.Object
-                && spec.TryGetProperty("containers"u8, out var containers) && containers.ValueKind == JsonValueKind.Array && containers.GetArrayLength() > 0
-                && containers[0].ValueKind == JsonValueKind.Object && containers[0].TryGetProperty("image"u8, out var first) && first.ValueKind == JsonValueKind.String)
+                && spec.TryGetProperty("containers"u8, out var containers) && containers.ValueKind == JsonValueKind.Array
+                && containers.EnumerateArray().FirstOrDefault() is { ValueKind: JsonValueKind.Object } first
+                && first.TryGetProperty("image"u8, out var firstImage) && firstImage.ValueKind == JsonValueKind.String)
             {
-                image = first.GetString();
+                image = firstImage.GetString();
             }
             return new PodTemplateSpec
             {
@@ -311,6 +312,10 @@ public static class Workloads
     }
 
     private static bool KeptTemplateAnnotation(string key) => key.StartsWith("dora-operator.io/", StringComparison.Ordinal) || key == RestartedAtAnnotation;
+
+    /// <summary>A kept template annotation as the cache holds it: the key pooled, the value pooled when it repeats across workloads.</summary>
+    private static KeyValuePair<string, string> KeptAnnotation(string key, string value) =>
+        KeyValuePair.Create(StringPool.Intern(key)!, SharedValue(key) ? StringPool.Intern(value)! : value);
 
     /// <summary>Where in the template a JSON object sits, for the two entries the fingerprint ignores.</summary>
     private enum TemplatePlace { Root, Metadata, Annotations, Labels, Other }
@@ -442,7 +447,7 @@ public static class Workloads
         if (template is { Metadata: null, Spec: null } && (template.Fingerprint is not null || !fingerprint)) return template;
         var annotations = template.Metadata?.Annotations?
             .Where(kv => KeptTemplateAnnotation(kv.Key))
-            .Select(kv => KeyValuePair.Create(StringPool.Intern(kv.Key)!, SharedValue(kv.Key) ? StringPool.Intern(kv.Value)! : kv.Value))
+            .Select(kv => KeptAnnotation(kv.Key, kv.Value))
             .ToArray();
         return new PodTemplateSpec
         {
