@@ -119,6 +119,29 @@ public sealed class InformerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnUpdatedObject_LeavesNoCopyOfItsNameBehind()
+    {
+        // The cache is keyed by name; the key must be the current object's own name text, not the
+        // first version's, or every updated object keeps a second copy of its name alive.
+        WeakReference? firstName = null;
+        var journal = new Journal();
+        await using var informer = NewInformer(journal);
+        informer.AddHandler(new InformerHandler<ConfigMap>(OnAdd: a => firstName ??= new WeakReference(a.Metadata.Name)));
+        await informer.StartAsync();
+        await informer.WaitForSyncAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await Put("named", "1");
+        await Eventually.True(() => firstName is not null, "the add");
+        await Put("named", "2");
+        await Eventually.True(() => journal.Count("update named 2") == 1, "the update");
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.False(firstName!.IsAlive, "the first version's name is still referenced after the update");
+        Assert.Equal("2", informer.Get(_ns, "named")!.Data!["k"]);
+        Assert.Equal("named", Assert.Single(informer.ByIndex("value", "2")).Metadata.Name);
+    }
+
+    [Fact]
     public async Task ListsThenWatches_AndIndexesTheCache()
     {
         await Put("pre", "1");

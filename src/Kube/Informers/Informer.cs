@@ -320,9 +320,11 @@ public class Informer<T, TItem> : IAsyncDisposable
         var ns = obj.Namespace ?? "";
         if (!_items.TryGetValue(ns, out var named)) _items[ns] = named = new Dictionary<string, TItem>(StringComparer.Ordinal);
         var name = obj.Name ?? "";
-        if (named.TryGetValue(name, out var old)) RemoveFromIndexes(old);
+        // A replaced entry is removed first: the dictionary would otherwise keep the first version's
+        // name as its key, a second copy of the text alive beside the new object's own.
+        if (named.Remove(name, out var old)) RemoveFromIndexes(old);
         else _count++;
-        named[name] = obj;
+        named.Add(name, obj);
         foreach (var (index, fn) in _indexers)
         {
             var map = _indexes[index];
