@@ -61,8 +61,8 @@ internal static class MetricsRender
         {
             var before = GC.GetAllocatedBytesForCurrentThread();
             var sw = Stopwatch.StartNew();
-            var (buffer, _) = pipeline.Exposition.ScrapeUtf8Pooled(false);
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            var (buffer, _) = pipeline.Exposition.RentUtf8(false);
+            pipeline.Exposition.ReturnUtf8(buffer);
             times[i] = sw.Elapsed.TotalMilliseconds;
             allocated += GC.GetAllocatedBytesForCurrentThread() - before;
         }

@@ -199,7 +199,7 @@ internal sealed partial class OperatorHost : IAsyncDisposable
         web.MapGet("/metrics", async (HttpContext context, MetricsPipeline pipeline) =>
         {
             var openMetrics = PrometheusExposition.WantsOpenMetrics(context.Request.Headers.Accept);
-            var (buffer, length) = pipeline.Exposition.ScrapeUtf8Pooled(openMetrics);
+            var (buffer, length) = pipeline.Exposition.RentUtf8(openMetrics);
             try
             {
                 context.Response.ContentType = openMetrics ? PrometheusExposition.OpenMetricsContentType : PrometheusExposition.TextContentType;
@@ -208,7 +208,7 @@ internal sealed partial class OperatorHost : IAsyncDisposable
             }
             finally
             {
-                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+                pipeline.Exposition.ReturnUtf8(buffer);
             }
         });
         ProjectApi.Map(web, web.Services.GetRequiredService<OperatorCache>(), web.Services.GetRequiredService<ProjectAggregator>());

@@ -217,6 +217,29 @@ public sealed class ExpositionTests : IDisposable
     }
 
     [Fact]
+    public void TheUtf8Buffer_IsReusedOnceGivenBack_AndAScrapeWhileItIsOut_GetsItsOwn()
+    {
+        _reports.Add((Project("pay\u00e9"), Report(1, 60, 0))); // a non-ASCII label value: UTF-8 is longer than the text
+        // The project's series (the process gauges, heap and working set, move between scrapes).
+        static string Series(string text) => string.Join('\n', text.Split('\n').Where(l => l.Contains("project=", StringComparison.Ordinal)));
+        static string Text((byte[] Buffer, int Length) rented) => System.Text.Encoding.UTF8.GetString(rented.Buffer, 0, rented.Length);
+        var expected = Series(Scrape());
+        Assert.Contains("project=\"pay\u00e9\"", expected);
+        var first = _pipeline.Exposition.RentUtf8(openMetrics: false);
+        var whileOut = _pipeline.Exposition.RentUtf8(openMetrics: false);
+        Assert.NotSame(first.Buffer, whileOut.Buffer);
+        Assert.Equal(expected, Series(Text(first)));
+        Assert.Equal(expected, Series(Text(whileOut)));
+        _pipeline.Exposition.ReturnUtf8(whileOut.Buffer);
+        _pipeline.Exposition.ReturnUtf8(first.Buffer);
+        var again = _pipeline.Exposition.RentUtf8(openMetrics: true);
+        Assert.True(ReferenceEquals(again.Buffer, first.Buffer) || ReferenceEquals(again.Buffer, whileOut.Buffer), "a given-back buffer is reused");
+        Assert.EndsWith("# EOF\n", Text(again));
+        _pipeline.Exposition.ReturnUtf8(again.Buffer);
+        Assert.Equal(expected, Series(System.Text.Encoding.UTF8.GetString(_pipeline.Exposition.ScrapeUtf8(openMetrics: false))));
+    }
+
+    [Fact]
     public void ATierThatChangesReplacesItsSeries()
     {
         _reports.Add((Project("a"), Report(1, 60, 0)));
