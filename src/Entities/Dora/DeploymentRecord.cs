@@ -82,13 +82,17 @@ public sealed class DeploymentRecordSpec
 }
 
 /// <summary>What happened to the rollout.</summary>
-/// <remarks>Times and numbers are packed (<see cref="PackedTime"/>, <see cref="PackedDouble"/>): the operator caches every record.</remarks>
+/// <remarks>
+/// Times and numbers are packed (<see cref="PackedTime"/>, <see cref="PackedDouble"/>): the operator
+/// caches every record. What only failed, rolled-back, restored or incident-linked records carry (a
+/// reason, the failure and restore times, the rollback links, the incidents) lives in a side object
+/// allocated only for those: 40 bytes less per cached record. The properties read and write as plain ones.
+/// </remarks>
 public sealed class DeploymentRecordStatus
 {
+    private Rare? _rare;
     private PackedTime _startedAt;
     private PackedTime _deployedAt;
-    private PackedTime _failedAt;
-    private PackedTime _restoredAt;
     private PackedDouble _durationSeconds;
     private PackedDouble _leadTimeSeconds;
 
@@ -98,7 +102,7 @@ public sealed class DeploymentRecordStatus
     public string? Phase { get; set; }
 
     /// <summary>Why the record is in its phase, for phases that need explaining.</summary>
-    public string? Reason { get; set; }
+    public string? Reason { get => _rare?.Reason; set => Set(value, static (r, v) => r.Reason = v); }
 
     /// <summary>When the rollout started: the new ReplicaSet's creation time (a reused ReplicaSet: the record's creation). Written with the outcome.</summary>
     public DateTimeOffset? StartedAt { get => _startedAt.Value; set => _startedAt = new(value); }
@@ -107,10 +111,10 @@ public sealed class DeploymentRecordStatus
     public DateTimeOffset? DeployedAt { get => _deployedAt.Value; set => _deployedAt = new(value); }
 
     /// <summary>When it failed (ProgressDeadlineExceeded, a missed progress deadline, a degraded Rollout) or was rolled back; for an aborted Argo Rollout, when its canary or preview began (startedAt).</summary>
-    public DateTimeOffset? FailedAt { get => _failedAt.Value; set => _failedAt = new(value); }
+    public DateTimeOffset? FailedAt { get => _rare?.FailedAt.Value; set => Set(value, static (r, v) => r.FailedAt = new(v)); }
 
     /// <summary>When service was restored without a new revision: an aborted Argo Rollout's abortedAt, when its stable version served all traffic again.</summary>
-    public DateTimeOffset? RestoredAt { get => _restoredAt.Value; set => _restoredAt = new(value); }
+    public DateTimeOffset? RestoredAt { get => _rare?.RestoredAt.Value; set => Set(value, static (r, v) => r.RestoredAt = new(v)); }
 
     /// <summary>deployedAt - startedAt.</summary>
     public double? DurationSeconds { get => _durationSeconds.Value; set => _durationSeconds = new(value); }
@@ -119,14 +123,14 @@ public sealed class DeploymentRecordStatus
     public double? LeadTimeSeconds { get => _leadTimeSeconds.Value; set => _leadTimeSeconds = new(value); }
 
     /// <summary>For a rollback: the record it rolled back.</summary>
-    public string? RollbackOf { get; set; }
+    public string? RollbackOf { get => _rare?.RollbackOf; set => Set(value, static (r, v) => r.RollbackOf = v); }
 
     /// <summary>For a rolled-back record: the rollback's record.</summary>
-    public string? RolledBackBy { get; set; }
+    public string? RolledBackBy { get => _rare?.RolledBackBy; set => Set(value, static (r, v) => r.RolledBackBy = v); }
 
     /// <summary>Incidents linked to this deployment.</summary>
     [ListSet]
-    public List<string>? Incidents { get; set; }
+    public List<string>? Incidents { get => _rare?.Incidents; set => Set(value, static (r, v) => r.Incidents = v); }
 
     /// <summary>Problems with the inputs, e.g. CommitTimeInvalid, CommitTimeInFuture.</summary>
     [ListMap("type")]
@@ -134,4 +138,21 @@ public sealed class DeploymentRecordStatus
 
     /// <summary>Preformatted values for kubectl columns.</summary>
     public DisplayValues? Display { get; set; }
+
+    /// <summary>Sets a rare field; clearing one on a status that has none allocates nothing.</summary>
+    private void Set<TValue>(TValue? value, Action<Rare, TValue?> set)
+    {
+        if (value is null && _rare is null) return;
+        set(_rare ??= new Rare(), value);
+    }
+
+    private sealed class Rare
+    {
+        public string? Reason;
+        public PackedTime FailedAt;
+        public PackedTime RestoredAt;
+        public string? RollbackOf;
+        public string? RolledBackBy;
+        public List<string>? Incidents;
+    }
 }
