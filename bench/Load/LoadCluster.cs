@@ -57,10 +57,7 @@ internal sealed class LoadCluster : IAsyncDisposable
         {
             var version = revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await Parallel.ForEachAsync(Enumerable.Range(0, deployments), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
-                await client.PatchAsync<Deployment>($"svc-{i:D5}", "load", PatchType.Strategic,
-                    """{"spec":{"template":{"metadata":{"annotations":{"dora-operator.io/commit-sha":"vV-I"}},"spec":{"containers":[{"name":"app","image":"svc:V"}]}}}}"""
-                        .Replace("V", version, StringComparison.Ordinal).Replace("-I", $"-{i}", StringComparison.Ordinal),
-                    cancellationToken: ct));
+                await client.PatchAsync<Deployment>($"svc-{i:D5}", "load", PatchType.Strategic, RevisionPatch(i, version), cancellationToken: ct));
             await server.Deployments.WaitIdleAsync();
         }
         return new LoadCluster(server, client, kubeconfig);
@@ -81,11 +78,23 @@ internal sealed class LoadCluster : IAsyncDisposable
             Selector = new() { MatchLabels = new() { ["app"] = $"svc-{i:D5}" } },
             Template = new PodTemplateSpec
             {
-                Metadata = new() { Labels = new() { ["app"] = $"svc-{i:D5}" }, Annotations = new() { ["dora-operator.io/commit-sha"] = $"v{version}-{i}", ["dora-operator.io/commit-time"] = "2026-11-01T00:00:00Z" } },
-                Spec = new PodSpec { Containers = [new Container { Name = "app", Image = $"svc:{version}" }] },
+                Metadata = new() { Labels = new() { ["app"] = $"svc-{i:D5}" }, Annotations = new() { ["dora-operator.io/commit-sha"] = Sha(i, version), ["dora-operator.io/commit-time"] = "2026-11-01T00:00:00Z" } },
+                Spec = new PodSpec { Containers = [new Container { Name = "app", Image = Image(i, version) }] },
             },
         },
     };
+
+    /// <summary>Revision <paramref name="version"/> of Deployment <paramref name="i"/>'s commit: a 40-digit hex SHA, as pipelines annotate it.</summary>
+    public static string Sha(int i, string version) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"svc-{i:D5}@{version}")))[..40];
+
+    /// <summary>Its image: a registry path with a tag of the commit's short SHA, as CI tags builds.</summary>
+    public static string Image(int i, string version) => $"registry.example.com/load/svc-{i:D5}:{Sha(i, version)[..12]}";
+
+    /// <summary>The strategic merge patch that rolls Deployment <paramref name="i"/> to revision <paramref name="version"/>'s commit and image.</summary>
+    public static string RevisionPatch(int i, string version) =>
+        """{"spec":{"template":{"metadata":{"annotations":{"dora-operator.io/commit-sha":"SHA"}},"spec":{"containers":[{"name":"app","image":"IMAGE"}]}}}}"""
+            .Replace("SHA", Sha(i, version), StringComparison.Ordinal).Replace("IMAGE", Image(i, version), StringComparison.Ordinal);
 
     private static string RepoRoot()
     {

@@ -113,9 +113,7 @@ internal static class RolloutLoad
 
         int Writes() => server.Audit.Where(a => a.Key.Resource == "deploymentrecords" && a.Key.Verb is "create" or "update" or "patch").Sum(a => a.Value);
         Task Release(int i, int version, CancellationToken ct) => client.PatchAsync<Deployment>($"svc-{i:D5}", "load", PatchType.Strategic,
-            """{"spec":{"template":{"metadata":{"annotations":{"dora-operator.io/commit-sha":"vV-N"}},"spec":{"containers":[{"name":"app","image":"svc:V"}]}}}}"""
-                .Replace("V", version.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal).Replace("-N", $"-{i}", StringComparison.Ordinal),
-            cancellationToken: ct);
+            LoadCluster.RevisionPatch(i, version.ToString(System.Globalization.CultureInfo.InvariantCulture)), cancellationToken: ct);
         // CPU seconds the operator process has used (utime + stime from /proc/<pid>/stat, in clock ticks of 10 ms).
         double OperatorCpuSeconds()
         {

@@ -36,8 +36,8 @@ public sealed class LeanReplicaSet : ICacheItem
     /// <summary>The pod template's <c>dora-operator.io/</c> and <c>kubectl.kubernetes.io/restartedAt</c> annotations.</summary>
     public KeyValuePair<string, string>[]? TemplateAnnotations { get; init; }
 
-    /// <summary>The pod template's first container image.</summary>
-    public string? Image { get; init; }
+    /// <summary>The pod template's first container image (set again only to an equal text held by another cache, before it is cached).</summary>
+    public string? Image { get; set; }
 
     /// <summary>The pod template as the planner reads it (a new lean <see cref="PodTemplateSpec"/> each call); null without one.</summary>
     public PodTemplateSpec? Template() =>

@@ -20,6 +20,7 @@ internal sealed partial class OperatorCache : IAsyncDisposable
     private readonly List<Func<CancellationToken, Task>> _syncs = [];
     private readonly Lock _gate = new();
     private Task? _started;
+    private bool _disposed;
     private readonly KubeApiClient _client;
     private readonly IReadOnlyList<string?> _scopes;
     private readonly TimeProvider _time;
@@ -32,18 +33,25 @@ internal sealed partial class OperatorCache : IAsyncDisposable
         (_client, _scopes, _time, _logger) = (client, scopes, time, logger);
         DiscoveryInterval = discoveryInterval ?? TimeSpan.FromSeconds(30);
         Namespaces = namespaces;
-        Deployments = View(client, scopes, Options.Deployments, time, logger);
-        ReplicaSets = View(client, scopes, Options.ReplicaSets, time, logger);
+        var texts = new RevisionTexts(this);
+        Deployments = View(client, scopes, Options.Deployments with { Transform = d => texts.Share(Workloads.Lean(d)) }, time, logger);
+        ReplicaSets = View(client, scopes, Options.ReplicaSets with { Transform = rs => texts.Share(Workloads.Lean(rs)) }, time, logger);
         StatefulSets = View(client, scopes, Options.StatefulSets, time, logger);
         DaemonSets = View(client, scopes, Options.DaemonSets, time, logger);
         ControllerRevisions = View(client, scopes, Options.ControllerRevisions, time, logger);
         Projects = View(client, scopes, Options.Projects, time, logger);
-        Records = View(client, scopes, Options.Records, time, logger);
+        // Records list once the ReplicaSets and Deployments are cached, so that a restarted operator's
+        // records share their texts with them (a list is cached whole when it ends: two lists at once
+        // would each see the other's cache empty).
+        Records = View(client, scopes, Options.Records with { Transform = r => texts.Share(DoraLean.Lean(r)) }, time, logger,
+            after: ct => Task.WhenAll(ReplicaSets.WaitForSyncAsync(ct), Deployments.WaitForSyncAsync(ct)));
         Incidents = View(client, scopes, Options.Incidents, time, logger);
     }
 
     /// <summary>
-    /// How each kind is cached: the lean transform, what decoding skips and the indexes. Unknown fields
+    /// How each kind is cached: the lean transform, what decoding skips and the indexes (the operator
+    /// adds <see cref="RevisionTexts"/> to the Deployment, ReplicaSet and record transforms, which reads
+    /// the other caches). Unknown fields
     /// are skipped everywhere only in caches whose objects are never written back whole; projects and
     /// incidents, whose status is written back with a PUT to the status subresource, skip only unknown
     /// metadata (managedFields, kilobytes each): the API server keeps the managedFields a request omits
@@ -164,9 +172,11 @@ internal sealed partial class OperatorCache : IAsyncDisposable
         ArgoRolloutsDiscovered?.Invoke(view);
     }
 
-    private CacheView<T> View<T>(KubeApiClient client, IReadOnlyList<string?> scopes, InformerOptions<T> options, TimeProvider time, ILogger logger)
+    /// <summary>A view of a cache that holds the objects themselves; its informers start listing once <paramref name="after"/> completes (at once when null).</summary>
+    private CacheView<T> View<T>(KubeApiClient client, IReadOnlyList<string?> scopes, InformerOptions<T> options, TimeProvider time, ILogger logger,
+        Func<CancellationToken, Task>? after = null)
         where T : KubeObject, IKubeResource<T> =>
-        new([.. scopes.Select(ns => Own<Informer<T>, T, T>(new Informer<T>(client, options with { Namespace = ns }, time, logger)))], scopes);
+        new([.. scopes.Select(ns => Own<Informer<T>, T, T>(new Informer<T>(client, options with { Namespace = ns }, time, logger), after))], scopes);
 
     /// <summary>A view of a cache that holds <typeparamref name="TItem"/>, made from each object by the options' transform.</summary>
     private CacheView<T, TItem> View<T, TItem>(KubeApiClient client, IReadOnlyList<string?> scopes, InformerOptions<T, TItem> options, TimeProvider time, ILogger logger)
@@ -175,19 +185,43 @@ internal sealed partial class OperatorCache : IAsyncDisposable
         new([.. scopes.Select(ns => Own<Informer<T, TItem>, T, TItem>(new Informer<T, TItem>(client, options with { Namespace = ns }, time, logger)))], scopes);
 
     /// <summary>Registers an informer to be started, waited for and disposed with the cache.</summary>
-    private TInformer Own<TInformer, T, TItem>(TInformer informer)
+    private TInformer Own<TInformer, T, TItem>(TInformer informer, Func<CancellationToken, Task>? after = null)
         where TInformer : Informer<T, TItem>
         where T : KubeObject, IKubeResource<T>
         where TItem : class, ICacheItem
     {
         _informers.Add(informer);
-        _starts.Add(informer.StartAsync);
+        _starts.Add(after is null ? informer.StartAsync : ct =>
+        {
+            _ = StartAfterAsync(informer, after, ct);
+            return Task.CompletedTask;
+        });
         _syncs.Add(informer.WaitForSyncAsync);
         return informer;
     }
 
+    /// <summary>Starts an informer once <paramref name="after"/> completes, unless the cache is disposed by then.</summary>
+    private async Task StartAfterAsync<T, TItem>(Informer<T, TItem> informer, Func<CancellationToken, Task> after, CancellationToken cancellationToken)
+        where T : KubeObject, IKubeResource<T>
+        where TItem : class, ICacheItem
+    {
+        try
+        {
+            await after(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return;
+        }
+        lock (_gate)
+        {
+            if (!_disposed) _ = informer.StartAsync(cancellationToken);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
+        lock (_gate) _disposed = true;
         foreach (var i in _informers) await i.DisposeAsync();
     }
 }
