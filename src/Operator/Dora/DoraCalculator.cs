@@ -108,52 +108,73 @@ internal static class DoraCalculator
 {
     public static DoraReport Compute(DoraInput input) => Summarize(Collect(input), input.Benchmark);
 
-    /// <summary>The samples behind one project's numbers over one window.</summary>
+    /// <summary>
+    /// The samples behind one project's numbers over one window. One pass over the records picks the
+    /// changes in the window; the name lookup and the incident links are built only when there are
+    /// incidents or failed changes to resolve (a project recomputes on every change, at most once a
+    /// second, over every record it keeps).
+    /// </summary>
     public static DoraSamples Collect(DoraInput input)
     {
-        var records = input.Records.Where(r => DoraDefaults.EnvironmentOf(r) == input.Environment).ToList();
-        var byName = records.ToDictionary(r => r.Metadata.Name!, StringComparer.Ordinal);
-        var incidents = input.Incidents.Where(IsValid).ToList();
-        var incidentsByRecord = incidents
-            .Select(i => (Incident: i, Record: LinkedRecord(i)))
-            .Where(x => x.Record is not null && byName.ContainsKey(x.Record))
-            .ToLookup(x => x.Record!, x => x.Incident, StringComparer.Ordinal);
+        var records = new List<DeploymentRecord>(input.Records.Count);
+        var changes = new List<DeploymentRecord>();
+        var leadTimes = new List<double>();
+        var durations = new List<double>();
+        var (deployments, rework) = (0, 0);
+        DeploymentRecord? last = null;
+        foreach (var r in input.Records)
+        {
+            if (DoraDefaults.EnvironmentOf(r) != input.Environment) continue;
+            records.Add(r);
+            if (r.Status is not { } status) continue;
+            var deployedAt = status.DeployedAt;
+            if (status.Phase == RecordPhases.Succeeded && deployedAt is { } succeeded && (last is null || succeeded > last.Status!.DeployedAt)) last = r;
+            if (ChangeTime(status.Phase, deployedAt, status) is not { } t || t < input.WindowStart || t > input.WindowEnd) continue;
+            changes.Add(r);
+            if (!IsDeployment(status.Phase, deployedAt)) continue;
+            deployments++;
+            if (ChangeTypes.IsRework(r.Spec.ChangeType)) rework++;
+            if (LeadTime(r, input.LeadTimeFromFirstCommit) is { } lead) leadTimes.Add(lead);
+            if (status.DurationSeconds is { } duration) durations.Add(duration);
+        }
 
-        var changes = records.Where(r => ChangeTime(r) is { } t && t >= input.WindowStart && t <= input.WindowEnd).ToList();
-        var deployed = changes.Where(IsDeployment).ToList();
+        Dictionary<string, DeploymentRecord>? byName = null;
+        Dictionary<string, DeploymentRecord> ByName() => byName ??= records.ToDictionary(r => r.Metadata.Name!, StringComparer.Ordinal);
+        var incidents = input.Incidents.Where(IsValid).ToList();
+        var incidentsByRecord = incidents.Count == 0 ? null : incidents
+            .Select(i => (Incident: i, Record: LinkedRecord(i)))
+            .Where(x => x.Record is not null && ByName().ContainsKey(x.Record))
+            .ToLookup(x => x.Record!, x => x.Incident, StringComparer.Ordinal);
 
         var failed = new List<FailedChange>();
         Dictionary<string, List<DateTimeOffset>>? successes = null;
         foreach (var r in changes)
         {
-            var linked = incidentsByRecord[r.Metadata.Name!].ToList();
+            var linked = incidentsByRecord is not null && incidentsByRecord.Contains(r.Metadata.Name!) ? incidentsByRecord[r.Metadata.Name!].ToList() : [];
             if (linked.Count == 0 && r.Status?.Phase is not (RecordPhases.Failed or RecordPhases.RolledBack)) continue;
             successes ??= SuccessesByWorkload(records);
-            failed.Add(Failure(r, linked, successes, byName));
+            failed.Add(Failure(r, linked, successes, ByName()));
         }
 
         var detect = incidents
             .Where(i => StartedAt(i) is { } s && s >= input.WindowStart && s <= input.WindowEnd)
-            .Select(i => LinkedRecord(i) is { } name && byName.TryGetValue(name, out var r) && r.Status?.DeployedAt is { } at && StartedAt(i) is { } s
+            .Select(i => LinkedRecord(i) is { } name && ByName().TryGetValue(name, out var r) && r.Status?.DeployedAt is { } at && StartedAt(i) is { } s
                 ? (s - at).TotalSeconds
                 : (double?)null)
             .Where(v => v >= 0)
             .OfType<double>()
             .ToList();
 
-        var last = records
-            .Where(r => r.Status is { Phase: RecordPhases.Succeeded, DeployedAt: not null })
-            .MaxBy(r => r.Status!.DeployedAt);
         return new DoraSamples
         {
             WindowStart = input.WindowStart,
             WindowEnd = input.WindowEnd,
-            DeploymentsPerDay = deployed.Count / Math.Max((input.WindowEnd - input.WindowStart).TotalDays, 1.0 / 1440),
-            Deployments = deployed.Count,
+            DeploymentsPerDay = deployments / Math.Max((input.WindowEnd - input.WindowStart).TotalDays, 1.0 / 1440),
+            Deployments = deployments,
             Changes = changes.Count,
-            Rework = deployed.Count(r => ChangeTypes.IsRework(r.Spec.ChangeType)),
-            LeadTimes = deployed.Select(r => LeadTime(r, input.LeadTimeFromFirstCommit)).OfType<double>().ToList(),
-            Durations = deployed.Select(r => r.Status?.DurationSeconds).OfType<double>().ToList(),
+            Rework = rework,
+            LeadTimes = leadTimes,
+            Durations = durations,
             DetectTimes = detect,
             FailedChanges = failed,
             OpenIncidents = input.Incidents.Count(i => IsValid(i) && RestoredAt(i) is null),
@@ -203,14 +224,19 @@ internal static class DoraCalculator
     }
 
     /// <summary>When a change counts: deployedAt for one that reached production, failedAt for one that did not; null for phases that count nowhere.</summary>
-    public static DateTimeOffset? ChangeTime(DeploymentRecord r) => r.Status switch
+    public static DateTimeOffset? ChangeTime(DeploymentRecord r) => r.Status is { } s ? ChangeTime(s.Phase, s.DeployedAt, s) : null;
+
+    /// <summary><see cref="ChangeTime(DeploymentRecord)"/> with the phase and deployedAt already read (each read of a packed time unpacks it).</summary>
+    private static DateTimeOffset? ChangeTime(string? phase, DateTimeOffset? deployedAt, DeploymentRecordStatus status) => phase switch
     {
-        { Phase: RecordPhases.Succeeded or RecordPhases.RolledBack, DeployedAt: { } at } => at,
-        { Phase: RecordPhases.Failed or RecordPhases.RolledBack, FailedAt: { } at } => at,
+        RecordPhases.Succeeded or RecordPhases.RolledBack when deployedAt is { } at => at,
+        RecordPhases.Failed or RecordPhases.RolledBack => status.FailedAt,
         _ => null,
     };
 
-    public static bool IsDeployment(DeploymentRecord r) => r.Status is { Phase: RecordPhases.Succeeded or RecordPhases.RolledBack, DeployedAt: not null };
+    public static bool IsDeployment(DeploymentRecord r) => r.Status is { } s && IsDeployment(s.Phase, s.DeployedAt);
+
+    private static bool IsDeployment(string? phase, DateTimeOffset? deployedAt) => phase is RecordPhases.Succeeded or RecordPhases.RolledBack && deployedAt is not null;
 
     /// <summary>
     /// The lead-time sample of a deployment: none when the tracker recorded none (config-only, invalid
