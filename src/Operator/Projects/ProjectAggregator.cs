@@ -35,6 +35,12 @@ internal sealed partial class ProjectAggregator : IReconciler, IDisposable
     /// A project's reconcile unmarks its namespace before it reads the caches.
     /// </summary>
     private readonly ConcurrentDictionary<string, byte> _namespacesQueued = new(StringComparer.Ordinal);
+    // Per namespace, a count of the changes that can change which project claims a Deployment (a
+    // Deployment added, deleted or relabelled, a project added, changed or deleted); each project's
+    // overlap is kept with the count it was computed at, so a burst of rollouts (status changes
+    // only) does not match every Deployment of the namespace again on every recompute.
+    private readonly ConcurrentDictionary<string, long> _claimChanges = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<ObjectKey, (long Changes, string? Overlap)> _overlaps = new();
     private int _statusWrites;
 
     public ProjectAggregator(KubeApiClient client, OperatorCache cache, TimeProvider time, ILogger<ProjectAggregator> logger, ProjectOptions? options = null)
@@ -53,10 +59,10 @@ internal sealed partial class ProjectAggregator : IReconciler, IDisposable
         }, ProjectChanged));
         cache.Records.AddHandler(new(r => Enqueue(r.Metadata.Namespace, r.Spec.Project), (_, r) => Enqueue(r.Metadata.Namespace, r.Spec.Project), r => Enqueue(r.Metadata.Namespace, r.Spec.Project)));
         cache.Incidents.AddHandler(new(i => Enqueue(i.Metadata.Namespace, i.Spec.Project), (_, i) => Enqueue(i.Metadata.Namespace, i.Spec.Project), i => Enqueue(i.Metadata.Namespace, i.Spec.Project)));
-        cache.Deployments.AddHandler(new(d => EnqueueNamespace(d.Metadata.Namespace), (a, b) =>
+        cache.Deployments.AddHandler(new(d => ClaimsChanged(d.Metadata.Namespace), (a, b) =>
         {
-            if (!SameLabels(a.Metadata.Labels, b.Metadata.Labels) || ProjectClaims.Named(a.Metadata) != ProjectClaims.Named(b.Metadata)) EnqueueNamespace(b.Metadata.Namespace);
-        }, d => EnqueueNamespace(d.Metadata.Namespace)));
+            if (!SameLabels(a.Metadata.Labels, b.Metadata.Labels) || ProjectClaims.Named(a.Metadata) != ProjectClaims.Named(b.Metadata)) ClaimsChanged(b.Metadata.Namespace);
+        }, d => ClaimsChanged(d.Metadata.Namespace)));
     }
 
     public string Name => "projects";
@@ -101,7 +107,7 @@ internal sealed partial class ProjectAggregator : IReconciler, IDisposable
     {
         // Itself first: a namespace already marked queued was marked before this project was there.
         Enqueue(p.Metadata.Namespace, p.Metadata.Name);
-        EnqueueNamespace(p.Metadata.Namespace);
+        ClaimsChanged(p.Metadata.Namespace);
         if (p.Spec.Sources is null) return;
         foreach (var other in _cache.Projects.List().Where(o => o.Spec.Sources is not null)) Enqueue(other.Metadata.Namespace, other.Metadata.Name);
     }
@@ -109,6 +115,23 @@ internal sealed partial class ProjectAggregator : IReconciler, IDisposable
     private void Enqueue(string? ns, string? project)
     {
         if (!string.IsNullOrEmpty(project)) _runner.Add(ObjectKey.Of(ns, project));
+    }
+
+    /// <summary>Counts a change to who claims the Deployments of <paramref name="ns"/> and queues its projects.</summary>
+    private void ClaimsChanged(string? ns)
+    {
+        _claimChanges.AddOrUpdate(ns ?? "", 1, static (_, n) => n + 1);
+        EnqueueNamespace(ns);
+    }
+
+    /// <summary>The project's <see cref="ProjectStatusBuilder.Overlap"/>, computed again only after a change to the namespace's claims.</summary>
+    private string? Overlap(ObjectKey key, DoraProject project)
+    {
+        var changes = _claimChanges.GetValueOrDefault(key.Namespace);
+        if (_overlaps.TryGetValue(key, out var known) && known.Changes == changes) return known.Overlap;
+        var overlap = ProjectStatusBuilder.Overlap(project, _cache.Projects.List(key.Namespace), _cache.Deployments.List(key.Namespace));
+        _overlaps[key] = (changes, overlap);
+        return overlap;
     }
 
     /// <summary>
@@ -163,6 +186,7 @@ internal sealed partial class ProjectAggregator : IReconciler, IDisposable
             _lastWrite.TryRemove(key, out _);
             _lastCompute.TryRemove(key, out _);
             _reports.TryRemove(key, out _);
+            _overlaps.TryRemove(key, out _);
             return ReconcileResult.Done;
         }
         var now = _time.GetUtcNow();
@@ -173,7 +197,7 @@ internal sealed partial class ProjectAggregator : IReconciler, IDisposable
         _lastCompute[key] = now;
         var report = Report(project);
         _reports[key] = (project, report);
-        var readiness = ProjectStatusBuilder.Readiness(project, _cache.Projects.List(ns), _cache.Deployments.List(ns), report,
+        var readiness = ProjectStatusBuilder.Readiness(project, _cache.Projects.List(ns), () => Overlap(key, project), report,
             project.Spec.Sources is null ? null : _cache.Projects.List());
         var status = ProjectStatusBuilder.Build(project, report, readiness, now);
         if (SameValues(project.Status, status)) return ReconcileResult.Done;

@@ -22,6 +22,26 @@ internal static class ProjectStatusBuilder
         DoraCalculator.BenchmarkFor(project.Spec),
         DoraDefaults.LeadTimeFromFirst(project));
 
+    /// <summary>
+    /// Why the project's selector overlaps older projects' (they record the Deployments both select),
+    /// or null when it does not: what only the namespace's Deployment labels and claims and its
+    /// projects decide.
+    /// </summary>
+    public static string? Overlap(DoraProject project, IReadOnlyList<DoraProject> namespaceProjects, IReadOnlyList<Deployment> namespaceDeployments)
+    {
+        if (project.Spec.Selector is not { } own) return null;
+        // Only the Deployments this project selects can be contested: match its own selector
+        // first, so a namespace of P projects and D Deployments costs D matches, not D x P.
+        var contested = namespaceDeployments
+            .Where(d => ProjectClaims.Named(d.Metadata) is null && LabelSelectors.Matches(own, d.Metadata.Labels))
+            .Select(d => (Deployment: d, Claimants: ProjectClaims.Claimants(namespaceProjects, d.Metadata)))
+            .Where(x => x.Claimants.Count > 1 && x.Claimants[0].Metadata.Name != project.Metadata.Name && x.Claimants.Any(p => p.Metadata.Name == project.Metadata.Name))
+            .ToList();
+        if (contested.Count == 0) return null;
+        var names = string.Join(", ", contested.Take(5).Select(x => $"{x.Deployment.Metadata.Name} (recorded by {x.Claimants[0].Metadata.Name})"));
+        return $"older DoraProjects also select {contested.Count} of this project's Deployments, and the oldest project records them: {names}. Narrow the selectors so each Deployment has one project.";
+    }
+
     public static DoraProjectStatus Build(DoraProject project, DoraReport report, (bool Ready, string Reason, string Message) readiness, DateTimeOffset now)
     {
         var conditions = project.Status?.Conditions?.Select(c => new Condition
@@ -60,29 +80,16 @@ internal static class ProjectStatusBuilder
     /// (an older project selects one of this project's Deployments, so that one records it), or
     /// SourceConflict (an older project lists one of this project's sources, so inputs from it go there),
     /// NoDeployments (nothing reached the environment in the window); otherwise True, Calculated.
+    /// The overlap (<see cref="Overlap"/>) is asked for only when the project has a valid selector.
     /// </summary>
-    public static (bool Ready, string Reason, string Message) Readiness(DoraProject project, IReadOnlyList<DoraProject> namespaceProjects, IReadOnlyList<Deployment> namespaceDeployments, DoraReport report,
+    public static (bool Ready, string Reason, string Message) Readiness(DoraProject project, IReadOnlyList<DoraProject> namespaceProjects, Func<string?> overlap, DoraReport report,
         IReadOnlyList<DoraProject>? allProjects = null)
     {
         if (project.Spec.Selector is { } selector && LabelSelectors.Problem(selector) is { } problem)
         {
             return (false, "SelectorInvalid", $"spec.selector: {problem}");
         }
-        if (project.Spec.Selector is { } own)
-        {
-            // Only the Deployments this project selects can be contested: match its own selector
-            // first, so a namespace of P projects and D Deployments costs D matches, not D x P.
-            var contested = namespaceDeployments
-                .Where(d => ProjectClaims.Named(d.Metadata) is null && LabelSelectors.Matches(own, d.Metadata.Labels))
-                .Select(d => (Deployment: d, Claimants: ProjectClaims.Claimants(namespaceProjects, d.Metadata)))
-                .Where(x => x.Claimants.Count > 1 && x.Claimants[0].Metadata.Name != project.Metadata.Name && x.Claimants.Any(p => p.Metadata.Name == project.Metadata.Name))
-                .ToList();
-            if (contested.Count > 0)
-            {
-                var names = string.Join(", ", contested.Take(5).Select(x => $"{x.Deployment.Metadata.Name} (recorded by {x.Claimants[0].Metadata.Name})"));
-                return (false, "SelectorOverlap", $"older DoraProjects also select {contested.Count} of this project's Deployments, and the oldest project records them: {names}. Narrow the selectors so each Deployment has one project.");
-            }
-        }
+        if (project.Spec.Selector is not null && overlap() is { } message) return (false, "SelectorOverlap", message);
         if (ProjectClaims.SourceConflict(project, allProjects ?? namespaceProjects) is { } conflict)
         {
             return (false, "SourceConflict",
