@@ -59,7 +59,7 @@ internal sealed class RevisionTexts(OperatorCache cache)
     }
 
     /// <summary>The instance among <paramref name="holders"/>' texts equal to <paramref name="text"/>, or <paramref name="text"/>.</summary>
-    internal static string? Pick<THolder>(string? text, IReadOnlyList<THolder> holders, Func<THolder, string?> read)
+    private static string? Pick<THolder>(string? text, IReadOnlyList<THolder> holders, Func<THolder, string?> read)
     {
         if (text is null) return null;
         foreach (var holder in holders)
