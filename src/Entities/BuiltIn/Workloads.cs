@@ -222,7 +222,13 @@ public static class Workloads
     {
         if (template is null) return null;
         if (template.Metadata?.Annotations is { } full && full.TryGetValue(key, out var value)) return value;
-        foreach (var (k, v) in template.LeanAnnotations ?? []) if (k == key) return v;
+        return LeanAnnotation(template.LeanAnnotations, key);
+    }
+
+    /// <summary>An annotation from a lean template's (or a <see cref="LeanReplicaSet"/>'s) key/value pairs.</summary>
+    public static string? LeanAnnotation(KeyValuePair<string, string>[]? annotations, string key)
+    {
+        foreach (var (k, v) in annotations ?? []) if (k == key) return v;
         return null;
     }
 

@@ -31,7 +31,7 @@ internal sealed class RevisionTexts(OperatorCache cache)
         if (rs.OwnerReferences?.FirstOrDefault(o => o.Controller == true && o.Kind is "Deployment" or "Rollout") is not { } owner) return rs;
         if (owner.Kind == "Deployment" && cache.Deployments.Get(rs.Namespace, owner.Name)?.Spec?.Template is { } template)
         {
-            rs.Image = Pick(rs.Image, [template], static t => t.LeanImage);
+            rs.Image = Same(rs.Image, template.LeanImage);
             ShareSha(rs.TemplateAnnotations, [template], static t => Sha(t.LeanAnnotations));
         }
         var records = cache.Records.ByIndex(CacheIndexes.Workload, CacheIndexes.Key(rs.Namespace, ObjectNames.WorkloadKey(owner.Kind, owner.Name)));
@@ -52,8 +52,8 @@ internal sealed class RevisionTexts(OperatorCache cache)
         }
         if (spec.Workload.Kind is "Deployment" && cache.Deployments.Get(r.Metadata.Namespace, spec.Workload.Name)?.Spec?.Template is { } template)
         {
-            spec.Image = Pick(spec.Image, [template], static t => t.LeanImage);
-            spec.CommitSha = Pick(spec.CommitSha, [template], static t => Sha(t.LeanAnnotations));
+            spec.Image = Same(spec.Image, template.LeanImage);
+            spec.CommitSha = Same(spec.CommitSha, Sha(template.LeanAnnotations));
         }
         return r;
     }
@@ -69,6 +69,9 @@ internal sealed class RevisionTexts(OperatorCache cache)
         return text;
     }
 
+    /// <summary><paramref name="held"/> when it equals <paramref name="text"/>, else <paramref name="text"/>.</summary>
+    private static string? Same(string? text, string? held) => text is not null && string.Equals(held, text, StringComparison.Ordinal) ? held : text;
+
     private static void ShareSha<THolder>(KeyValuePair<string, string>[]? annotations, IReadOnlyList<THolder> holders, Func<THolder, string?> read)
     {
         if (annotations is null) return;
@@ -80,9 +83,5 @@ internal sealed class RevisionTexts(OperatorCache cache)
         }
     }
 
-    private static string? Sha(KeyValuePair<string, string>[]? annotations)
-    {
-        foreach (var (k, v) in annotations ?? []) if (k == DoraNames.CommitShaAnnotation) return v;
-        return null;
-    }
+    private static string? Sha(KeyValuePair<string, string>[]? annotations) => Workloads.LeanAnnotation(annotations, DoraNames.CommitShaAnnotation);
 }

@@ -20,6 +20,8 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
     private StringBuilder? _target;
     private bool _openMetrics;
     private StringBuilder _buffer = new(64 * 1024);
+    // The UTF-8 text's buffer, kept between scrapes; null while a response holds it (RentUtf8).
+    private byte[]? _utf8;
 
     public PrometheusExposition(Func<bool> leader)
     {
@@ -81,8 +83,6 @@ internal sealed class PrometheusExposition : BaseExporter<Metric>
             if (_utf8 is null || _utf8.Length < buffer.Length) _utf8 = buffer;
         }
     }
-
-    private byte[]? _utf8;
 
     /// <summary>Renders into the reused builder (its capacity survives scrapes, so steady state allocates little).</summary>
     private StringBuilder Render(bool openMetrics)
