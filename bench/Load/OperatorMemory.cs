@@ -56,6 +56,7 @@ internal static class OperatorMemory
                 var live = LiveBytes() - baseline;
                 var info = GC.GetGCMemoryInfo();
                 Stats.Row($"whole operator, live managed ({Recorded():N0} records)", $"{live / 1048576.0:N1} MB", "");
+                Stats.Row("  ReplicaSets cached (the rest retired: recorded, older than the previous)", $"{host.Cache.ReplicaSets.Count:N0} of {deployments * revisions:N0}", "");
                 Stats.Row("whole operator, working set", $"{Environment.WorkingSet / 1048576.0:N0} MB", "< 150 MB");
                 Stats.Row("whole operator, heap committed", $"{info.TotalCommittedBytes / 1048576.0:N0} MB", "");
                 var gens = info.GenerationInfo.ToArray();

@@ -142,6 +142,45 @@ public sealed class InformerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnEvictedObject_LeavesTheCacheSilently_AndComesBackWithItsNextEventOrARelist()
+    {
+        await Put("old", "1");
+        await Put("kept", "1");
+        var journal = new Journal();
+        await using var informer = await StartSyncedAsync(journal);
+        var old = informer.Get(_ns, "old")!;
+
+        Assert.True(informer.Evict(old));
+        Assert.Null(informer.Get(_ns, "old"));
+        Assert.Equal("kept", Assert.Single(informer.ByIndex("value", "1")).Metadata.Name);
+        Assert.Equal(1, informer.Count);
+        Assert.Equal(1, informer.Evictions);
+        Assert.False(informer.Evict(old), "a second eviction of the same object");
+        Assert.DoesNotContain(journal.Calls, c => c.StartsWith("delete", StringComparison.Ordinal));
+
+        // Its next change is an add to the handlers; a version the cache no longer holds is not evicted.
+        await Put("old", "2");
+        await Eventually.True(() => journal.Count("add old 2") == 1, "the evicted object's update to come back as an add");
+        Assert.False(informer.Evict(old), "the evicted version, after a newer one was cached");
+        Assert.Equal("2", informer.Get(_ns, "old")!.Data!["k"]);
+
+        // Deleting an evicted object still reaches the handlers.
+        Assert.True(informer.Evict(informer.Get(_ns, "old")!));
+        await _client.DeleteAsync<ConfigMap>("old", _ns);
+        await Eventually.True(() => journal.Count("delete old") == 1, "the delete of the evicted object");
+
+        // A relist brings back what was evicted, as an add.
+        Assert.True(informer.Evict(informer.Get(_ns, "kept")!));
+        await Eventually.True(() => _server.OpenWatches > 0, "the informer's watch to open");
+        _server.Faults.FreezeWatches();
+        await Put("other", "1");
+        _server.Faults.CompactHistory();
+        _server.Faults.CutWatches();
+        await Eventually.True(() => journal.Count("add kept 1") == 2 && journal.Count("add other 1") == 1, "the relist to add the evicted object again");
+        await AssertCacheEqualsServer(informer);
+    }
+
+    [Fact]
     public async Task ListsThenWatches_AndIndexesTheCache()
     {
         await Put("pre", "1");

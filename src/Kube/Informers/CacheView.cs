@@ -47,6 +47,12 @@ public class CacheView<T, TItem>
 
     public TItem? Get(string? ns, string name) => Route(ns)?.Get(ns, name);
 
+    /// <summary>Drops a cached object without telling the handlers (<see cref="Informer{T, TItem}.Evict"/>); false when it is not the version cached.</summary>
+    public bool Evict(TItem item) => Route(item.Namespace)?.Evict(item) ?? false;
+
+    /// <summary>Objects dropped with <see cref="Evict"/>, over every informer behind the view.</summary>
+    public long Evictions => _informers.Sum(i => i.Evictions);
+
     /// <summary>Every object, or those of one namespace.</summary>
     public IReadOnlyList<TItem> List(string? ns = null)
     {

@@ -78,6 +78,7 @@ public class Informer<T, TItem> : IAsyncDisposable
     private Task? _loop;
     private ITimer? _resync;
     private long _watchEvents;
+    private long _evictions;
 
     public Informer(KubeApiClient client, InformerOptions<T, TItem> options, TimeProvider? time = null, ILogger? logger = null)
     {
@@ -157,6 +158,27 @@ public class Informer<T, TItem> : IAsyncDisposable
             return map.TryGetValue(value, out var objects) ? IndexEntry.Items(objects) : [];
         }
     }
+
+    /// <summary>
+    /// Drops <paramref name="item"/> from the cache without telling the handlers, if it is still the
+    /// version cached (a newer one that arrived meanwhile stays): for objects the cache's users no
+    /// longer read, such as a Deployment's retired ReplicaSets. The watch goes on: the object's next
+    /// event, or the next relist, brings it back as an add, and its deletion reaches the handlers as
+    /// usual. Returns whether it was dropped.
+    /// </summary>
+    public bool Evict(TItem item)
+    {
+        lock (_gate)
+        {
+            if (!_items.TryGetValue(item.Namespace ?? "", out var named) || !named.TryGetValue(item.Name ?? "", out var held) || !ReferenceEquals(held, item)) return false;
+            RemoveLocked(item.Namespace, item.Name ?? "");
+            _evictions++;
+            return true;
+        }
+    }
+
+    /// <summary>Objects dropped with <see cref="Evict"/> since the informer started.</summary>
+    public long Evictions => Interlocked.Read(ref _evictions);
 
     private List<TItem> AllLocked()
     {

@@ -284,7 +284,21 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         {
             _events.Warning(Reference(workload), problem.Reason, "RecordDeployment", problem.Message);
         }
+        if (workload.Kind == "Deployment" && existing.ContainsKey(workload.RecordName(workload.Current))) RetireReplicaSets(key.Namespace, workload);
         return plan.RecheckAt is { } recheck ? ReconcileResult.RequeueAfter(TimeSpan.FromTicks(Math.Max(0, (recheck - _time.GetUtcNow()).Ticks)) + TimeSpan.FromSeconds(1)) : ReconcileResult.Done;
+    }
+
+    /// <summary>
+    /// Drops a Deployment's retired ReplicaSets (<see cref="WorkloadState.RetiredObjects"/>) from the
+    /// cache once its current revision is recorded: with the default revisionHistoryLimit a
+    /// Deployment keeps ten old ReplicaSets, which the records already describe.
+    /// </summary>
+    private void RetireReplicaSets(string ns, WorkloadState workload)
+    {
+        foreach (var name in workload.RetiredObjects())
+        {
+            if (_cache.ReplicaSets.Get(ns, name) is { } rs && _cache.ReplicaSets.Evict(rs)) Log.Retired(_logger, ns, name, workload.Meta.Name);
+        }
     }
 
     private DateTimeOffset? ProgressSince(ObjectKey key, WorkloadState workload)

@@ -48,6 +48,23 @@ internal sealed record WorkloadState(
 
     public string RecordName(long revision) => ObjectNames.Record(Meta.Name!, revision, Kind);
 
+    /// <summary>
+    /// The objects whose every revision number is older than the previous revision (the newest
+    /// before <see cref="Current"/>): once the current revision is recorded, the planner reads none
+    /// of them again. It compares the current revision with the previous one (restart, rollback,
+    /// configuration-only change), records revisions newer than its newest record, and backfills
+    /// only while the current revision has no record. A rollback to one of them renumbers it, and
+    /// its update brings it back.
+    /// </summary>
+    public IEnumerable<string> RetiredObjects()
+    {
+        var previous = Revisions.Keys.Where(r => r < Current).DefaultIfEmpty(0).Max();
+        if (previous == 0) return [];
+        var newest = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var rev in Revisions.Values) newest[rev.ObjectName] = Math.Max(newest.GetValueOrDefault(rev.ObjectName), rev.Number);
+        return newest.Where(kv => kv.Value < previous).Select(kv => kv.Key);
+    }
+
     /// <summary>A Deployment: revisions from <c>deployment.kubernetes.io/revision</c> (and revision-history) of its ReplicaSets; progress from its conditions.</summary>
     public static WorkloadState Of(Deployment d, IReadOnlyList<LeanReplicaSet> sets)
     {

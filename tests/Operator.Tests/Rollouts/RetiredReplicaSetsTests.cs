@@ -1,0 +1,105 @@
+using DoraOperator.Entities.BuiltIn;
+using DoraOperator.Operator.Caching;
+using DoraOperator.Operator.Hosting;
+using DoraOperator.Testing;
+
+namespace DoraOperator.Operator.Tests.Rollouts;
+
+/// <summary>
+/// Once a Deployment's current revision is recorded, the cache keeps only its current and previous
+/// ReplicaSets: the older ones are described by their records. A rollback to one of them, and a
+/// restarted operator, still record exactly what they would with every ReplicaSet cached.
+/// </summary>
+public sealed class RetiredReplicaSetsTests : IAsyncLifetime
+{
+    private OperatorOnSandbox _env = null!;
+
+    public async Task InitializeAsync()
+    {
+        _env = await OperatorOnSandbox.StartAsync();
+        await _env.Kubectl.OkAsync("apply -f -", OperatorOnSandbox.ShopProject);
+    }
+
+    public async Task DisposeAsync() => await _env.DisposeAsync();
+
+    private Task Release(int version) => _env.Kubectl.OkAsync("apply -f -", $$$"""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web, labels: {team: shop}}
+        spec:
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata:
+              labels: {app: web}
+              annotations: {dora-operator.io/commit-sha: "{{{version:D40}}}"}
+            spec:
+              containers: [{name: web, image: "registry.example.com/shop/web:v{{{version}}}"}]
+        """);
+
+    private static List<long> CachedRevisions(OperatorHost host)
+    {
+        var uid = host.Cache.Deployments.Get("shop", "web")!.Metadata.Uid!;
+        return [.. host.Cache.ReplicaSets.ByIndex(CacheIndexes.Owner, uid)
+            .Select(rs => long.Parse(rs.Annotations![Workloads.RevisionAnnotation], System.Globalization.CultureInfo.InvariantCulture)).Order()];
+    }
+
+    private async Task<List<string>> RecordPhases()
+    {
+        var listed = await _env.Kubectl.OkAsync("get dr --no-headers -o custom-columns=NAME:.metadata.name,PHASE:.status.phase");
+        return [.. listed.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => string.Join('=', l.Split(' ', StringSplitOptions.RemoveEmptyEntries))).Order(StringComparer.Ordinal)];
+    }
+
+    private async Task<List<string>> Versions()
+    {
+        var listed = await _env.Kubectl.OkAsync("get dr --no-headers -o custom-columns=NAME:.metadata.name,VERSION:.metadata.resourceVersion");
+        return [.. listed.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => string.Join('@', l.Split(' ', StringSplitOptions.RemoveEmptyEntries))).Order(StringComparer.Ordinal)];
+    }
+
+    [Fact]
+    public async Task OldReplicaSets_LeaveTheCache_OnceRecorded_AndRollbacksAndRestartsRecordAsBefore()
+    {
+        // Four revisions before the operator runs: the first three are backfilled, the fourth tracked.
+        for (var v = 1; v <= 4; v++)
+        {
+            await Release(v);
+            await _env.Kubectl.OkAsync("rollout status deployment/web --timeout=30s");
+        }
+        var host = await _env.StartOperatorAsync();
+        try
+        {
+            await Records.WaitAsync(_env.Kubectl, "web-4", r => Records.Phase(r) == "Succeeded", "web-4 to succeed");
+            await Eventually.True(() => CachedRevisions(host) is [3, 4], "only the current and previous ReplicaSets to stay cached");
+            Assert.Equal(2, host.Cache.ReplicaSets.Evictions);
+            Assert.Equal(4, (await _env.Kubectl.OkAsync("get rs -o name")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+            Assert.Equal(["web-1=Succeeded", "web-2=Succeeded", "web-3=Succeeded", "web-4=Succeeded"], await RecordPhases());
+
+            // A rollback to a retired revision renumbers its ReplicaSet, whose update brings it back.
+            await _env.Kubectl.OkAsync("rollout undo deployment/web --to-revision=1");
+            await _env.Kubectl.OkAsync("rollout status deployment/web --timeout=30s");
+            var rollback = await Records.WaitAsync(_env.Kubectl, "web-5", r => Records.Phase(r) == "Succeeded", "the rollback to succeed");
+            Assert.Equal("web-4", (string?)rollback["status"]!["rollbackOf"]);
+            Assert.Equal(new string('0', 39) + "1", (string?)rollback["spec"]!["commitSha"]);
+            await Eventually.True(() => CachedRevisions(host) is [4, 5], "the reused ReplicaSet and the previous one to be cached");
+            Assert.Equal(["web-1=Succeeded", "web-2=Succeeded", "web-3=Succeeded", "web-4=RolledBack", "web-5=Succeeded"], await RecordPhases());
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+
+        // A restarted operator lists every ReplicaSet again and retires the old ones; it records nothing twice.
+        var before = await Versions();
+        host = await _env.StartOperatorAsync();
+        await using (host)
+        {
+            await Eventually.True(() => CachedRevisions(host) is [4, 5], "the restarted operator to retire the old ReplicaSets");
+            await Release(6);
+            await Records.WaitAsync(_env.Kubectl, "web-6", r => Records.Phase(r) == "Succeeded", "web-6 to succeed");
+            await Eventually.True(() => CachedRevisions(host) is [5, 6], "revision 4's ReplicaSet to retire after revision 6");
+            Assert.Equal(["web-1=Succeeded", "web-2=Succeeded", "web-3=Succeeded", "web-4=RolledBack", "web-5=Succeeded", "web-6=Succeeded"], await RecordPhases());
+        }
+        var after = await Versions();
+        Assert.Equal(before.Where(l => !l.StartsWith("web-5", StringComparison.Ordinal)),
+            after.Where(l => !l.StartsWith("web-5", StringComparison.Ordinal) && !l.StartsWith("web-6", StringComparison.Ordinal)));
+    }
+}
