@@ -246,6 +246,7 @@ internal sealed partial class OperatorHost : IAsyncDisposable
         var stopping = _stop.Token;
         _running.Add(Ledger.RunAsync(stopping));
         _running.Add(cache.StartAsync(stopping));
+        _running.Add(CompactAfterStartAsync(cache, tracker, time, loggers.CreateLogger<OperatorHost>(), stopping));
         Task Lead(CancellationToken leading) => Task.WhenAll(tracker.RunAsync(leading), incidents.RunAsync(leading), aggregator.RunAsync(leading));
         var leadership = Services.GetRequiredService<Leadership>();
         var logger = loggers.CreateLogger<OperatorHost>();
@@ -268,6 +269,33 @@ internal sealed partial class OperatorHost : IAsyncDisposable
         {
             leadership.Follow(() => !_stop.IsCancellationRequested);
             _running.Add(Lead(stopping));
+        }
+    }
+
+    /// <summary>
+    /// One full, compacting collection once the start's peak has passed: the caches have synced and
+    /// the rollout tracker's queue has stayed empty for two seconds (every workload reconciled once:
+    /// history backfilled, old ReplicaSets retired). Listing caches every ReplicaSet and decodes every
+    /// object at full size; what is dropped after that leaves holes among the objects that stay, and
+    /// the collector keeps that memory committed. Compacted, it is given back. Once per process.
+    /// </summary>
+    private static async Task CompactAfterStartAsync(OperatorCache cache, RolloutTracker tracker, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await cache.StartAsync(cancellationToken);
+            for (var quiet = 0; quiet < 2;)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
+                quiet = tracker.QueueDepth == 0 ? quiet + 1 : 0;
+            }
+            var before = GC.GetGCMemoryInfo().HeapSizeBytes;
+            var took = System.Diagnostics.Stopwatch.StartNew();
+            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            Log.Compacted(logger, before / 1048576.0, GC.GetGCMemoryInfo().HeapSizeBytes / 1048576.0, took.Elapsed.TotalMilliseconds);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
         }
     }
 

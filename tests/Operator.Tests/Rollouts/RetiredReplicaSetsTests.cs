@@ -2,6 +2,7 @@ using DoraOperator.Entities.BuiltIn;
 using DoraOperator.Operator.Caching;
 using DoraOperator.Operator.Hosting;
 using DoraOperator.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace DoraOperator.Operator.Tests.Rollouts;
 
@@ -101,5 +102,53 @@ public sealed class RetiredReplicaSetsTests : IAsyncLifetime
         var after = await Versions();
         Assert.Equal(before.Where(l => !l.StartsWith("web-5", StringComparison.Ordinal)),
             after.Where(l => !l.StartsWith("web-5", StringComparison.Ordinal) && !l.StartsWith("web-6", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task OnceEveryWorkloadIsReconciled_TheHeapIsCompactedOnce_AfterTheOldReplicaSetsRetired()
+    {
+        for (var v = 1; v <= 4; v++)
+        {
+            await Release(v);
+            await _env.Kubectl.OkAsync("rollout status deployment/web --timeout=30s");
+        }
+        OperatorHost? started = null;
+        var compactions = new System.Collections.Concurrent.ConcurrentQueue<(string Message, long Evictions)>();
+        using var loggers = LoggerFactory.Create(b => b.AddProvider(new Sink((level, message) =>
+        {
+            if (message.Contains("compacted the managed heap", StringComparison.Ordinal)) compactions.Enqueue((message, started?.Cache.ReplicaSets.Evictions ?? -1));
+        })));
+        started = await OperatorHost.StartAsync(_env.Options, loggers);
+        await using (started)
+        {
+            await Eventually.True(() => !compactions.IsEmpty, "the compaction after the start", TimeSpan.FromSeconds(30));
+            var (message, evictions) = Assert.Single(compactions);
+            Assert.Matches(@"^caches synced and every workload reconciled: compacted the managed heap from \d+ MB to \d+ MB in \d+ ms$", message);
+            Assert.Equal(2, evictions);
+            await Release(5);
+            await Records.WaitAsync(_env.Kubectl, "web-5", r => Records.Phase(r) == "Succeeded", "web-5 to succeed");
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            Assert.Single(compactions);
+        }
+    }
+
+    private sealed class Sink(Action<LogLevel, string> write) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new Logger(write);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(Action<LogLevel, string> write) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                write(logLevel, formatter(state, exception));
+        }
     }
 }
