@@ -15,7 +15,7 @@ internal sealed partial class RolloutTracker
         [LoggerMessage(3, LogLevel.Information, "retention: deleted {Namespace}/{Record} (project {Project}: maxAge {MaxAge}, maxRecords {MaxRecords})")]
         public static partial void RetentionDeleted(ILogger logger, string? @namespace, string? record, string? project, string maxAge, int maxRecords);
 
-        [LoggerMessage(4, LogLevel.Debug, "retired ReplicaSet {Namespace}/{ReplicaSet} of Deployment {Deployment} from the cache: its revision is recorded and older than the previous one")]
-        public static partial void Retired(ILogger logger, string @namespace, string replicaSet, string? deployment);
+        [LoggerMessage(4, LogLevel.Debug, "retired {ObjectKind} {Namespace}/{Object} of {Kind} {Workload} from the cache: its revision is recorded and older than the previous one")]
+        public static partial void Retired(ILogger logger, string objectKind, string @namespace, string @object, string kind, string? workload);
     }
 }

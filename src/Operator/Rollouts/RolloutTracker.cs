@@ -284,20 +284,23 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         {
             _events.Warning(Reference(workload), problem.Reason, "RecordDeployment", problem.Message);
         }
-        if (workload.Kind == "Deployment" && existing.ContainsKey(workload.RecordName(workload.Current))) RetireReplicaSets(key.Namespace, workload);
+        if (existing.ContainsKey(workload.RecordName(workload.Current))) Retire(key.Namespace, workload);
         return plan.RecheckAt is { } recheck ? ReconcileResult.RequeueAfter(TimeSpan.FromTicks(Math.Max(0, (recheck - _time.GetUtcNow()).Ticks)) + TimeSpan.FromSeconds(1)) : ReconcileResult.Done;
     }
 
     /// <summary>
-    /// Drops a Deployment's retired ReplicaSets (<see cref="WorkloadState.RetiredObjects"/>) from the
-    /// cache once its current revision is recorded: with the default revisionHistoryLimit a
-    /// Deployment keeps ten old ReplicaSets, which the records already describe.
+    /// Drops a workload's retired ReplicaSets or ControllerRevisions (<see cref="WorkloadState.RetiredObjects"/>)
+    /// from the cache once its current revision is recorded: with the default history limits a
+    /// workload keeps ten old ones, which the records already describe.
     /// </summary>
-    private void RetireReplicaSets(string ns, WorkloadState workload)
+    private void Retire(string ns, WorkloadState workload)
     {
-        foreach (var name in workload.RetiredObjects())
+        foreach (var (kind, name) in workload.RetiredObjects())
         {
-            if (_cache.ReplicaSets.Get(ns, name) is { } rs && _cache.ReplicaSets.Evict(rs)) Log.Retired(_logger, ns, name, workload.Meta.Name);
+            var retired = kind == "ReplicaSet"
+                ? _cache.ReplicaSets.Get(ns, name) is { } rs && _cache.ReplicaSets.Evict(rs)
+                : _cache.ControllerRevisions.Get(ns, name) is { } cr && _cache.ControllerRevisions.Evict(cr);
+            if (retired) Log.Retired(_logger, kind, ns, name, workload.Kind, workload.Meta.Name);
         }
     }
 

@@ -53,15 +53,16 @@ internal sealed record WorkloadState(
     /// before <see cref="Current"/>): once the current revision is recorded, the planner reads none
     /// of them again. It compares the current revision with the previous one (restart, rollback,
     /// configuration-only change), records revisions newer than its newest record, and backfills
-    /// only while the current revision has no record. A rollback to one of them renumbers it, and
-    /// its update brings it back.
+    /// only while the current revision has no record. A rollback to one of them renumbers it (every
+    /// controller does: a Deployment's, a StatefulSet's, a DaemonSet's, Argo's), and its update
+    /// brings it back; kept, the previous revision's object, created after it, still shows it reused.
     /// </summary>
-    public IEnumerable<string> RetiredObjects()
+    public IEnumerable<(string Kind, string Name)> RetiredObjects()
     {
         var previous = Revisions.Keys.Where(r => r < Current).DefaultIfEmpty(0).Max();
         if (previous == 0) return [];
-        var newest = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var rev in Revisions.Values) newest[rev.ObjectName] = Math.Max(newest.GetValueOrDefault(rev.ObjectName), rev.Number);
+        var newest = new Dictionary<(string, string), long>();
+        foreach (var rev in Revisions.Values) newest[(rev.ObjectKind, rev.ObjectName)] = Math.Max(newest.GetValueOrDefault((rev.ObjectKind, rev.ObjectName)), rev.Number);
         return newest.Where(kv => kv.Value < previous).Select(kv => kv.Key);
     }
 

@@ -175,6 +175,18 @@ public sealed class RevisionedWorkloadTests : IAsyncLifetime
             Assert.Contains(record["status"]!["conditions"]!.AsArray(), c => (string?)c!["type"] == "Backfilled" && ((string?)c["message"])!.Contains("StatefulSet's retained ControllerRevisions", StringComparison.Ordinal));
         }
         Assert.Equal("sha2", (string?)(await Record("kv-sts3", _ => true, "kv-sts3"))["spec"]!["commitSha"]);
+
+        // Recorded, the ControllerRevisions older than the previous one leave the cache; a rollback to
+        // one of them renumbers it, and its update brings it back.
+        List<long> Cached() => [.. _operator.Cache.ControllerRevisions.ByIndex(Caching.CacheIndexes.Owner, _operator.Cache.StatefulSets.Get("shop", "kv")!.Metadata.Uid!).Select(r => r.Revision).Order()];
+        await Eventually.True(() => Cached() is [3, 4], "only the current and previous ControllerRevisions to stay cached");
+        await _kubectl.OkAsync("rollout undo sts/kv --to-revision=1");
+        await _kubectl.OkAsync("rollout status sts/kv --timeout=30s");
+        var rollback = await Record("kv-sts5", r => Phase(r) == "Succeeded", "the rollback to a retired revision");
+        Assert.Equal("kv-sts4", (string?)rollback["status"]!["rollbackOf"]);
+        Assert.Equal("kv:0", (string?)rollback["spec"]!["image"]);
+        await Eventually.True(() => Cached() is [4, 5], "the renumbered ControllerRevision and the previous one to be cached");
+        Assert.Equal(["kv-sts1", "kv-sts2", "kv-sts3", "kv-sts4", "kv-sts5"], await RecordNamesAsync());
     }
 }
 
