@@ -37,6 +37,21 @@ internal sealed class OperatorOnSandbox : IAsyncDisposable
     /// <summary>DoraProject "shop", selecting the workloads labelled <c>team: shop</c>: what the rollout tests track.</summary>
     public const string ShopProject = "apiVersion: dora-operator.io/v1alpha1\nkind: DoraProject\nmetadata:\n  name: shop\nspec:\n  selector:\n    matchLabels:\n      team: shop\n";
 
+    /// <summary>Deployment "web" of team shop, at commit <paramref name="sha"/> running <paramref name="image"/>.</summary>
+    public static string WebDeployment(string sha, string image) => $$$"""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web, labels: {team: shop}}
+        spec:
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata:
+              labels: {app: web}
+              annotations: {dora-operator.io/commit-sha: "{{{sha}}}"}
+            spec:
+              containers: [{name: web, image: "{{{image}}}"}]
+        """;
+
     public OperatorOptions Options => new()
     {
         Kubeconfig = KubeconfigPath, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0, Intake = new() { Port = 0 },

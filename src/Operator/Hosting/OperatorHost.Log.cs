@@ -21,7 +21,7 @@ internal sealed partial class OperatorHost
         [LoggerMessage(5, LogLevel.Information, "client-side rate limit on Kubernetes API requests: {Limit}")]
         public static partial void RateLimit(ILogger logger, string limit);
 
-        [LoggerMessage(6, LogLevel.Information, "caches synced and every workload reconciled: compacted the managed heap from {Before:F0} MB to {After:F0} MB in {Milliseconds:F0} ms")]
+        [LoggerMessage(6, LogLevel.Information, "caches synced and the rollout queue quiet: compacted the managed heap from {Before:F0} MB to {After:F0} MB in {Milliseconds:F0} ms")]
         public static partial void Compacted(ILogger logger, double before, double after, double milliseconds);
     }
 }

@@ -274,10 +274,11 @@ internal sealed partial class OperatorHost : IAsyncDisposable
 
     /// <summary>
     /// One full, compacting collection once the start's peak has passed: the caches have synced and
-    /// the rollout tracker's queue has stayed empty for two seconds (every workload reconciled once:
-    /// history backfilled, old ReplicaSets retired). Listing caches every ReplicaSet and decodes every
-    /// object at full size; what is dropped after that leaves holes among the objects that stay, and
-    /// the collector keeps that memory committed. Compacted, it is given back. Once per process.
+    /// the rollout tracker's queue has stayed empty for two seconds (on the leader, every workload
+    /// reconciled once: history backfilled, old ReplicaSets and ControllerRevisions retired). Listing
+    /// caches every ReplicaSet and decodes every object at full size; what is dropped after that
+    /// leaves holes among the objects that stay, and the collector keeps that memory committed.
+    /// Compacted, it is given back. Once per process.
     /// </summary>
     private static async Task CompactAfterStartAsync(OperatorCache cache, RolloutTracker tracker, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {

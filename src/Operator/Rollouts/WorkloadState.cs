@@ -59,6 +59,8 @@ internal sealed record WorkloadState(
     /// </summary>
     public IEnumerable<(string Kind, string Name)> RetiredObjects()
     {
+        // Two revisions are the current and the previous one: what every reconcile after the first sees.
+        if (Revisions.Count <= 2) return [];
         var previous = Revisions.Keys.Where(r => r < Current).DefaultIfEmpty(0).Max();
         if (previous == 0) return [];
         var newest = new Dictionary<(string, string), long>();

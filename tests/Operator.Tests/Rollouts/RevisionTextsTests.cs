@@ -25,19 +25,7 @@ public sealed class RevisionTextsTests : IAsyncLifetime
     public async Task ARevisionsShaAndImage_AreOneInstanceInEveryCache_AlsoAfterARestart()
     {
         var host = await _env.StartOperatorAsync();
-        await _env.Kubectl.OkAsync("apply -f -", $$$"""
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata: {name: web, labels: {team: shop}}
-            spec:
-              selector: {matchLabels: {app: web}}
-              template:
-                metadata:
-                  labels: {app: web}
-                  annotations: {dora-operator.io/commit-sha: "{{{Sha1}}}"}
-                spec:
-                  containers: [{name: web, image: "registry.example.com/shop/web:{{{Sha1[..12]}}}"}]
-            """);
+        await _env.Kubectl.OkAsync("apply -f -", OperatorOnSandbox.WebDeployment(Sha1, $"registry.example.com/shop/web:{Sha1[..12]}"));
         await _env.Kubectl.OkAsync("rollout status deployment/web --timeout=30s");
         var patch = """{"spec":{"template":{"metadata":{"annotations":{"dora-operator.io/commit-sha":"SHA"}},"spec":{"containers":[{"name":"web","image":"registry.example.com/shop/web:TAG"}]}}}}"""
             .Replace("SHA", Sha2, StringComparison.Ordinal).Replace("TAG", Sha2[..12], StringComparison.Ordinal);
