@@ -75,6 +75,31 @@ public class PackedTests
     [InlineData("")]
     public void Version_GivesBackExactlyTheTextItWasGiven(string version) => Assert.Equal(version, new PackedVersion(version).Value);
 
+    [Theory]
+    [InlineData("0123456789abcdef0123456789abcdef01234567")]
+    [InlineData("ffffffffffffffffffffffffffffffffffffffff")]
+    [InlineData("0000000000000000000000000000000000000001")]
+    [InlineData("0000000000000000000000000000000000000000")]
+    [InlineData("0123456789ABCDEF0123456789ABCDEF01234567")]
+    [InlineData("0123456789abcdef0123456789abcdef0123456")]
+    [InlineData("0123456789abcdef0123456789abcdef012345678")]
+    [InlineData("0123456789abcdef0123456789abcdef0123456g")]
+    [InlineData("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
+    [InlineData("sha2")]
+    [InlineData("")]
+    public void Sha_GivesBackExactlyTheTextItWasGiven(string sha) => Assert.Equal(sha, new PackedSha(sha).Value);
+
+    [Fact]
+    public void Sha_UnsetOrNull_ReadsAsNull_AndAPackedOneIsANewStringEachRead()
+    {
+        Assert.Null(default(PackedSha).Value);
+        Assert.Null(new PackedSha(null).Value);
+        var packed = new PackedSha("89abcdef0123456789abcdef0123456789abcdef");
+        Assert.NotSame(packed.Value, packed.Value);
+        var kept = new PackedSha("v1.2.3");
+        Assert.Same(kept.Value, kept.Value);
+    }
+
     [Fact]
     public void Uid_And_Version_UnsetOrNull_ReadAsNull()
     {

@@ -37,6 +37,7 @@ public sealed class DeploymentRecordSpec
 {
     private PackedTime _commitTime;
     private PackedTime _firstCommitTime;
+    private PackedSha _commitSha;
 
     /// <summary>The DoraProject (same namespace) the deployment counts for.</summary>
     [Required]
@@ -54,7 +55,7 @@ public sealed class DeploymentRecordSpec
 
     /// <summary>The commit the revision ships (dora-operator.io/commit-sha).</summary>
     [MaxLength(128)]
-    public string? CommitSha { get; set; }
+    public string? CommitSha { get => _commitSha.Value; set => _commitSha = new(value); }
 
     /// <summary>When that commit was made (dora-operator.io/commit-time).</summary>
     public DateTimeOffset? CommitTime { get => _commitTime.Value; set => _commitTime = new(value); }

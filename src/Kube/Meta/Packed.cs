@@ -86,3 +86,46 @@ public readonly struct PackedVersion
 
     public string? Value => _text ?? (_number == 0 ? null : (_number - 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
 }
+
+/// <summary>
+/// A commit SHA in 20 bytes when it is 40 lowercase hex digits, as git prints a SHA-1 (the text
+/// takes 104 bytes); any other text (short, uppercase, SHA-256, all zeros) is kept as it is. Each
+/// read of a packed SHA makes a new string.
+/// </summary>
+public readonly struct PackedSha
+{
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
+    private readonly ulong _high;
+    private readonly ulong _middle;
+    private readonly uint _low;
+    private readonly string? _text;
+
+    public PackedSha(string? value)
+    {
+        if (value is { Length: 40 } && !value.AsSpan().ContainsAnyExcept(LowerHex) && value.AsSpan().ContainsAnyExcept('0'))
+        {
+            Span<byte> bytes = stackalloc byte[20];
+            Convert.FromHexString(value, bytes, out _, out _);
+            _high = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes);
+            _middle = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]);
+            _low = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes[16..]);
+        }
+        else
+        {
+            _text = value;
+        }
+    }
+
+    public string? Value
+    {
+        get
+        {
+            if (_text is not null || (_high | _middle | _low) == 0) return _text;
+            Span<byte> bytes = stackalloc byte[20];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes, _high);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], _middle);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes[16..], _low);
+            return Convert.ToHexStringLower(bytes);
+        }
+    }
+}

@@ -10,9 +10,12 @@ namespace DoraOperator.Operator.Caching;
 /// each decoding makes strings of its own (a SHA is 104 bytes, an image name 100-200). The caches'
 /// transforms give each newly decoded object the instances already cached for the same workload,
 /// so a revision's texts are held once whichever arrives first: a ReplicaSet takes them from its
-/// Deployment or its records, a record from its workload's ReplicaSets or Deployment, a Deployment
-/// from its ReplicaSets. Only an equal text is ever replaced, so no reader sees a difference; the
-/// transforms run outside the informers' locks and read the other caches as any consumer does.
+/// Deployment (and the image from its records), a record its image from its workload's ReplicaSets
+/// or Deployment, a Deployment from its ReplicaSets. A record holds a 40-digit SHA packed in 20
+/// bytes (<see cref="Kube.Meta.PackedSha"/>), not as a string: it outlives the retired ReplicaSets,
+/// and is then the only holder of its revision's texts. Only an equal text is ever replaced, so no
+/// reader sees a difference; the transforms run outside the informers' locks and read the other
+/// caches as any consumer does.
 /// </summary>
 internal sealed class RevisionTexts(OperatorCache cache)
 {
@@ -37,23 +40,20 @@ internal sealed class RevisionTexts(OperatorCache cache)
         var records = cache.Records.ByIndex(CacheIndexes.Workload, CacheIndexes.Key(rs.Namespace, ObjectNames.WorkloadKey(owner.Kind, owner.Name)));
         if (records.Count == 0) return rs;
         rs.Image = Pick(rs.Image, records, static r => r.Spec.Image);
-        ShareSha(rs.TemplateAnnotations, records, static r => r.Spec.CommitSha);
         return rs;
     }
 
     public DeploymentRecord Share(DeploymentRecord r)
     {
         var spec = r.Spec;
-        if (spec.Source is not (null or Sources.Cluster) || spec.CommitSha is null && spec.Image is null) return r;
+        if (spec.Source is not (null or Sources.Cluster) || spec.Image is null) return r;
         if (spec.Workload.Uid is { } uid && cache.ReplicaSets.ByIndex(CacheIndexes.Owner, uid) is { Count: > 0 } replicaSets)
         {
             spec.Image = Pick(spec.Image, replicaSets, static rs => rs.Image);
-            spec.CommitSha = Pick(spec.CommitSha, replicaSets, static rs => Sha(rs.TemplateAnnotations));
         }
         if (spec.Workload.Kind is "Deployment" && cache.Deployments.Get(r.Metadata.Namespace, spec.Workload.Name)?.Spec?.Template is { } template)
         {
             spec.Image = Same(spec.Image, template.LeanImage);
-            spec.CommitSha = Same(spec.CommitSha, Sha(template.LeanAnnotations));
         }
         return r;
     }
