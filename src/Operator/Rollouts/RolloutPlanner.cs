@@ -61,7 +61,7 @@ internal static class RolloutPlanner
 
         var existing = input.Records.ToDictionary(r => r.Metadata.Name!, StringComparer.Ordinal);
         var name = w.RecordName(current);
-        var previousRevision = w.Revisions.Keys.Where(r => r < current).DefaultIfEmpty(0).Max();
+        var previousRevision = w.Previous;
         var previousName = previousRevision > 0 ? w.RecordName(previousRevision) : null;
         var previous = previousName is not null ? existing.GetValueOrDefault(previousName) : null;
         // A ControllerRevision created in the same second as a newer one cannot be told reused by its

@@ -284,7 +284,7 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         {
             _events.Warning(Reference(workload), problem.Reason, "RecordDeployment", problem.Message);
         }
-        if (existing.ContainsKey(workload.RecordName(workload.Current))) Retire(key.Namespace, workload);
+        Retire(key.Namespace, workload, existing);
         return plan.RecheckAt is { } recheck ? ReconcileResult.RequeueAfter(TimeSpan.FromTicks(Math.Max(0, (recheck - _time.GetUtcNow()).Ticks)) + TimeSpan.FromSeconds(1)) : ReconcileResult.Done;
     }
 
@@ -293,14 +293,16 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
     /// from the cache once its current revision is recorded: with the default history limits a
     /// workload keeps ten old ones, which the records already describe.
     /// </summary>
-    private void Retire(string ns, WorkloadState workload)
+    private void Retire(string ns, WorkloadState workload, Dictionary<string, DeploymentRecord> records)
     {
-        foreach (var (kind, name) in workload.RetiredObjects())
+        var retired = workload.RetiredObjects();
+        if (retired.Count == 0 || !records.ContainsKey(workload.RecordName(workload.Current))) return;
+        foreach (var (kind, name) in retired)
         {
-            var retired = kind == "ReplicaSet"
+            var evicted = kind == "ReplicaSet"
                 ? _cache.ReplicaSets.Get(ns, name) is { } rs && _cache.ReplicaSets.Evict(rs)
                 : _cache.ControllerRevisions.Get(ns, name) is { } cr && _cache.ControllerRevisions.Evict(cr);
-            if (retired) Log.Retired(_logger, kind, ns, name, workload.Kind, workload.Meta.Name);
+            if (evicted) Log.Retired(_logger, kind, ns, name, workload.Kind, workload.Meta.Name);
         }
     }
 

@@ -48,24 +48,27 @@ internal sealed record WorkloadState(
 
     public string RecordName(long revision) => ObjectNames.Record(Meta.Name!, revision, Kind);
 
+    /// <summary>The previous revision: the newest before <see cref="Current"/>; 0 when there is none.</summary>
+    public long Previous => Revisions.Keys.Where(r => r < Current).DefaultIfEmpty(0).Max();
+
     /// <summary>
-    /// The objects whose every revision number is older than the previous revision (the newest
-    /// before <see cref="Current"/>): once the current revision is recorded, the planner reads none
+    /// The objects whose every revision number is older than <see cref="Previous"/>: once the
+    /// current revision is recorded, the planner reads none
     /// of them again. It compares the current revision with the previous one (restart, rollback,
     /// configuration-only change), records revisions newer than its newest record, and backfills
     /// only while the current revision has no record. A rollback to one of them renumbers it (every
     /// controller does: a Deployment's, a StatefulSet's, a DaemonSet's, Argo's), and its update
     /// brings it back; kept, the previous revision's object, created after it, still shows it reused.
     /// </summary>
-    public IEnumerable<(string Kind, string Name)> RetiredObjects()
+    public IReadOnlyList<(string Kind, string Name)> RetiredObjects()
     {
         // Two revisions are the current and the previous one: what every reconcile after the first sees.
         if (Revisions.Count <= 2) return [];
-        var previous = Revisions.Keys.Where(r => r < Current).DefaultIfEmpty(0).Max();
+        var previous = Previous;
         if (previous == 0) return [];
         var newest = new Dictionary<(string, string), long>();
         foreach (var rev in Revisions.Values) newest[(rev.ObjectKind, rev.ObjectName)] = Math.Max(newest.GetValueOrDefault((rev.ObjectKind, rev.ObjectName)), rev.Number);
-        return newest.Where(kv => kv.Value < previous).Select(kv => kv.Key);
+        return [.. newest.Where(kv => kv.Value < previous).Select(kv => kv.Key)];
     }
 
     /// <summary>A Deployment: revisions from <c>deployment.kubernetes.io/revision</c> (and revision-history) of its ReplicaSets; progress from its conditions.</summary>
