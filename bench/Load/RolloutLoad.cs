@@ -145,6 +145,7 @@ internal static class RolloutLoad
         // Then a steady stream, as a busy cluster has: rollouts released at a fixed rate, each on
         // its schedule whether or not the ones before have finished.
         var steady = Math.Min(deployments, steadyRate * steadySeconds);
+        var (steadyCpuBefore, steadyEventsBefore) = (OperatorCpuSeconds(), await WatchEvents());
         var paced = Stopwatch.StartNew();
         var releases = new List<Task>(steady);
         for (var i = 0; i < steady; i++)
@@ -161,6 +162,8 @@ internal static class RolloutLoad
         var steadyKeys = Enumerable.Range(0, steady).Select(i => $"svc-{i:D5}#{(i < rollouts ? steadyRevision : burstRevision)}").ToList();
         var steadyRun = Stopwatch.StartNew();
         while (steadyKeys.Count(recorded.ContainsKey) < steady && steadyRun.Elapsed < TimeSpan.FromMinutes(2)) await Task.Delay(50);
+        var steadyCpuPerRollout = (OperatorCpuSeconds() - steadyCpuBefore) * 1000 / steady;
+        var steadyEventsPerRollout = (await WatchEvents() - steadyEventsBefore) / steady;
 
         var rssAfterRollouts = OperatorRss();
         var fileBacked = OperatorMemory("RssFile");
@@ -206,6 +209,7 @@ internal static class RolloutLoad
         Stats.Row($"steady {steadyRate}/s for {steadySeconds} s: released", $"{steady:N0} at {releasedRate:N0}/s", "");
         Stats.Row($"steady {steadyRate}/s: completion -> record p50", $"{Stats.Percentile(steadyLatencies, 50):N1} ms ({steadyLatencies.Count:N0} rollouts)", "");
         Stats.Row($"steady {steadyRate}/s: completion -> record p99", $"{Stats.Percentile(steadyLatencies, 99):N1} ms", "< 50 ms");
+        Stats.Row($"steady {steadyRate}/s: operator CPU per rollout", $"{steadyCpuPerRollout:N2} ms ({steadyEventsPerRollout:N1} watch events each)", "");
         Stats.Row("operator working set after sync", $"{rssAfterSync / 1024.0 / 1024:N0} MB", "");
         Stats.Row("operator working set after the rollouts", $"{rssAfterRollouts / 1024.0 / 1024:N0} MB", workingSetGoal);
         Stats.Row("  of which mapped files (assemblies, runtime)", $"{fileBacked / 1024.0 / 1024:N0} MB", "");

@@ -67,4 +67,12 @@ public sealed class DisplayValues
 
     /// <summary>Overall tier: elite, high, medium, low or unknown.</summary>
     public string? Tier { get; set; }
+
+    /// <summary>A copy (every value is a string).</summary>
+    public DisplayValues Copy() => (DisplayValues)MemberwiseClone();
+
+    /// <summary>True when every value is the same.</summary>
+    public bool SameAs(DisplayValues other) =>
+        DeploysPerDay == other.DeploysPerDay && LeadTime == other.LeadTime && ChangeFailureRate == other.ChangeFailureRate
+        && RecoveryTime == other.RecoveryTime && RestoredIn == other.RestoredIn && Tier == other.Tier;
 }

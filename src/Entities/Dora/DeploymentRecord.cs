@@ -29,6 +29,13 @@ public sealed class DeploymentRecord : KubeObject, IKubeResource<DeploymentRecor
     /// </summary>
     [DefaultEmptyObject]
     public DeploymentRecordStatus? Status { get; set; }
+
+    /// <summary>
+    /// A record to change the spec or status of without touching this one (a cached record): copies
+    /// of both (<see cref="DeploymentRecordSpec.Copy"/>, <see cref="DeploymentRecordStatus.Copy"/>),
+    /// this one's metadata, shared and so not to be changed. Cheaper than a deep copy through JSON.
+    /// </summary>
+    public DeploymentRecord WithCopiedSpecAndStatus() => new() { ApiVersion = ApiVersion, Kind = Kind, Metadata = Metadata, Spec = Spec.Copy(), Status = Status?.Copy() };
 }
 
 /// <summary>What was deployed.</summary>
@@ -80,6 +87,9 @@ public sealed class DeploymentRecordSpec
     /// <summary>The first container image, for humans.</summary>
     [MaxLength(512)]
     public string? Image { get; set; }
+
+    /// <summary>A copy whose fields can be set without touching this one (the workload reference is shared).</summary>
+    public DeploymentRecordSpec Copy() => (DeploymentRecordSpec)MemberwiseClone();
 }
 
 /// <summary>What happened to the rollout.</summary>
@@ -140,6 +150,48 @@ public sealed class DeploymentRecordStatus
     /// <summary>Preformatted values for kubectl columns.</summary>
     public DisplayValues? Display { get; set; }
 
+    /// <summary>
+    /// A copy to change without touching this one (a cached status): the lists are new and the
+    /// values shared. Conditions are shared too: they are replaced, never changed in place
+    /// (<see cref="Conditions.Set"/>).
+    /// </summary>
+    public DeploymentRecordStatus Copy()
+    {
+        var copy = (DeploymentRecordStatus)MemberwiseClone();
+        copy._rare = _rare?.Copy();
+        copy.Conditions = Conditions is null ? null : [.. Conditions];
+        copy.Display = Display?.Copy();
+        return copy;
+    }
+
+    /// <summary>
+    /// True when both statuses write the same JSON, <c>incidents</c> left out when
+    /// <paramref name="ignoreIncidents"/> (a field for field comparison, without serializing).
+    /// </summary>
+    public bool SameAs(DeploymentRecordStatus other, bool ignoreIncidents = false) =>
+        Phase == other.Phase && Reason == other.Reason && StartedAt == other.StartedAt && DeployedAt == other.DeployedAt
+        && FailedAt == other.FailedAt && RestoredAt == other.RestoredAt
+        && DurationSeconds == other.DurationSeconds && LeadTimeSeconds == other.LeadTimeSeconds
+        && RollbackOf == other.RollbackOf && RolledBackBy == other.RolledBackBy
+        && (ignoreIncidents || SameList(Incidents, other.Incidents, string.Equals))
+        && SameList(Conditions, other.Conditions, SameCondition)
+        && (Display is null ? other.Display is null : other.Display is not null && Display.SameAs(other.Display));
+
+    private static bool SameCondition(Condition a, Condition b) =>
+        a.Type == b.Type && a.Status == b.Status && a.ObservedGeneration == b.ObservedGeneration
+        && a.LastTransitionTime == b.LastTransitionTime && a.Reason == b.Reason && a.Message == b.Message;
+
+    private static bool SameList<TItem>(List<TItem>? a, List<TItem>? b, Func<TItem, TItem, bool> same)
+    {
+        if (a is null || b is null) return a is null && b is null;
+        if (a.Count != b.Count) return false;
+        for (var i = 0; i < a.Count; i++)
+        {
+            if (!same(a[i], b[i])) return false;
+        }
+        return true;
+    }
+
     /// <summary>Sets a rare field; clearing one on a status that has none allocates nothing.</summary>
     private void Set<TValue>(TValue? value, Action<Rare, TValue?> set)
     {
@@ -155,5 +207,12 @@ public sealed class DeploymentRecordStatus
         public string? RollbackOf;
         public string? RolledBackBy;
         public List<string>? Incidents;
+
+        public Rare Copy()
+        {
+            var copy = (Rare)MemberwiseClone();
+            copy.Incidents = Incidents is null ? null : [.. Incidents];
+            return copy;
+        }
     }
 }

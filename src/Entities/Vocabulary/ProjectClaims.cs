@@ -16,11 +16,17 @@ public static class ProjectClaims
         workload.Annotations?.GetValueOrDefault(DoraNames.ProjectAnnotation) is { Length: > 0 } named ? named : null;
 
     /// <summary>The projects whose selector matches the (unannotated) workload, oldest first.</summary>
-    public static List<DoraProject> Claimants(IEnumerable<DoraProject> namespaceProjects, ObjectMeta workload) =>
-        namespaceProjects
-            .Where(p => p.Spec.Selector is { } s && LabelSelectors.Matches(s, workload.Labels))
-            .OrderBy(p => p, Oldest)
-            .ToList();
+    /// <remarks>Runs on every rollout reconcile, over every project of the namespace: a plain loop, sorted only when several claim.</remarks>
+    public static List<DoraProject> Claimants(IEnumerable<DoraProject> namespaceProjects, ObjectMeta workload)
+    {
+        var claimants = new List<DoraProject>(1);
+        foreach (var p in namespaceProjects)
+        {
+            if (p.Spec.Selector is { } s && LabelSelectors.Matches(s, workload.Labels)) claimants.Add(p);
+        }
+        if (claimants.Count > 1) claimants.Sort(Oldest);
+        return claimants;
+    }
 
     /// <summary>Oldest first: creation time, then name.</summary>
     public static IComparer<DoraProject> Oldest { get; } = Comparer<DoraProject>.Create((a, b) =>

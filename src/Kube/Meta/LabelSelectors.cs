@@ -3,10 +3,12 @@ namespace DoraOperator.Kube.Meta;
 /// <summary>metav1.LabelSelector matching (matchLabels and matchExpressions), as the API server defines it.</summary>
 public static class LabelSelectors
 {
+    private static readonly Dictionary<string, string> NoLabels = [];
+
     /// <summary>True when <paramref name="labels"/> satisfy the selector. An empty selector matches nothing here: a DoraProject must say what it selects.</summary>
     public static bool Matches(LabelSelector selector, IReadOnlyDictionary<string, string>? labels)
     {
-        labels ??= new Dictionary<string, string>();
+        labels ??= NoLabels;
         var any = false;
         foreach (var (k, v) in selector.MatchLabels ?? [])
         {

@@ -40,6 +40,7 @@ internal sealed partial class OperatorCache : IAsyncDisposable
         DaemonSets = View(client, scopes, Options.DaemonSets, time, logger);
         ControllerRevisions = View(client, scopes, Options.ControllerRevisions, time, logger);
         Projects = View(client, scopes, Options.Projects, time, logger);
+        ProjectSelectors = new ProjectSelectors(Projects);
         // Records list once the ReplicaSets and Deployments are cached, so that a restarted operator's
         // records share their texts with them (a list is cached whole when it ends: two lists at once
         // would each see the other's cache empty).
@@ -80,6 +81,10 @@ internal sealed partial class OperatorCache : IAsyncDisposable
     public CacheView<DaemonSet> DaemonSets { get; }
     public CacheView<ControllerRevision> ControllerRevisions { get; }
     public CacheView<DoraProject> Projects { get; }
+
+    /// <summary>Which projects' selectors match a workload, by an index of the projects' labels.</summary>
+    public ProjectSelectors ProjectSelectors { get; }
+
     public CacheView<DeploymentRecord> Records { get; }
     public CacheView<Incident> Incidents { get; }
 

@@ -47,7 +47,7 @@ internal sealed class IntakeRouter(OperatorCache cache)
         }
         if (ns is { Length: > 0 } && labels.TryGetValue("deployment", out var deployment) && cache.Deployments.Get(ns, deployment) is { } d)
         {
-            return ProjectClaims.Named(d.Metadata) is { } annotated ? cache.Projects.Get(ns, annotated) : ProjectClaims.Claimants(cache.Projects.List(ns), d.Metadata).FirstOrDefault();
+            return ProjectClaims.Named(d.Metadata) is { } annotated ? cache.Projects.Get(ns, annotated) : cache.ProjectSelectors.Claimants(ns, d.Metadata).FirstOrDefault();
         }
         return null;
     }

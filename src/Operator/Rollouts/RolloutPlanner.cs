@@ -72,7 +72,7 @@ internal static class RolloutPlanner
         var isRestart = previousRevision > 0 && w.Revisions[previousRevision].Template?.Fingerprint is { } pf
             && pf == currentRev.Template?.Fingerprint && !reused;
 
-        var record = existing.TryGetValue(name, out var found) ? KubeClone.DeepCopy(found) : NewRecord(input, name, currentRev);
+        var record = existing.TryGetValue(name, out var found) ? found.WithCopiedSpecAndStatus() : NewRecord(input, name, currentRev);
         var status = record.Status ??= new DeploymentRecordStatus();
         CheckCommitTimes(record, input, currentRev, problems, isNew: found is null);
         // A reused revision carries no start: the record's creation is when the operator saw it start.
@@ -106,7 +106,7 @@ internal static class RolloutPlanner
         var plan = new List<DeploymentRecord> { record };
         if (previous is not null)
         {
-            var prior = KubeClone.DeepCopy(previous);
+            var prior = previous.WithCopiedSpecAndStatus();
             var priorStatus = prior.Status ??= new DeploymentRecordStatus();
             if (isRollback && priorStatus.Phase is RecordPhases.Succeeded or RecordPhases.Progressing or RecordPhases.Failed)
             {
@@ -254,7 +254,7 @@ internal static class RolloutPlanner
     public static IReadOnlyList<DeploymentRecord> PlanDeleted(IReadOnlyList<DeploymentRecord> records) =>
         records.Where(r => r.Status?.Phase is null or RecordPhases.Progressing).Select(r =>
         {
-            var copy = KubeClone.DeepCopy(r);
+            var copy = r.WithCopiedSpecAndStatus();
             copy.Status ??= new DeploymentRecordStatus();
             copy.Status.Phase = RecordPhases.Superseded;
             copy.Status.Reason = $"the {r.Spec.Workload.Kind ?? "Deployment"} was deleted before the rollout completed";

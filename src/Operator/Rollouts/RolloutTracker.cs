@@ -35,14 +35,14 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
     /// Records this tracker created that its cache has not shown yet (client-go's "expectations"):
     /// a reconcile in that gap must not create them again.
     /// </summary>
-    private readonly ConcurrentDictionary<ObjectKey, DateTimeOffset> _created = new();
+    private readonly ConcurrentDictionary<ObjectKey, Expectation> _created = new();
 
     /// <summary>
     /// Records whose status this tracker wrote, with the resourceVersion the write returned, until the
     /// cache shows that version: a reconcile in between would compare against the old status and
     /// write the same outcome again (a wasted request that ends in a 409).
     /// </summary>
-    private readonly ConcurrentDictionary<ObjectKey, (string ResourceVersion, DateTimeOffset At)> _written = new();
+    private readonly ConcurrentDictionary<ObjectKey, Expectation> _written = new();
 
     /// <summary>
     /// Per StatefulSet and DaemonSet: the last progress signature seen and since when, for the
@@ -84,11 +84,11 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         // again, since a reconcile in between skipped it (the Deployment may have completed meanwhile).
         cache.Records.AddHandler(new(r =>
         {
-            if (_created.TryRemove(ObjectKey.Of(r.Metadata), out _)) _runner.Add(WorkloadOf(r));
+            if (_created.TryRemove(ObjectKey.Of(r.Metadata), out var created)) Meet(created, WorkloadOf(r));
         }, (previous, r) =>
         {
             var key = ObjectKey.Of(r.Metadata);
-            if (_written.TryGetValue(key, out var w) && w.ResourceVersion == r.Metadata.ResourceVersion && _written.TryRemove(key, out _)) _runner.Add(WorkloadOf(r));
+            if (_written.TryGetValue(key, out var w) && w.ResourceVersion == r.Metadata.ResourceVersion && _written.TryRemove(KeyValuePair.Create(key, w))) Meet(w, WorkloadOf(r));
         }));
     }
 
@@ -251,8 +251,12 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
                 if (!_created.IsEmpty) _created.TryRemove(recordKey, out _);
                 if (_written.TryGetValue(recordKey, out var written))
                 {
-                    // The cache is behind our own last status write: the write's watch event requeues this Deployment.
-                    if (current.Metadata.ResourceVersion != written.ResourceVersion && _time.GetUtcNow() - written.At < ExpectationTimeout) continue;
+                    // The cache is behind our own last status write: the write's watch event requeues this workload.
+                    if (current.Metadata.ResourceVersion != written.ResourceVersion && _time.GetUtcNow() - written.At < ExpectationTimeout)
+                    {
+                        Defer(written, key);
+                        continue;
+                    }
                     _written.TryRemove(recordKey, out _);
                 }
                 if (RecordPhases.InProgress(desired.Status?.Phase)) continue;
@@ -267,23 +271,25 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
                 await WriteStatusAsync(current, desired, cancellationToken);
                 continue;
             }
-            if (_created.TryGetValue(recordKey, out var at) && _time.GetUtcNow() - at < ExpectationTimeout)
+            if (_created.TryGetValue(recordKey, out var created) && _time.GetUtcNow() - created.At < ExpectationTimeout)
             {
                 // Created moments ago: the informer's add event brings it and requeues this workload.
+                Defer(created, key);
                 continue;
             }
             if (_cache.Records.Get(recordKey.Namespace, recordKey.Name) is not null)
             {
-                // It reached the cache after this reconcile read it (and its add event cleared the
-                // expectation above): the event requeues this workload.
+                // It reached the cache after this reconcile read it: plan again on what the cache holds now.
+                _runner.Add(key);
                 continue;
             }
-            await CreateAsync(desired, project, cancellationToken);
+            if (await CreateAsync(desired, project, cancellationToken)) existing[desired.Metadata.Name!] = desired;
         }
         foreach (var problem in plan.Problems)
         {
             _events.Warning(Reference(workload), problem.Reason, "RecordDeployment", problem.Message);
         }
+        // What this reconcile created counts as recorded: its add event requeues nothing unless a reconcile waited for it.
         Retire(key.Namespace, workload, existing);
         return plan.RecheckAt is { } recheck ? ReconcileResult.RequeueAfter(TimeSpan.FromTicks(Math.Max(0, (recheck - _time.GetUtcNow()).Ticks)) + TimeSpan.FromSeconds(1)) : ReconcileResult.Done;
     }
@@ -347,7 +353,7 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
             }
             return project;
         }
-        var claimants = ProjectClaims.Claimants(_cache.Projects.List(ns), w.Meta);
+        var claimants = _cache.ProjectSelectors.Claimants(ns, w.Meta);
         if (claimants.Count > 1)
         {
             _events.Warning(Reference(w), "SelectorOverlap", "Track",
@@ -356,7 +362,8 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         return claimants.FirstOrDefault();
     }
 
-    private async Task CreateAsync(DeploymentRecord desired, DoraProject project, CancellationToken cancellationToken)
+    /// <summary>Creates a record and writes its status; false when it already existed.</summary>
+    private async Task<bool> CreateAsync(DeploymentRecord desired, DoraProject project, CancellationToken cancellationToken)
     {
         var status = desired.Status;
         desired.Metadata.OwnerReferences =
@@ -366,7 +373,7 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         // The expectation is set before the request: the watch can deliver the add event before the
         // response arrives, and an expectation set after it would then never be cleared.
         var key = ObjectKey.Of(desired.Metadata);
-        _created[key] = _time.GetUtcNow();
+        var expectation = _created[key] = new Expectation(_time.GetUtcNow());
         DeploymentRecord created;
         try
         {
@@ -375,14 +382,15 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         }
         catch (Exception e)
         {
-            _created.TryRemove(key, out _);
+            if (_created.TryRemove(KeyValuePair.Create(key, expectation))) Meet(expectation, WorkloadOf(desired));
             // Another writer (or our own earlier attempt) got there first: the informer event requeues us.
-            if (e is KubeApiException { IsAlreadyExists: true }) return;
+            if (e is KubeApiException { IsAlreadyExists: true }) return false;
             throw;
         }
         desired.Status = status;
         if (!RecordPhases.InProgress(status?.Phase)) await WriteStatusAsync(created, desired, cancellationToken);
         Log.Recorded(_logger, created.Metadata.Namespace, created.Metadata.Name, status?.Phase ?? RecordPhases.Progressing);
+        return true;
     }
 
     /// <summary>
@@ -404,10 +412,13 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
             if (updated.Metadata.ResourceVersion is { } rv)
             {
                 var key = ObjectKey.Of(updated.Metadata);
-                _written[key] = (rv, _time.GetUtcNow());
+                var expectation = _written[key] = new Expectation(_time.GetUtcNow(), rv);
                 // The watch may have delivered this version before the response arrived: its event then
                 // found no expectation, and nothing else would clear this one.
-                if (_cache.Records.Get(key.Namespace, key.Name)?.Metadata.ResourceVersion == rv) _written.TryRemove(key, out _);
+                if (_cache.Records.Get(key.Namespace, key.Name)?.Metadata.ResourceVersion == rv && _written.TryRemove(KeyValuePair.Create(key, expectation)))
+                {
+                    Meet(expectation, WorkloadOf(current));
+                }
             }
         }
         catch (KubeApiException e) when (e.IsConflict || e.IsNotFound)
@@ -420,11 +431,45 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
     /// <summary>The merge patch of the tracker's status fields from <paramref name="current"/> to <paramref name="desired"/>; null when equal.</summary>
     internal static JsonObject? OwnedStatusPatch(DeploymentRecordStatus? current, DeploymentRecordStatus? desired)
     {
+        // Most reconciles change nothing: compared field by field, that costs no serializing.
+        if (current is not null && desired is not null && current.SameAs(desired, ignoreIncidents: true)) return null;
         var from = MergePatch.ToObject(current, DoraJsonContext.Default.DeploymentRecordStatus);
         var to = MergePatch.ToObject(desired, DoraJsonContext.Default.DeploymentRecordStatus);
         from.Remove("incidents");
         to.Remove("incidents");
         return MergePatch.Create(from, to);
+    }
+
+    /// <summary>
+    /// A reconcile skipped a record waiting for <paramref name="expectation"/>: the event that meets it
+    /// requeues <paramref name="workload"/>, or this call does when the event came first. A workload
+    /// no reconcile skipped is not reconciled again for its own write.
+    /// </summary>
+    private void Defer(Expectation expectation, ObjectKey workload)
+    {
+        if (Interlocked.CompareExchange(ref expectation.State, Expectation.Deferred, Expectation.Waiting) == Expectation.Met) _runner.Add(workload);
+    }
+
+    /// <summary>The cache shows what <paramref name="expectation"/> waited for: requeue <paramref name="workload"/> when a reconcile skipped it meanwhile.</summary>
+    private void Meet(Expectation expectation, ObjectKey workload)
+    {
+        if (Interlocked.Exchange(ref expectation.State, Expectation.Met) == Expectation.Deferred) _runner.Add(workload);
+    }
+
+    /// <summary>
+    /// A record created, or a status written (<see cref="ResourceVersion"/>), that the cache has not
+    /// shown yet. <see cref="State"/> hands over between the reconcile that defers to it and the
+    /// event that meets it, in one atomic step each, so exactly one of them requeues the workload.
+    /// </summary>
+    private sealed class Expectation(DateTimeOffset at, string? resourceVersion = null)
+    {
+        public const int Waiting = 0, Deferred = 1, Met = 2;
+
+        public int State;
+
+        public DateTimeOffset At { get; } = at;
+
+        public string? ResourceVersion { get; } = resourceVersion;
     }
 
     private static ObjectReference Reference(WorkloadState w) => new()
