@@ -373,7 +373,10 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         // The expectation is set before the request: the watch can deliver the add event before the
         // response arrives, and an expectation set after it would then never be cleared.
         var key = ObjectKey.Of(desired.Metadata);
-        var expectation = _created[key] = new Expectation(_time.GetUtcNow());
+        // A record created Progressing is planned again as soon as the cache shows it: its rollout may
+        // have completed meanwhile, and in a burst that early place in the queue keeps the outcome
+        // from waiting behind every other workload's first reconcile.
+        var expectation = _created[key] = new Expectation(_time.GetUtcNow()) { RequeueWhenMet = RecordPhases.InProgress(status?.Phase) };
         DeploymentRecord created;
         try
         {
@@ -442,18 +445,18 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
 
     /// <summary>
     /// A reconcile skipped a record waiting for <paramref name="expectation"/>: the event that meets it
-    /// requeues <paramref name="workload"/>, or this call does when the event came first. A workload
-    /// no reconcile skipped is not reconciled again for its own write.
+    /// requeues <paramref name="workload"/>, or this call does when the event came first. Otherwise a
+    /// workload is not reconciled again for its own write, except a record created Progressing.
     /// </summary>
     private void Defer(Expectation expectation, ObjectKey workload)
     {
         if (Interlocked.CompareExchange(ref expectation.State, Expectation.Deferred, Expectation.Waiting) == Expectation.Met) _runner.Add(workload);
     }
 
-    /// <summary>The cache shows what <paramref name="expectation"/> waited for: requeue <paramref name="workload"/> when a reconcile skipped it meanwhile.</summary>
+    /// <summary>The cache shows what <paramref name="expectation"/> waited for: requeue <paramref name="workload"/> when a reconcile skipped it meanwhile (or it asks to be).</summary>
     private void Meet(Expectation expectation, ObjectKey workload)
     {
-        if (Interlocked.Exchange(ref expectation.State, Expectation.Met) == Expectation.Deferred) _runner.Add(workload);
+        if (Interlocked.Exchange(ref expectation.State, Expectation.Met) == Expectation.Deferred || expectation.RequeueWhenMet) _runner.Add(workload);
     }
 
     /// <summary>
@@ -470,6 +473,9 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         public DateTimeOffset At { get; } = at;
 
         public string? ResourceVersion { get; } = resourceVersion;
+
+        /// <summary>Requeue the workload when met even if no reconcile deferred to it.</summary>
+        public bool RequeueWhenMet { get; init; }
     }
 
     private static ObjectReference Reference(WorkloadState w) => new()
