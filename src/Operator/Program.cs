@@ -5,6 +5,15 @@ using DoraOperator.Operator.Metrics;
 using DoraOperator.Operator.Sandboxing;
 using Microsoft.Extensions.Logging;
 
+// Idle thread-pool workers sleep at once instead of spinning for work first: work comes in small
+// pieces (a watch event, a reconcile), so the spinning mostly burned CPU (docs/rollouts.md). Set
+// before the pool starts, where the Native AOT binary reads it too (it does not take it from
+// runtimeconfig); DOTNET_ThreadPool_UnfairSemaphoreSpinLimit overrides it.
+if (Environment.GetEnvironmentVariable("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit") is null)
+{
+    AppContext.SetData("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit", 0);
+}
+
 var kubeconfig = new Option<string?>("--kubeconfig") { Description = "Path to a kubeconfig file (default: KUBECONFIG, ~/.kube/config, or in-cluster config inside a pod)." };
 var context = new Option<string?>("--context") { Description = "The kubeconfig context to use (default: its current context)." };
 var namespaces = new Option<string[]>("--namespaces")

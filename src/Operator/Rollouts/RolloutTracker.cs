@@ -80,8 +80,8 @@ internal sealed partial class RolloutTracker : IReconciler, IDisposable
         {
             if (old.Metadata.Generation != p.Metadata.Generation) EnqueueNamespace(p);
         }, EnqueueNamespace));
-        // A record we created (or whose status we wrote) shows up in the cache: reconcile its Deployment
-        // again, since a reconcile in between skipped it (the Deployment may have completed meanwhile).
+        // A record we created (or whose status we wrote) shows up in the cache: reconcile its workload
+        // again if a reconcile in between skipped it (the rollout may have completed meanwhile; see Meet).
         cache.Records.AddHandler(new(r =>
         {
             if (_created.TryRemove(ObjectKey.Of(r.Metadata), out var created)) Meet(created, WorkloadOf(r));
