@@ -16,7 +16,10 @@ public static class ProjectClaims
         workload.Annotations?.GetValueOrDefault(DoraNames.ProjectAnnotation) is { Length: > 0 } named ? named : null;
 
     /// <summary>The projects whose selector matches the (unannotated) workload, oldest first.</summary>
-    /// <remarks>Runs on every rollout reconcile, over every project of the namespace: a plain loop, sorted only when several claim.</remarks>
+    /// <remarks>
+    /// Matches every project of the namespace (the operator's rollout reconciles look candidates up in
+    /// an index of the selectors instead, which must answer the same): a plain loop, sorted only when several claim.
+    /// </remarks>
     public static List<DoraProject> Claimants(IEnumerable<DoraProject> namespaceProjects, ObjectMeta workload)
     {
         var claimants = new List<DoraProject>(1);

@@ -11,7 +11,7 @@ namespace DoraOperator.Operator.Caching;
 /// project is filed under one label of its <c>matchLabels</c> (a workload without that label cannot
 /// match it), and only projects that select by expressions alone are tried on every workload. A
 /// namespace of P projects costs a workload a few lookups and the full match of its candidates,
-/// not P matches; a rollout reconciles about four times. The index of a namespace is built on first
+/// not P matches, on each of a rollout's three to five reconciles. The index of a namespace is built on first
 /// use and again after any project is added, deleted or changes its spec (generation).
 /// </summary>
 internal sealed class ProjectSelectors
