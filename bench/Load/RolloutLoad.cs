@@ -128,9 +128,15 @@ internal static class RolloutLoad
             .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
         Task<double> WatchEvents() => Counter("dora_operator_watch_events_total{");
         Task<double> Reconciles() => Counter("dora_operator_reconcile_total{controller=\"rollouts\"");
+        // The operator's collections: pause seconds, collections, and those of generation 2.
+        async Task<(double Pause, double All, double Gen2)> Collections() =>
+            (await Counter("dora_operator_gc_pause_seconds_total "), await Counter("dora_operator_gc_collections_total{generation=\"0\"}"), await Counter("dora_operator_gc_collections_total{generation=\"2\"}"));
+        string CollectionsSince((double Pause, double All, double Gen2) before, (double Pause, double All, double Gen2) after) =>
+            $"{(after.Pause - before.Pause) * 1000:N0} ms in {after.All - before.All:N0} collections ({after.Gen2 - before.Gen2:N0} of generation 2)";
         var (eventsBefore, reconcilesBefore) = (await WatchEvents(), await Reconciles());
         var writesBefore = Writes();
         var cpuBefore = OperatorCpuSeconds();
+        var collectionsBefore = await Collections();
         var run = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, rollouts), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) => await Release(i, burstRevision, ct));
         while (recorded.Count < rollouts && run.Elapsed < TimeSpan.FromMinutes(3)) await Task.Delay(20);
@@ -141,11 +147,12 @@ internal static class RolloutLoad
         var cpuPerRollout = (OperatorCpuSeconds() - cpuBefore) * 1000 / rollouts;
         var eventsPerRollout = (await WatchEvents() - eventsBefore) / rollouts;
         var reconcilesPerRollout = (await Reconciles() - reconcilesBefore) / rollouts;
+        var burstCollections = CollectionsSince(collectionsBefore, await Collections());
 
         // Then a steady stream, as a busy cluster has: rollouts released at a fixed rate, each on
         // its schedule whether or not the ones before have finished.
         var steady = Math.Min(deployments, steadyRate * steadySeconds);
-        var (steadyCpuBefore, steadyEventsBefore) = (OperatorCpuSeconds(), await WatchEvents());
+        var (steadyCpuBefore, steadyEventsBefore, steadyCollectionsBefore) = (OperatorCpuSeconds(), await WatchEvents(), await Collections());
         var paced = Stopwatch.StartNew();
         var releases = new List<Task>(steady);
         for (var i = 0; i < steady; i++)
@@ -164,6 +171,7 @@ internal static class RolloutLoad
         while (steadyKeys.Count(recorded.ContainsKey) < steady && steadyRun.Elapsed < TimeSpan.FromMinutes(2)) await Task.Delay(50);
         var steadyCpuPerRollout = (OperatorCpuSeconds() - steadyCpuBefore) * 1000 / steady;
         var steadyEventsPerRollout = (await WatchEvents() - steadyEventsBefore) / steady;
+        var steadyCollections = CollectionsSince(steadyCollectionsBefore, await Collections());
 
         var rssAfterRollouts = OperatorRss();
         var fileBacked = OperatorMemory("RssFile");
@@ -206,10 +214,12 @@ internal static class RolloutLoad
         Stats.Row("operator CPU per rollout in the burst", $"{cpuPerRollout:N2} ms", "< 0.3 ms");
         Stats.Row("watch events decoded per rollout in the burst", $"{eventsPerRollout:N1}", "");
         Stats.Row("rollout reconciles per rollout in the burst", $"{reconcilesPerRollout:N1}", "");
+        Stats.Row("operator paused for collections in the burst", burstCollections, "");
         Stats.Row($"steady {steadyRate}/s for {steadySeconds} s: released", $"{steady:N0} at {releasedRate:N0}/s", "");
         Stats.Row($"steady {steadyRate}/s: completion -> record p50", $"{Stats.Percentile(steadyLatencies, 50):N1} ms ({steadyLatencies.Count:N0} rollouts)", "");
         Stats.Row($"steady {steadyRate}/s: completion -> record p99", $"{Stats.Percentile(steadyLatencies, 99):N1} ms", "< 50 ms");
         Stats.Row($"steady {steadyRate}/s: operator CPU per rollout", $"{steadyCpuPerRollout:N2} ms ({steadyEventsPerRollout:N1} watch events each)", "");
+        Stats.Row($"steady {steadyRate}/s: operator paused for collections", steadyCollections, "");
         Stats.Row("operator working set after sync", $"{rssAfterSync / 1024.0 / 1024:N0} MB", "");
         Stats.Row("operator working set after the rollouts", $"{rssAfterRollouts / 1024.0 / 1024:N0} MB", workingSetGoal);
         Stats.Row("  of which mapped files (assemblies, runtime)", $"{fileBacked / 1024.0 / 1024:N0} MB", "");

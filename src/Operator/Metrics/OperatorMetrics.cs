@@ -87,6 +87,9 @@ internal sealed class OperatorMetrics
         Meter.CreateObservableGauge("dora_operator_leader", () => leader() ? 1 : 0, null, "1 while this replica leads (writes and exports DORA series), else 0.");
         Meter.CreateObservableGauge("dora_operator_managed_heap_bytes", () => GC.GetGCMemoryInfo().HeapSizeBytes, "By", "Size of the .NET managed heap at the last garbage collection.");
         Meter.CreateObservableGauge("dora_operator_working_set_bytes", () => Environment.WorkingSet, "By", "Resident memory of the operator process.");
+        Meter.CreateObservableCounter("dora_operator_cpu_seconds", () => Environment.CpuUsage.TotalTime.TotalSeconds, "s", "CPU time the operator process has used, user and system.");
+        Meter.CreateObservableCounter("dora_operator_gc_pause_seconds", () => GC.GetTotalPauseDuration().TotalSeconds, "s", "Time the process was paused for garbage collections.");
+        Meter.CreateObservableCounter("dora_operator_gc_collections", GcCollections, null, "Garbage collections by generation; a collection of generation 2 also counts for 1 and 0.");
 
         IEnumerable<Measurement<double>> Gauge(Func<DoraReport, double?> value) =>
             leader() ? reports().Where(r => value(r.Report) is not null).Select(r => new Measurement<double>(value(r.Report)!.Value, Tags(r.Project))) : [];
@@ -107,6 +110,14 @@ internal sealed class OperatorMetrics
         Meter.CreateObservableGauge("dora_team_recovery_time_median_seconds", () => TeamGauge(r => r.RecoveryTime.MedianSeconds), "s", "Median recovery time over the pooled failed changes of the team's projects.");
         Meter.CreateObservableGauge("dora_team_tier", () => leader() ? Teams(reports).Select(t => new Measurement<int>(1, [.. TeamTags(t), new("tier", t.Report.Tier)])) : [], null, "1 for the team's overall tier.");
         Meter.CreateObservableGauge("dora_project_info", () => leader() ? reports().Select(r => new Measurement<int>(1, [.. Tags(r.Project), new("benchmark", r.Report.Benchmark), new("window", DoraDefaults.WindowOf(r.Project))])) : [], null, "Static facts about each project; always 1.");
+    }
+
+    private static IEnumerable<Measurement<long>> GcCollections()
+    {
+        for (var generation = 0; generation <= GC.MaxGeneration; generation++)
+        {
+            yield return new Measurement<long>(GC.CollectionCount(generation), new KeyValuePair<string, object?>("generation", generation.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
     }
 
     private static IEnumerable<Measurement<int>> TierMeasurements((DoraProject Project, DoraReport Report) r)

@@ -109,6 +109,13 @@ public sealed class ScrapeTests : IAsyncLifetime
 
     private async Task<string> ScrapeAsync() => await _http.GetStringAsync(new Uri(_operator!.HttpUrl!, "/metrics"));
 
+    /// <summary>The value of the one sample named <paramref name="series"/> (with its labels, if any) in an exposition.</summary>
+    private static double Sample(string text, string series)
+    {
+        var line = text.Split('\n').Single(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+        return double.Parse(line[(series.Length + 1)..].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private static string[] DoraLines(string text) =>
         text.Split('\n').Where(l => l.StartsWith("dora_", StringComparison.Ordinal) && !l.StartsWith("dora_operator_", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
 
@@ -125,12 +132,21 @@ public sealed class ScrapeTests : IAsyncLifetime
             "dora_deployment_frequency_per_day", "dora_lead_time_median_seconds", "dora_change_failure_ratio", "dora_recovery_time_median_seconds", "dora_rework_ratio",
             "dora_tier", "dora_project_info", "dora_operator_reconcile_total", "dora_operator_reconcile_duration_seconds_bucket", "dora_operator_workqueue_depth",
             "dora_operator_watch_restarts_total", "dora_operator_api_requests_total", "dora_operator_leader",
+            "dora_operator_managed_heap_bytes", "dora_operator_working_set_bytes", "dora_operator_cpu_seconds_total", "dora_operator_gc_pause_seconds_total",
         })
         {
             Assert.Matches($"(?m)^{family}[{{ ]", body);
         }
         // The script's rollouts reached the caches through the Deployment watch.
         Assert.Matches("(?m)^dora_operator_watch_events_total\\{resource=\"deployments\"\\} [1-9]", body);
+        // The process's own footprint (the operator runs in this test's process): CPU used so far, no
+        // more than the process has used by now, and the runtime's collections by generation, each at
+        // least the count of the one above it.
+        var cpu = Sample(body, "dora_operator_cpu_seconds_total");
+        Assert.InRange(cpu, 0.01, Environment.CpuUsage.TotalTime.TotalSeconds);
+        var collections = Enumerable.Range(0, 3).Select(g => Sample(body, $"dora_operator_gc_collections_total{{generation=\"{g}\"}}")).ToArray();
+        Assert.True(collections[0] >= collections[1] && collections[1] >= collections[2] && collections[0] > 0, string.Join(", ", collections));
+        Assert.InRange(Sample(body, "dora_operator_gc_pause_seconds_total"), 0, cpu + 60);
         Assert.DoesNotContain("sha1", body);
         Assert.DoesNotContain("web-3", body);
         Assert.DoesNotContain("outage", body);
