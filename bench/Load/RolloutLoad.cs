@@ -38,6 +38,8 @@ internal static class RolloutLoad
         foreach (var a in operatorArgs) psi.ArgumentList.Add(a);
         Console.WriteLine($"operator: {(operatorExe is null ? "dotnet DoraOperator.Operator.dll (JIT)" : operatorExe + " (Native AOT)")}");
         Console.WriteLine("operator flags: " + string.Join(' ', psi.ArgumentList.Skip(operatorExe is null ? 1 : 0).Where(a => a != kubeconfig)));
+        // The collector settings given to this process (for its API server) are not the operator's.
+        foreach (var inherited in psi.Environment.Keys.Where(k => k.StartsWith("DOTNET_GC", StringComparison.OrdinalIgnoreCase)).ToList()) psi.Environment.Remove(inherited);
         foreach (var (k, v) in operatorEnv) psi.Environment[k] = v;
         if (operatorEnv.Count > 0) Console.WriteLine("operator environment: " + string.Join(" ", operatorEnv.Select(kv => $"{kv.Key}={kv.Value}")));
         var serverCpuAtStart = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
