@@ -8,7 +8,8 @@ const string Help = """
       --deployments N   tracked Deployments (default 10,000)
       --rollouts R      rollouts started at once (default 1,000)
       --operator-env K=V  an environment variable for the operator process only (repeatable),
-                        e.g. DOTNET_GCHeapHardLimit=6400000 (hex, no 0x) as a container memory limit would set
+                        e.g. DOTNET_GCHeapHardLimit=6400000 (hex, no 0x) as a container memory limit would set;
+                        DOTNET_GC* settings in the bench's own environment stay with it (its Sandbox)
       --workers N       the operator's reconcile workers (default: its own default)
       --operator-exe P  run this operator binary (e.g. the Native AOT publish,
                         artifacts/aot/DoraOperator.Operator) instead of dotnet DoraOperator.Operator.dll
