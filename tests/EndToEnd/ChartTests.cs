@@ -168,7 +168,7 @@ public sealed partial class ChartTests
         var dashboard = JsonNode.Parse(File.ReadAllText(Path.Combine(Chart, "dashboards", "dora.json")))!;
         var docs = File.ReadAllText(Repo.Path("docs", "metrics.md"));
         var titles = dashboard["panels"]!.AsArray().Select(p => (string?)p!["title"]).ToList();
-        foreach (var key in new[] { "Deployment frequency", "Lead time", "Change failure rate", "Recovery time", "Tiers", "Counts" })
+        foreach (var key in new[] { "Deployment frequency", "Lead time", "Change failure rate", "Recovery time", "Tiers", "Counts", "Operator CPU", "Operator memory" })
         {
             Assert.Contains(titles, t => t!.StartsWith(key, StringComparison.Ordinal));
         }
