@@ -86,14 +86,14 @@ internal static class RolloutLoad
         while (Created() < deployments * revisions || allRecords.List("load").Any(r => r.Phase is null)) await Task.Delay(50);
         var initialRecords = sync.Elapsed;
         await allRecords.DisposeAsync();
-        // This process's seeding garbage goes before the measured part, as an API server in its own
-        // process would not carry it: a blocking, compacting collection.
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-        var serverHeapBeforeRollouts = GC.GetGCMemoryInfo().HeapSizeBytes;
         // /proc/<pid>/status: VmRSS = RssAnon (heaps, stacks) + RssFile (mapped assemblies and native code) + RssShmem.
         long OperatorMemory(string field) => long.Parse(File.ReadAllLines($"/proc/{operatorProcess.Id}/status").First(l => l.StartsWith(field + ":", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
         long OperatorRss() => OperatorMemory("VmRSS");
         var rssAfterSync = OperatorRss();
+        // This process's seeding garbage goes before the measured part, as an API server in its own
+        // process would not carry it: a blocking, compacting collection.
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        var serverHeapBeforeRollouts = GC.GetGCMemoryInfo().HeapSizeBytes;
 
         // The measured rollouts are the revisions after the seeded history: a new template each, never an old one.
         var (burstRevision, steadyRevision) = (revisions + 1, revisions + 2);
@@ -130,14 +130,12 @@ internal static class RolloutLoad
         }
         // Watch events the operator decoded into its caches and its rollout reconciles, from its own counters.
         using var scrape = new HttpClient();
-        async Task<double> Counter(string series) => (await scrape.GetStringAsync(new Uri(health, "/metrics"))).Split('\n')
-            .Where(l => l.StartsWith(series, StringComparison.Ordinal))
+        async Task<double> Counter(string series, string? having = null) => (await scrape.GetStringAsync(new Uri(health, "/metrics"))).Split('\n')
+            .Where(l => l.StartsWith(series, StringComparison.Ordinal) && (having is null || l.Contains(having, StringComparison.Ordinal)))
             .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
         Task<double> WatchEvents() => Counter("dora_operator_watch_events_total{");
         // The operator's requests the API server answered 429 (each is retried after its Retry-After).
-        async Task<double> Throttled() => (await scrape.GetStringAsync(new Uri(health, "/metrics"))).Split('\n')
-            .Where(l => l.StartsWith("dora_operator_api_requests_total{", StringComparison.Ordinal) && l.Contains("code=\"429\"", StringComparison.Ordinal))
-            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        Task<double> Throttled() => Counter("dora_operator_api_requests_total{", "code=\"429\"");
         Task<double> Reconciles() => Counter("dora_operator_reconcile_total{controller=\"rollouts\"");
         // The operator's collections: pause seconds, collections, and those of generation 2.
         async Task<(double Pause, double All, double Gen2)> Collections() =>
