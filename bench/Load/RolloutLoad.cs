@@ -147,6 +147,7 @@ internal static class RolloutLoad
         var cpuBefore = OperatorCpuSeconds();
         var collectionsBefore = await Collections();
         var (rejectedBefore, throttledBefore) = (server.RejectedRequests, await Throttled());
+        var (serverPauseBefore, serverGen2Before) = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
         var run = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, rollouts), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) => await Release(i, burstRevision, ct));
         while (recorded.Count < rollouts && run.Elapsed < TimeSpan.FromMinutes(3)) await Task.Delay(20);
@@ -159,13 +160,14 @@ internal static class RolloutLoad
         var reconcilesPerRollout = (await Reconciles() - reconcilesBefore) / rollouts;
         var burstCollections = CollectionsSince(collectionsBefore, await Collections());
         var (burstRejected, burstThrottled) = (server.RejectedRequests - rejectedBefore, await Throttled() - throttledBefore);
+        var (burstServerPause, burstServerGen2) = (GC.GetTotalPauseDuration() - serverPauseBefore, GC.CollectionCount(2) - serverGen2Before);
 
         // Then a steady stream, as a busy cluster has: rollouts released at a fixed rate, each on
         // its schedule whether or not the ones before have finished.
         var steady = Math.Min(deployments, steadyRate * steadySeconds);
         var (steadyCpuBefore, steadyEventsBefore, steadyCollectionsBefore) = (OperatorCpuSeconds(), await WatchEvents(), await Collections());
         (rejectedBefore, throttledBefore) = (server.RejectedRequests, await Throttled());
-        var (serverPauseBefore, serverGen2Before) = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
+        (serverPauseBefore, serverGen2Before) = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
         var paced = Stopwatch.StartNew();
         var releases = new List<Task>(steady);
         for (var i = 0; i < steady; i++)
@@ -231,6 +233,7 @@ internal static class RolloutLoad
         Stats.Row("rollout reconciles per rollout in the burst", $"{reconcilesPerRollout:N1}", "");
         Stats.Row("operator paused for collections in the burst", burstCollections, "");
         Stats.Row("API server answered 429 in the burst (all clients; the operator's)", $"{burstRejected:N0} ({burstThrottled:N0})", "");
+        Stats.Row("API server (this process) paused for collections in the burst", $"{burstServerPause.TotalMilliseconds:N0} ms ({burstServerGen2:N0} of generation 2)", "");
         Stats.Row($"steady {steadyRate}/s for {steadySeconds} s: released", $"{steady:N0} at {releasedRate:N0}/s", "");
         Stats.Row($"steady {steadyRate}/s: completion -> record p50", $"{Stats.Percentile(steadyLatencies, 50):N1} ms ({steadyLatencies.Count:N0} rollouts)", "");
         Stats.Row($"steady {steadyRate}/s: completion -> record p99", $"{Stats.Percentile(steadyLatencies, 99):N1} ms", "< 50 ms");
