@@ -130,24 +130,24 @@ internal static class RolloutLoad
         }
         // Watch events the operator decoded into its caches and its rollout reconciles, from its own counters.
         using var scrape = new HttpClient();
-        async Task<double> Counter(string series, string? having = null) => (await scrape.GetStringAsync(new Uri(health, "/metrics"))).Split('\n')
+        static double Sum(string text, string series, string? having = null) => text.Split('\n')
             .Where(l => l.StartsWith(series, StringComparison.Ordinal) && (having is null || l.Contains(having, StringComparison.Ordinal)))
             .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        async Task<double> Counter(string series) => Sum(await scrape.GetStringAsync(new Uri(health, "/metrics")), series);
         Task<double> WatchEvents() => Counter("dora_operator_watch_events_total{");
-        // The operator's requests the API server answered 429 (each is retried after its Retry-After).
-        Task<double> Throttled() => Counter("dora_operator_api_requests_total{", "code=\"429\"");
         Task<double> Reconciles() => Counter("dora_operator_reconcile_total{controller=\"rollouts\"");
-        // The operator's collections: pause seconds, collections, and those of generation 2.
-        async Task<(double Pause, double All, double Gen2)> Collections() =>
-            (await Counter("dora_operator_gc_pause_seconds_total "), await Counter("dora_operator_gc_collections_total{generation=\"0\"}"), await Counter("dora_operator_gc_collections_total{generation=\"2\"}"));
-        string CollectionsSince((double Pause, double All, double Gen2) before, (double Pause, double All, double Gen2) after) =>
-            $"{(after.Pause - before.Pause) * 1000:N0} ms in {after.All - before.All:N0} collections ({after.Gen2 - before.Gen2:N0} of generation 2)";
+        // Both sides' collections and the 429s, from one scrape of the operator and this process's own counters.
+        async Task<Pauses> PausesNow()
+        {
+            var text = await scrape.GetStringAsync(new Uri(health, "/metrics"));
+            return new Pauses(
+                Sum(text, "dora_operator_gc_pause_seconds_total "), Sum(text, "dora_operator_gc_collections_total{generation=\"0\"}"), Sum(text, "dora_operator_gc_collections_total{generation=\"2\"}"),
+                Sum(text, "dora_operator_api_requests_total{", "code=\"429\""), server.RejectedRequests, GC.GetTotalPauseDuration(), GC.CollectionCount(2));
+        }
         var (eventsBefore, reconcilesBefore) = (await WatchEvents(), await Reconciles());
         var writesBefore = Writes();
         var cpuBefore = OperatorCpuSeconds();
-        var collectionsBefore = await Collections();
-        var (rejectedBefore, throttledBefore) = (server.RejectedRequests, await Throttled());
-        var (serverPauseBefore, serverGen2Before) = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
+        var pausesBefore = await PausesNow();
         var run = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, rollouts), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) => await Release(i, burstRevision, ct));
         while (recorded.Count < rollouts && run.Elapsed < TimeSpan.FromMinutes(3)) await Task.Delay(20);
@@ -158,16 +158,12 @@ internal static class RolloutLoad
         var cpuPerRollout = (OperatorCpuSeconds() - cpuBefore) * 1000 / rollouts;
         var eventsPerRollout = (await WatchEvents() - eventsBefore) / rollouts;
         var reconcilesPerRollout = (await Reconciles() - reconcilesBefore) / rollouts;
-        var burstCollections = CollectionsSince(collectionsBefore, await Collections());
-        var (burstRejected, burstThrottled) = (server.RejectedRequests - rejectedBefore, await Throttled() - throttledBefore);
-        var (burstServerPause, burstServerGen2) = (GC.GetTotalPauseDuration() - serverPauseBefore, GC.CollectionCount(2) - serverGen2Before);
+        var burstPauses = (await PausesNow()).Since(pausesBefore);
 
         // Then a steady stream, as a busy cluster has: rollouts released at a fixed rate, each on
         // its schedule whether or not the ones before have finished.
         var steady = Math.Min(deployments, steadyRate * steadySeconds);
-        var (steadyCpuBefore, steadyEventsBefore, steadyCollectionsBefore) = (OperatorCpuSeconds(), await WatchEvents(), await Collections());
-        (rejectedBefore, throttledBefore) = (server.RejectedRequests, await Throttled());
-        (serverPauseBefore, serverGen2Before) = (GC.GetTotalPauseDuration(), GC.CollectionCount(2));
+        var (steadyCpuBefore, steadyEventsBefore, steadyPausesBefore) = (OperatorCpuSeconds(), await WatchEvents(), await PausesNow());
         var paced = Stopwatch.StartNew();
         var releases = new List<Task>(steady);
         for (var i = 0; i < steady; i++)
@@ -186,9 +182,7 @@ internal static class RolloutLoad
         while (steadyKeys.Count(recorded.ContainsKey) < steady && steadyRun.Elapsed < TimeSpan.FromMinutes(2)) await Task.Delay(50);
         var steadyCpuPerRollout = (OperatorCpuSeconds() - steadyCpuBefore) * 1000 / steady;
         var steadyEventsPerRollout = (await WatchEvents() - steadyEventsBefore) / steady;
-        var steadyCollections = CollectionsSince(steadyCollectionsBefore, await Collections());
-        var (steadyRejected, steadyThrottled) = (server.RejectedRequests - rejectedBefore, await Throttled() - throttledBefore);
-        var (serverPause, serverGen2) = (GC.GetTotalPauseDuration() - serverPauseBefore, GC.CollectionCount(2) - serverGen2Before);
+        var steadyPauses = (await PausesNow()).Since(steadyPausesBefore);
 
         var rssAfterRollouts = OperatorRss();
         var fileBacked = OperatorMemory("RssFile");
@@ -231,16 +225,16 @@ internal static class RolloutLoad
         Stats.Row("operator CPU per rollout in the burst", $"{cpuPerRollout:N2} ms", "< 0.3 ms");
         Stats.Row("watch events decoded per rollout in the burst", $"{eventsPerRollout:N1}", "");
         Stats.Row("rollout reconciles per rollout in the burst", $"{reconcilesPerRollout:N1}", "");
-        Stats.Row("operator paused for collections in the burst", burstCollections, "");
-        Stats.Row("API server answered 429 in the burst (all clients; the operator's)", $"{burstRejected:N0} ({burstThrottled:N0})", "");
-        Stats.Row("API server (this process) paused for collections in the burst", $"{burstServerPause.TotalMilliseconds:N0} ms ({burstServerGen2:N0} of generation 2)", "");
+        Stats.Row("operator paused for collections in the burst", burstPauses.Operator, "");
+        Stats.Row("API server answered 429 in the burst (all clients; the operator's)", burstPauses.Throttled, "");
+        Stats.Row("API server (this process) paused for collections in the burst", burstPauses.Server, "");
         Stats.Row($"steady {steadyRate}/s for {steadySeconds} s: released", $"{steady:N0} at {releasedRate:N0}/s", "");
         Stats.Row($"steady {steadyRate}/s: completion -> record p50", $"{Stats.Percentile(steadyLatencies, 50):N1} ms ({steadyLatencies.Count:N0} rollouts)", "");
         Stats.Row($"steady {steadyRate}/s: completion -> record p99", $"{Stats.Percentile(steadyLatencies, 99):N1} ms", "< 50 ms");
         Stats.Row($"steady {steadyRate}/s: operator CPU per rollout", $"{steadyCpuPerRollout:N2} ms ({steadyEventsPerRollout:N1} watch events each)", "");
-        Stats.Row($"steady {steadyRate}/s: operator paused for collections", steadyCollections, "");
-        Stats.Row($"steady {steadyRate}/s: API server answered 429 (all clients; the operator's)", $"{steadyRejected:N0} ({steadyThrottled:N0})", "");
-        Stats.Row($"steady {steadyRate}/s: API server (this process) paused for collections", $"{serverPause.TotalMilliseconds:N0} ms ({serverGen2:N0} of generation 2; its heap {serverHeapBeforeRollouts / 1e6:N0} MB before the rollouts, {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:N0} MB now)", "");
+        Stats.Row($"steady {steadyRate}/s: operator paused for collections", steadyPauses.Operator, "");
+        Stats.Row($"steady {steadyRate}/s: API server answered 429 (all clients; the operator's)", steadyPauses.Throttled, "");
+        Stats.Row($"steady {steadyRate}/s: API server (this process) paused for collections", $"{steadyPauses.Server}; its heap {serverHeapBeforeRollouts / 1e6:N0} MB before the rollouts, {GC.GetGCMemoryInfo().HeapSizeBytes / 1e6:N0} MB now", "");
         Stats.Row("operator working set after sync", $"{rssAfterSync / 1024.0 / 1024:N0} MB", "");
         Stats.Row("operator working set after the rollouts", $"{rssAfterRollouts / 1024.0 / 1024:N0} MB", workingSetGoal);
         Stats.Row("  of which mapped files (assemblies, runtime)", $"{fileBacked / 1024.0 / 1024:N0} MB", "");
@@ -301,4 +295,18 @@ internal sealed record RecordSeen(string? Namespace, string? Name, string? Resou
         UnknownFields = UnknownFields.Skip,
         Transform = r => new RecordSeen(r.Metadata.Namespace, r.Metadata.Name, r.Metadata.ResourceVersion, r.Spec.Workload.Name, r.Spec.Revision, r.Status?.Phase),
     };
+}
+
+/// <summary>
+/// Counters read at a phase's start and end: the operator's collection pauses, collections and
+/// those of generation 2, its requests answered 429; the Sandbox's 429s, and this process's
+/// (the Sandbox's) collection pauses and generation-2 collections.
+/// </summary>
+internal sealed record Pauses(double OperatorPause, double OperatorCollections, double OperatorGen2, double OperatorThrottled, int Rejected, TimeSpan ServerPause, int ServerGen2)
+{
+    /// <summary>What happened between <paramref name="before"/> and this reading, as the table prints it.</summary>
+    public (string Operator, string Throttled, string Server) Since(Pauses before) => (
+        $"{(OperatorPause - before.OperatorPause) * 1000:N0} ms in {OperatorCollections - before.OperatorCollections:N0} collections ({OperatorGen2 - before.OperatorGen2:N0} of generation 2)",
+        $"{Rejected - before.Rejected:N0} ({OperatorThrottled - before.OperatorThrottled:N0})",
+        $"{(ServerPause - before.ServerPause).TotalMilliseconds:N0} ms ({ServerGen2 - before.ServerGen2:N0} of generation 2)");
 }
