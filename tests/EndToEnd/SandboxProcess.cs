@@ -76,6 +76,15 @@ internal sealed partial class SandboxProcess : IAsyncDisposable
         return watch.Elapsed;
     }
 
+    /// <summary>
+    /// Ctrl+C stopped the sandbox promptly, not by running into a wait: it takes tens of milliseconds
+    /// when nothing is in flight; the Sandbox's API server gives a request still open one second to
+    /// finish, and a loaded two-core machine adds its scheduling delay to that. A hang shows as the
+    /// operator's 5 s wait for its loops or Kestrel's 30 s drain, well above the bound.
+    /// </summary>
+    public static void AssertPrompt(TimeSpan stopped) =>
+        Assert.True(stopped < TimeSpan.FromSeconds(3), $"Ctrl+C took {stopped.TotalSeconds:F1} s: the sandbox stops in tens of milliseconds, or one second when its API server has a request in flight");
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
