@@ -20,6 +20,10 @@ const string Help = """
       --steady-seconds S  for S seconds (default 30; at most one rollout per Deployment)
       --memory          instead: where the operator's managed memory goes with N Deployments
                         recorded (each part in a fresh process; live bytes after full collections)
+      --watch-history N events the Sandbox keeps per resource for watches that resume from an older
+                        resourceVersion (default 20,000; older ones get 410 Gone and the client
+                        relists, as from a real API server's watch cache, which keeps a window of
+                        recent events); the seeding's events are dropped before the operator starts
       --revisions K     revisions each Deployment rolls through before the operator starts
                         (default 11: the default revisionHistoryLimit's 10 old ReplicaSets each, as
                         real clusters keep them; the operator records them all, the old ones by backfill)
@@ -77,5 +81,5 @@ if (operatorExe is not null && !File.Exists(operatorExe))
     Console.Error.WriteLine($"--operator-exe {operatorExe}: no such file (publish it: dotnet publish src/Operator -c Release -r linux-x64 -p:PublishAot=true -o artifacts/aot)");
     return 2;
 }
-await RolloutLoad.RunAsync(Option("--deployments", 10_000), Option("--rollouts", 1_000), operatorEnv, workers, operatorArgs, operatorExe, Option("--revisions", 11), Option("--steady-rate", 200), Option("--steady-seconds", 30));
+await RolloutLoad.RunAsync(Option("--deployments", 10_000), Option("--rollouts", 1_000), operatorEnv, workers, operatorArgs, operatorExe, Option("--revisions", 11), Option("--steady-rate", 200), Option("--steady-seconds", 30), Option("--watch-history", 20_000));
 return 0;
