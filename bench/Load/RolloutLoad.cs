@@ -18,6 +18,9 @@ namespace DoraOperator.Bench;
 /// </summary>
 internal static class RolloutLoad
 {
+    /// <summary>How long the operator is left idle after the rollouts before its memory is read again.</summary>
+    private const int IdleSeconds = 20;
+
     public static async Task RunAsync(int deployments, int rollouts, IReadOnlyDictionary<string, string> operatorEnv, int? workers, IReadOnlyList<string> operatorArgs, string? operatorExe, int revisions, int steadyRate, int steadySeconds, int watchHistory)
     {
         var seed = Stopwatch.StartNew();
@@ -204,8 +207,17 @@ internal static class RolloutLoad
             }
         }
         renders.Sort();
-        var heapLine = metricsText.Split('\n').FirstOrDefault(l => l.StartsWith("dora_operator_managed_heap_bytes ", StringComparison.Ordinal));
-        var heap = heapLine is null ? double.NaN : double.Parse(heapLine.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        static double Heap(string metrics)
+        {
+            var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith("dora_operator_managed_heap_bytes ", StringComparison.Ordinal));
+            return line is null ? double.NaN : double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        var heap = Heap(metricsText);
+        // The same, once the operator has been idle for a while (it compacts its heap when quiet after a burst).
+        await Task.Delay(TimeSpan.FromSeconds(IdleSeconds));
+        var rssIdle = OperatorRss();
+        double heapIdle;
+        using (var scraper = new HttpClient()) heapIdle = Heap(await scraper.GetStringAsync(metricsUrl));
         operatorProcess.Kill();
         List<double> Latencies(IEnumerable<string> keys) => keys.Where(k => recorded.ContainsKey(k) && completed.ContainsKey(k))
             .Select(k => Math.Max(0, Stopwatch.GetElapsedTime(completed[k], recorded[k]).TotalMilliseconds)).Order().ToList();
@@ -244,6 +256,8 @@ internal static class RolloutLoad
         Stats.Row("operator working set after the rollouts", $"{rssAfterRollouts / 1024.0 / 1024:N0} MB", workingSetGoal);
         Stats.Row("  of which mapped files (assemblies, runtime)", $"{fileBacked / 1024.0 / 1024:N0} MB", "");
         Stats.Row("operator managed heap after the rollouts", $"{heap / 1024 / 1024:N0} MB", "");
+        Stats.Row($"operator working set, idle {IdleSeconds} s after the rollouts", $"{rssIdle / 1024.0 / 1024:N0} MB", workingSetGoal);
+        Stats.Row($"operator managed heap, idle {IdleSeconds} s after the rollouts", $"{heapIdle / 1024 / 1024:N0} MB", "");
         Stats.Row("/metrics scrape (HTTP, median of 20)", $"{Stats.Percentile(renders, 50):N1} ms", "< 20 ms");
         Stats.Row("/metrics size", $"{metricsText.Length / 1024.0:N0} KB", "");
     }

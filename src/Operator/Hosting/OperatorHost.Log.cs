@@ -23,5 +23,8 @@ internal sealed partial class OperatorHost
 
         [LoggerMessage(6, LogLevel.Information, "caches synced and the rollout queue quiet: compacted the managed heap from {Before:F0} MB to {After:F0} MB in {Milliseconds:F0} ms")]
         public static partial void Compacted(ILogger logger, double before, double after, double milliseconds);
+
+        [LoggerMessage(7, LogLevel.Information, "the rollout queue quiet and the managed heap grown from {Previous:F0} MB (after the last compaction) to {Before:F0} MB: compacted the managed heap to {After:F0} MB in {Milliseconds:F0} ms")]
+        public static partial void CompactedAgain(ILogger logger, double before, double previous, double after, double milliseconds);
     }
 }
