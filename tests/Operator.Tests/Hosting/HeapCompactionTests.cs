@@ -10,7 +10,7 @@ public sealed class HeapCompactionTests
     [InlineData(100, 125, true)]   // a quarter more, 25 MB
     [InlineData(100, 124, false)]  // under a quarter
     [InlineData(20, 30, true)]     // half again, 10 MB
-    [InlineData(20, 27, false)]    // a third more, but 7 MB is not worth a pause
+    [InlineData(20, 27, false)]    // over a quarter more, but 7 MB is not worth a pause
     [InlineData(60, 58, false)]    // smaller than after the last compaction
     [InlineData(0, 8, true)]       // nothing compacted yet
     public void ACompactionIsWorthwhileOnlyOnceTheHeapHasGrownByAQuarterAndEightMegabytes(long compactedMb, long heapMb, bool worthwhile) =>
