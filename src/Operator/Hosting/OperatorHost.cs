@@ -272,59 +272,23 @@ internal sealed partial class OperatorHost : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Full, compacting collections while the rollout tracker is quiet. The first once the start's
-    /// peak has passed: the caches have synced and the tracker's queue has stayed empty for two
-    /// seconds (on the leader, every workload reconciled once: history backfilled, old ReplicaSets
-    /// and ControllerRevisions retired). Listing caches every ReplicaSet and decodes every
-    /// object at full size; what is dropped after that leaves holes among the objects that stay, and
-    /// the collector keeps that memory committed. Compacted, it is given back. After that, when the heap
-    /// has grown well past what the last compaction left (<see cref="HeapCompaction.Worthwhile"/>):
-    /// a burst's garbage reaches the oldest generation, which the collector visits rarely, and
-    /// stays there until it does. Those wait for two seconds without a reconcile, so a steady
-    /// stream of rollouts is not paused, and come at most once every <see cref="HeapCompaction.MinInterval"/>.
-    /// </summary>
+    /// <summary>Compacts the managed heap when the rollout tracker is quiet (<see cref="HeapCompactor"/>), from the caches' sync on.</summary>
     private static async Task CompactWhenQuietAsync(OperatorCache cache, RolloutTracker tracker, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
         try
         {
             await cache.StartAsync(cancellationToken);
-            await QuietAsync(tracker, time, countReconciles: false, cancellationToken);
-            var compacted = Compact(logger, afterStart: true);
-            var last = time.GetTimestamp();
-            while (true)
-            {
-                await Task.Delay(HeapCompaction.CheckEvery, time, cancellationToken);
-                if (time.GetElapsedTime(last) < HeapCompaction.MinInterval || !HeapCompaction.Worthwhile(GC.GetGCMemoryInfo().HeapSizeBytes, compacted)) continue;
-                await QuietAsync(tracker, time, countReconciles: true, cancellationToken);
-                compacted = Compact(logger, afterStart: false, compacted);
-                last = time.GetTimestamp();
-            }
+            var compactor = new HeapCompactor(() => tracker.QueueDepth, () => tracker.Reconciles, () => GC.GetGCMemoryInfo().HeapSizeBytes,
+                (afterStart, previous) => Compact(logger, afterStart, previous), time);
+            await compactor.RunAsync(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
     }
 
-    /// <summary>
-    /// Returns once the rollout tracker's queue has been empty at two checks a second apart and, with
-    /// <paramref name="countReconciles"/>, no reconcile ran between them: a steady stream of rollouts
-    /// empties the queue between its reconciles, the start's backfill and retiring do not.
-    /// </summary>
-    private static async Task QuietAsync(RolloutTracker tracker, TimeProvider time, bool countReconciles, CancellationToken cancellationToken)
-    {
-        var seen = tracker.Reconciles;
-        for (var quiet = 0; quiet < 2;)
-        {
-            await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
-            var now = tracker.Reconciles;
-            quiet = tracker.QueueDepth == 0 && (!countReconciles || now == seen) ? quiet + 1 : 0;
-            seen = now;
-        }
-    }
-
     /// <summary>One full, compacting collection, logged; returns the heap's size after it.</summary>
-    private static long Compact(ILogger logger, bool afterStart, long previous = 0)
+    private static long Compact(ILogger logger, bool afterStart, long previous)
     {
         var before = GC.GetGCMemoryInfo().HeapSizeBytes;
         var took = System.Diagnostics.Stopwatch.StartNew();
