@@ -56,6 +56,8 @@ internal sealed class OperatorOnSandbox : IAsyncDisposable
     {
         Kubeconfig = KubeconfigPath, LeaderElect = false, HttpPort = 0, HttpAddress = "127.0.0.1", KubeApiQps = 0, Intake = new() { Port = 0 },
         DiscoveryInterval = TimeSpan.FromMilliseconds(500),
+        // Hosts of test classes running side by side would otherwise export each other's series.
+        MeterName = $"{DoraOperator.Operator.Metrics.OperatorMetrics.MeterName}.{Guid.NewGuid():N}",
     };
 
     /// <summary>Starts the operator and waits until its caches have synced.</summary>

@@ -146,12 +146,12 @@ internal sealed partial class OperatorHost : IAsyncDisposable
         services.AddSingleton(connection);
         services.AddSingleton(ReplicaIdentity.New());
         services.AddSingleton<Leadership>();
-        services.AddSingleton<OperatorMetrics>();
+        services.AddSingleton(sp => new OperatorMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), options.MeterName));
         services.AddSingleton(sp =>
         {
             var export = options.MetricsExport ?? MetricsExportOptions.FromEnvironment();
             var leadership = sp.GetRequiredService<Leadership>();
-            var pipeline = new MetricsPipeline(export, () => leadership.IsLeader);
+            var pipeline = new MetricsPipeline(export, () => leadership.IsLeader, options.MeterName);
             var log = sp.GetRequiredService<ILogger<MetricsPipeline>>();
             pipeline.Exposition.Overflowed = name => Log.SeriesOverflow(log, name, export.SeriesLimit(name), export.MaxProjects);
             return pipeline;

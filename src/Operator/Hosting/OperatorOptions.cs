@@ -41,6 +41,11 @@ internal sealed record OperatorOptions
     public int KubeApiBurst { get; init; } = 200;
     /// <summary>OTLP and resource settings; null reads the OTEL_* environment variables.</summary>
     public MetricsExportOptions? MetricsExport { get; init; }
+    /// <summary>
+    /// The name of the operator's Meter, which its metrics pipeline listens to. The SDK listens by
+    /// name to every Meter of the process, so operators sharing one process (tests) each need their own.
+    /// </summary>
+    public string MeterName { get; init; } = OperatorMetrics.MeterName;
     /// <summary>How often record retention runs while leading.</summary>
     public TimeSpan RetentionInterval { get; init; } = TimeSpan.FromMinutes(1);
 

@@ -66,7 +66,7 @@ internal sealed class MetricsPipeline : IDisposable
 {
     private readonly MeterProvider _provider;
 
-    public MetricsPipeline(MetricsExportOptions options, Func<bool> leader)
+    public MetricsPipeline(MetricsExportOptions options, Func<bool> leader, string meterName = OperatorMetrics.MeterName)
     {
         Exposition = new PrometheusExposition(leader);
         var version = typeof(MetricsPipeline).Assembly.GetName().Version?.ToString() ?? "0.0.0";
@@ -77,7 +77,7 @@ internal sealed class MetricsPipeline : IDisposable
                 if (options.ClusterName is { Length: > 0 } cluster) r.AddAttributes([new("k8s.cluster.name", cluster)]);
                 r.AddEnvironmentVariableDetector();
             })
-            .AddMeter(OperatorMetrics.MeterName)
+            .AddMeter(meterName)
             // DORA metrics have a series per project and label value (1,000 projects need more than the
             // SDK's default 2,000 points); health metrics a handful. The SDK allocates the points up front.
             .AddView(i => new MetricStreamConfiguration

@@ -35,9 +35,9 @@ internal sealed class OperatorMetrics
     private readonly Counter<long> _apiRequests;
     private readonly Counter<long> _unrouted;
 
-    public OperatorMetrics(IMeterFactory factory)
+    public OperatorMetrics(IMeterFactory factory, string meterName = MeterName)
     {
-        Meter = factory.Create(new MeterOptions(MeterName) { Version = typeof(OperatorMetrics).Assembly.GetName().Version?.ToString() });
+        Meter = factory.Create(new MeterOptions(meterName) { Version = typeof(OperatorMetrics).Assembly.GetName().Version?.ToString() });
         _reconciles = Meter.CreateCounter<long>("dora_operator_reconcile", null, "Reconciles by controller and result (success, requeue, error).");
         _reconcileDuration = Meter.CreateHistogram("dora_operator_reconcile_duration_seconds", "s", "Time one reconcile took, by controller.", null, new InstrumentAdvice<double> { HistogramBucketBoundaries = ReconcileBuckets });
         _apiRequests = Meter.CreateCounter<long>("dora_operator_api_requests", null, "Requests to the Kubernetes API by verb and HTTP status code (0: no answer).");
