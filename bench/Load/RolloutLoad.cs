@@ -207,17 +207,12 @@ internal static class RolloutLoad
             }
         }
         renders.Sort();
-        static double Heap(string metrics)
-        {
-            var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith("dora_operator_managed_heap_bytes ", StringComparison.Ordinal));
-            return line is null ? double.NaN : double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
-        }
-        var heap = Heap(metricsText);
+        const string HeapGauge = "dora_operator_managed_heap_bytes ";
+        var heap = Sum(metricsText, HeapGauge);
         // The same, once the operator has been idle for a while (it compacts its heap when quiet after a burst).
         await Task.Delay(TimeSpan.FromSeconds(IdleSeconds));
         var rssIdle = OperatorRss();
-        double heapIdle;
-        using (var scraper = new HttpClient()) heapIdle = Heap(await scraper.GetStringAsync(metricsUrl));
+        var heapIdle = await Counter(HeapGauge);
         operatorProcess.Kill();
         List<double> Latencies(IEnumerable<string> keys) => keys.Where(k => recorded.ContainsKey(k) && completed.ContainsKey(k))
             .Select(k => Math.Max(0, Stopwatch.GetElapsedTime(completed[k], recorded[k]).TotalMilliseconds)).Order().ToList();
