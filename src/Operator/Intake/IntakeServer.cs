@@ -24,7 +24,10 @@ internal sealed partial class IntakeServer(IntakeOptions options, RestIntake res
     {
         if (options.Auth == IntakeAuth.None) Log.AuthOff(logger);
         var builder = EmbeddedWeb.CreateBuilder(options.Address, options.Port);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxBodyBytes + 1);
+        // The intake's own limit (MaxBodyBytes) answers 413 before reading a body declared too large. Kestrel then reads
+        // and discards the rest, so the sender, still writing, gets that answer rather than a connection reset; its own
+        // limit only bounds that drain: a body past it is cut off mid-send.
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = DrainLimit(options.MaxBodyBytes));
         var web = builder.Build();
         web.Use(async (context, next) =>
         {
@@ -72,6 +75,9 @@ internal sealed partial class IntakeServer(IntakeOptions options, RestIntake res
         Url = EmbeddedWeb.BaseUrl(web);
         Log.Listening(logger, Url, options.Auth);
     }
+
+    /// <summary>How much of a refused body is read and dropped so that its 413 reaches the sender: 16 MiB, or four times the limit.</summary>
+    internal static long DrainLimit(long maxBodyBytes) => Math.Max(16L * 1024 * 1024, 4 * maxBodyBytes);
 
     public async ValueTask DisposeAsync()
     {

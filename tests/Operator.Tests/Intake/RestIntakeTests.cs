@@ -131,6 +131,26 @@ public sealed class RestIntakeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ABodyRefusedBeforeItIsRead_StillGetsIts413_WhileTheSenderIsWriting()
+    {
+        // The 413 is answered from the declared length, before the body is read; the sender is still writing
+        // when it comes. Each post on a fresh connection, three at a time: every one must read the answer.
+        var body = "{\"id\":\"" + new string('x', 1_100_000) + "\"}";
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(async _ =>
+        {
+            for (var i = 0; i < 25; i++)
+            {
+                using var http = new HttpClient { BaseAddress = _operator.IntakeUrl };
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/deployments") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _ciToken);
+                using var reply = await http.SendAsync(request);
+                Assert.Equal(HttpStatusCode.RequestEntityTooLarge, reply.StatusCode);
+                Assert.Contains("larger than", await reply.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+        }));
+    }
+
+    [Fact]
     public async Task EveryBadInput_GetsItsStatusAndABodyNamingTheProblem_AndWritesNothing()
     {
         var now = DateTimeOffset.UtcNow;
