@@ -8,6 +8,7 @@ using DoraOperator.Kube.Informers;
 using DoraOperator.Kube.Meta;
 using DoraOperator.Kube.Rest;
 using DoraOperator.Sandbox;
+using DoraOperator.Testing;
 
 namespace DoraOperator.Bench;
 
@@ -35,8 +36,10 @@ internal static class RolloutLoad
         // The operator runs as its own process (its real `run` command), so its memory is its own.
         var psi = new ProcessStartInfo(operatorExe ?? "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         if (operatorExe is null) psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "DoraOperator.Operator.dll"));
-        // The shipped defaults, apart from what a laptop run needs (no lease, any free port) and what is asked for.
-        foreach (var a in new[] { "--kubeconfig", kubeconfig, "--http-port", "0", "--leader-elect", "false" }) psi.ArgumentList.Add(a);
+        // The shipped defaults, apart from what a laptop run needs (no lease, free ports; the intake stays on, as shipped:
+        // its port 0 would turn it off) and what is asked for.
+        foreach (var a in new[] { "--kubeconfig", kubeconfig, "--http-port", "0", "--intake-port", Ports.Unused().ToString(System.Globalization.CultureInfo.InvariantCulture), "--leader-elect", "false" })
+            psi.ArgumentList.Add(a);
         if (workers is { } w)
         {
             psi.ArgumentList.Add("--workers");
