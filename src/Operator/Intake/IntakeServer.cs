@@ -76,7 +76,7 @@ internal sealed partial class IntakeServer(IntakeOptions options, RestIntake res
         Log.Listening(logger, Url, options.Auth);
     }
 
-    /// <summary>How much of a refused body is read and dropped so that its 413 reaches the sender: 16 MiB, or four times the limit.</summary>
+    /// <summary>How much of a refused body is read and dropped so that its 413 reaches the sender: the larger of 16 MiB and four times the limit.</summary>
     internal static long DrainLimit(long maxBodyBytes) => Math.Max(16L * 1024 * 1024, 4 * maxBodyBytes);
 
     public async ValueTask DisposeAsync()
