@@ -43,10 +43,6 @@ internal sealed partial class IntakeServer(IntakeOptions options, RestIntake res
                 if (e.RetryAfter is { } seconds) context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await Problems.Result(e.Status, e.Title, e.Detail, context.Request.Path).ExecuteAsync(context);
             }
-            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-            {
-                await Problems.Result(413, "Body too large", $"the body is larger than {options.MaxBodyBytes:N0} bytes", context.Request.Path).ExecuteAsync(context);
-            }
             catch (KubeApiException e)
             {
                 Log.ApiFailed(logger, context.Request.Path, e.Message);
@@ -77,7 +73,7 @@ internal sealed partial class IntakeServer(IntakeOptions options, RestIntake res
     }
 
     /// <summary>How much of a refused body is read and dropped so that its 413 reaches the sender: the larger of 16 MiB and four times the limit.</summary>
-    internal static long DrainLimit(long maxBodyBytes) => Math.Max(16L * 1024 * 1024, 4 * maxBodyBytes);
+    private static long DrainLimit(long maxBodyBytes) => Math.Max(16L * 1024 * 1024, 4 * maxBodyBytes);
 
     public async ValueTask DisposeAsync()
     {
